@@ -1,0 +1,155 @@
+/**
+ * Become (sudo) for any transport. The script is wrapped as
+ *
+ *   sudo -H -n -u USER -- sh -c 'echo MARKER >&2; SCRIPT'                  (no password: NOPASSWD)
+ *   sudo -H -S -k -p PROMPT -u USER -- sh -c 'echo MARKER >&2; SCRIPT'     (with a password)
+ *
+ * and SudoSession watches the command's stderr while it starts:
+ *  - PROMPT appears      -> write the password to stdin (only then, so a sudo that does not ask
+ *                           never receives the password as the command's input);
+ *  - PROMPT appears again -> the password was wrong: stop at once with BecomeError;
+ *  - MARKER appears      -> sudo let us in: send the caller's stdin; later stderr is the command's.
+ * If the command ends without MARKER, sudo refused: BecomeError with sudo's own words.
+ */
+import { randomBytes } from 'node:crypto';
+import { quote } from '../modules/shell.js';
+import { BecomeError } from './types.js';
+
+export interface BecomeSpec {
+  user: string;
+  password?: string;
+}
+
+/** What SudoSession needs from the running process. */
+export interface ProcessIo {
+  write(data: string | Buffer): void;
+  end(): void;
+  /** Stop the process (sudo refused or hung). */
+  abort(): void;
+}
+
+/** sudo should let us in within this time; it does not otherwise time out reading a password. */
+export const SUDO_START_TIMEOUT_MS = 20_000;
+
+export class SudoSession {
+  /** Shell command line to run instead of the script. */
+  readonly command: string;
+  private readonly marker: string;
+  private readonly prompt: string;
+  /** stderr before MARKER: sudo's own output (prompts, errors). */
+  private preamble = Buffer.alloc(0);
+  private started = false;
+  private prompts = 0;
+  private failure?: string;
+  private io?: ProcessIo;
+  private startTimer?: NodeJS.Timeout;
+
+  constructor(
+    script: string,
+    private readonly spec: BecomeSpec,
+    private readonly stdin: Buffer | undefined,
+    private readonly host: string,
+  ) {
+    const id = randomBytes(8).toString('hex');
+    this.marker = `tsplay-become-ok-${id}`;
+    this.prompt = `tsplay-sudo-password-${id}:`;
+    const inner = quote(`echo ${this.marker} >&2\n${script}`);
+    const user = quote(spec.user);
+    this.command =
+      spec.password === undefined
+        ? `sudo -H -n -u ${user} -- sh -c ${inner}`
+        : `sudo -H -S -k -p ${quote(this.prompt)} -u ${user} -- sh -c ${inner}`;
+  }
+
+  /** Call once the process is running. */
+  attach(io: ProcessIo): void {
+    this.io = io;
+    // Without a password sudo never reads stdin (-n), so the command's input can go now.
+    if (this.spec.password === undefined) this.sendStdin();
+    this.startTimer = setTimeout(() => this.fail(`sudo did not start the command within ${SUDO_START_TIMEOUT_MS / 1000} s`), SUDO_START_TIMEOUT_MS);
+    this.startTimer.unref?.();
+  }
+
+  /** Feed every stderr chunk; returns the part that is the command's own stderr. */
+  stderr(chunk: Buffer): Buffer {
+    if (this.started) return chunk;
+    this.preamble = Buffer.concat([this.preamble, chunk]);
+    const at = this.preamble.indexOf(this.marker);
+    if (at >= 0) {
+      let rest = at + this.marker.length;
+      if (this.preamble[rest] === 0x0a) rest++;
+      else if (rest >= this.preamble.length) {
+        // The newline after the marker has not arrived yet: wait for it.
+        return Buffer.alloc(0);
+      }
+      const own = this.preamble.subarray(rest);
+      this.preamble = this.preamble.subarray(0, at);
+      this.started = true;
+      clearTimeout(this.startTimer);
+      if (this.spec.password !== undefined) this.sendStdin();
+      return own;
+    }
+    const prompts = countOccurrences(this.preamble, this.prompt);
+    if (prompts > this.prompts) {
+      this.prompts = prompts;
+      if (prompts === 1) this.io?.write(`${this.spec.password}\n`);
+      else this.fail(`sudo rejected the become password (become_password) for becoming ${this.spec.user}`);
+    }
+    return Buffer.alloc(0);
+  }
+
+  /** True when the session stopped the process itself (wrong password, sudo hung). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Call when the process has ended: throws BecomeError when sudo did not run the command. */
+  check(code: number): void {
+    clearTimeout(this.startTimer);
+    if (this.failure) throw new BecomeError(`become failed on ${this.host}: ${this.failure}`);
+    if (this.started) return;
+    throw new BecomeError(`become failed on ${this.host}: ${this.explain(code)}`);
+  }
+
+  /** Stop waiting (the run ended for another reason, e.g. timeout). */
+  dispose(): void {
+    clearTimeout(this.startTimer);
+  }
+
+  private explain(code: number): string {
+    const said = this.preamble
+      .toString('utf8')
+      .split(this.prompt)
+      .join('')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    const text = said.join('; ');
+    if (code === 127 || /sudo: (command )?not found/.test(text)) return `sudo is not installed (needed to become ${this.spec.user})`;
+    if (/a (terminal|password) is required/.test(text))
+      return `sudo needs a password to become ${this.spec.user}: set become_password (or allow NOPASSWD in sudoers)`;
+    if (/incorrect password/.test(text)) return `sudo rejected the become password (become_password) for becoming ${this.spec.user}`;
+    return text ? `sudo refused to become ${this.spec.user}: ${text}` : `sudo exited with code ${code} before running the command`;
+  }
+
+  private sendStdin(): void {
+    if (this.stdin !== undefined && this.stdin.length > 0) this.io?.write(this.stdin);
+    this.io?.end();
+  }
+
+  private fail(reason: string): void {
+    if (this.started || this.failure) return;
+    this.failure = reason;
+    this.io?.abort();
+  }
+}
+
+function countOccurrences(haystack: Buffer, needle: string): number {
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+export function toBuffer(data: string | Buffer | undefined): Buffer | undefined {
+  return data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}

@@ -1,0 +1,108 @@
+/**
+ * Local transport (`connection: local`): the same interface as ssh.ts, run on the controller
+ * with child_process (`sh -c`) and fs. Each command gets its own process group so a timeout
+ * can stop it with its children.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import type { ExecResult } from '../modules/define.js';
+import { quote } from '../modules/shell.js';
+import { SudoSession, toBuffer } from './become.js';
+import { CommandTimeoutError, type Connection, type ConnectionStats, type RunOptions } from './types.js';
+
+export class LocalConnection implements Connection {
+  readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  private connected = false;
+
+  constructor(readonly host: string) {}
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    this.connected = true;
+    this.stats.connects++;
+  }
+
+  async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {
+    opts.signal?.throwIfAborted();
+    await this.connect();
+    const sudo = opts.become ? new SudoSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
+    const child = spawn('sh', ['-c', sudo ? sudo.command : script], { stdio: 'pipe', detached: true });
+    this.stats.execs++;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => stderr.push(sudo ? sudo.stderr(c) : c));
+    child.stdin.on('error', () => undefined); // the command may exit without reading its input
+    if (sudo) {
+      sudo.attach({ write: (d) => child.stdin.write(d), end: () => child.stdin.end(), abort: kill });
+    } else {
+      if (opts.stdin !== undefined) child.stdin.write(opts.stdin);
+      child.stdin.end();
+    }
+
+    return new Promise<ExecResult>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        kill();
+        settle(() => reject(opts.signal!.reason));
+      };
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sudo?.dispose();
+        opts.signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          kill();
+          settle(() => reject(new CommandTimeoutError(`command timed out after ${opts.timeoutMs! / 1000} s on ${this.host}`)));
+        }, opts.timeoutMs);
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (err) => settle(() => reject(err)));
+      child.on('close', (code, signal) => {
+        settle(() => {
+          const exit = code ?? 128 + ((signal && (osConstants.signals as Record<string, number>)[signal]) || 0);
+          try {
+            sudo?.check(exit);
+          } catch (err) {
+            reject(err);
+            return;
+          }
+          resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code: exit });
+        });
+      });
+    });
+  }
+
+  async put(path: string, content: string | Buffer, opts: { mode?: string } = {}): Promise<void> {
+    await this.connect();
+    this.stats.puts++;
+    const octal = opts.mode !== undefined && /^[0-7]{3,4}$/.test(opts.mode) ? parseInt(opts.mode, 8) : undefined;
+    try {
+      await writeFile(path, content, octal === undefined ? {} : { mode: octal });
+      if (octal !== undefined) await chmod(path, octal);
+    } catch (err) {
+      throw new Error(`cannot write ${path} on ${this.host}: ${(err as Error).message}`);
+    }
+    if (octal === undefined && opts.mode !== undefined) {
+      const r = await this.run(`chmod ${quote(opts.mode)} ${quote(path)}`);
+      if (r.code !== 0) throw new Error(`cannot chmod ${path} on ${this.host}: ${r.stderr.trim()}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.connected = false;
+  }
+}

@@ -1,0 +1,496 @@
+/**
+ * SSH transport (node-ssh over ssh2). One connection per host for the whole run; everything
+ * SSH-specific lives here. Traps this file handles (measured, see STYLE.md):
+ *  - Nagle: the socket is ours, created with setNoDelay(true) (~48 ms -> ~3 ms per exec);
+ *  - sshd's MaxSessions (10): at most 5 exec channels at once; a refused channel open is retried
+ *    and lowers that limit (servers hardened to MaxSessions 2 still work);
+ *  - sshd's MaxStartups (10): at most 8 handshakes at once in the whole process;
+ *  - node-ssh trims output unless `noTrim`, and opens an SFTP channel per putFile: we keep one;
+ *  - key exchange: curve25519 first (group exchange is very slow in Node).
+ * Host keys are checked against known_hosts by default (host-key-check.ts).
+ */
+import net from 'node:net';
+import { readFile, access } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { PassThrough, Readable } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import { quote } from '../modules/shell.js';
+import type { ExecResult } from '../modules/define.js';
+import { SudoSession, toBuffer } from './become.js';
+import { HostKeyCheck } from './host-key-check.js';
+import { Semaphore } from './semaphore.js';
+import {
+  CommandTimeoutError,
+  HostKeyError,
+  UnreachableError,
+  type Connection,
+  type ConnectionStats,
+  type ConnectionVars,
+  type RunOptions,
+} from './types.js';
+
+/** Exec channels open at once on one connection (OpenSSH's MaxSessions is 10; SFTP takes one). */
+export const MAX_CHANNELS_PER_CONNECTION = 5;
+/** Handshakes in progress at once in this process (OpenSSH's MaxStartups starts dropping at 10). */
+export const MAX_CONCURRENT_HANDSHAKES = 8;
+/**
+ * Retries of a failed channel open, with backoff 30, 60, 120, 240, 480 ms. Each failure also
+ * lowers the connection's channel limit to the number of channels open at that moment.
+ */
+const CHANNEL_OPEN_RETRIES = 5;
+
+const KEX = [
+  'curve25519-sha256',
+  'curve25519-sha256@libssh.org',
+  'ecdh-sha2-nistp256',
+  'ecdh-sha2-nistp384',
+  'ecdh-sha2-nistp521',
+  'diffie-hellman-group14-sha256',
+  'diffie-hellman-group16-sha512',
+  'diffie-hellman-group-exchange-sha256',
+];
+
+const handshakes = new Semaphore(MAX_CONCURRENT_HANDSHAKES);
+
+export interface SshOptions {
+  /** Disable Nagle's algorithm on the socket (default true; false only for benchmarks). */
+  noDelay?: boolean;
+  maxChannels?: number;
+}
+
+/** The parts of ssh2's objects we use (ssh2 ships no types; node-ssh's typings refer to them). */
+interface Ssh2Client {
+  on(event: 'error', fn: (err: Error & { level?: string; code?: string }) => void): this;
+  on(event: 'end' | 'close', fn: () => void): this;
+  end(): void;
+}
+interface Ssh2Channel {
+  close(): void;
+  outgoing?: { id: number; state: string };
+  _client?: { _protocol?: { signal(id: number, name: string): void } };
+  on(event: 'close', fn: () => void): this;
+}
+interface SftpChannel {
+  writeFile(path: string, data: Buffer, opts: { mode?: number; flag?: string }, cb: (err?: Error | null) => void): void;
+  chmod(path: string, mode: number, cb: (err?: Error | null) => void): void;
+  on(event: 'close', fn: () => void): this;
+  end(): void;
+}
+type AuthMethod =
+  | { type: 'publickey'; username: string; key: string }
+  | { type: 'agent'; username: string; agent: string }
+  | { type: 'password'; username: string; password: string }
+  | { type: 'keyboard-interactive'; username: string; prompt: (...args: any[]) => void };
+
+export class SshConnection implements Connection {
+  readonly host: string;
+  readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  private readonly user: string;
+  private readonly target: string;
+  private readonly hostKeys: HostKeyCheck;
+  private readonly channels: Semaphore;
+  private ssh?: NodeSSH;
+  private connecting?: Promise<void>;
+  private sftp?: Promise<SftpChannel>;
+  /** Set when the connection dropped: every later call fails with it. */
+  private lost?: UnreachableError;
+  private closed = false;
+  private closedEvent?: Promise<void>;
+  /** Exec channels open right now (the SFTP channel not included). */
+  private openChannels = 0;
+
+  constructor(
+    private readonly vars: ConnectionVars,
+    private readonly options: SshOptions = {},
+  ) {
+    this.host = vars.name;
+    this.user = vars.user ?? userInfo().username;
+    this.target = `${this.user}@${vars.address}:${vars.port}`;
+    this.hostKeys = new HostKeyCheck(vars.address, vars.port, vars.hostKeyChecking, vars.knownHostsFile);
+    this.channels = new Semaphore(options.maxChannels ?? MAX_CHANNELS_PER_CONNECTION);
+  }
+
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`bug: connection to ${this.host} used after close()`));
+    this.connecting ??= this.open();
+    return this.connecting;
+  }
+
+  async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {
+    opts.signal?.throwIfAborted();
+    await this.connect();
+    const sudo = opts.become ? new SudoSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
+    // The login shell may be bash, zsh or fish: always hand the script to sh.
+    const command = sudo ? sudo.command : `sh -c ${quote(script)}`;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.execOnce(command, opts, sudo);
+        } catch (err) {
+          if (isChannelOpenFailure(err) && attempt < CHANNEL_OPEN_RETRIES && !this.lost) {
+            // The server allows fewer sessions than we use (MaxSessions): learn its limit.
+            this.channels.lowerLimit(this.openChannels);
+            await sleep(30 * 2 ** attempt);
+            continue;
+          }
+          throw this.translate(err);
+        }
+      }
+    } finally {
+      sudo?.dispose();
+    }
+  }
+
+  async put(path: string, content: string | Buffer, opts: { mode?: string } = {}): Promise<void> {
+    await this.connect();
+    const octal = opts.mode !== undefined && /^[0-7]{3,4}$/.test(opts.mode) ? parseInt(opts.mode, 8) : undefined;
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    let sftp: SftpChannel;
+    try {
+      sftp = await this.sftpChannel();
+    } catch (err) {
+      throw this.translate(err);
+    }
+    this.assertUsable();
+    this.stats.puts++;
+    const fail = (err: unknown) => this.lost ?? new Error(`cannot write ${path} on ${this.host}: ${(err as Error).message}`);
+    await new Promise<void>((resolve, reject) =>
+      sftp.writeFile(path, data, octal === undefined ? {} : { mode: octal }, (err) => (err ? reject(fail(err)) : resolve())),
+    );
+    if (octal !== undefined) {
+      // The open mode only applies to new files and is masked by the server's umask.
+      await new Promise<void>((resolve, reject) => sftp.chmod(path, octal, (err) => (err ? reject(fail(err)) : resolve())));
+    } else if (opts.mode !== undefined) {
+      const r = await this.run(`chmod ${quote(opts.mode)} ${quote(path)}`);
+      if (r.code !== 0) throw new Error(`cannot chmod ${path} on ${this.host}: ${r.stderr.trim()}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ssh = this.ssh;
+    this.ssh = undefined;
+    if (!ssh?.connection) return;
+    ssh.dispose();
+    // Wait for the socket to close (briefly: a dead peer must not hold the run up).
+    await Promise.race([this.closedEvent, sleep(1000)]);
+  }
+
+  // --- connecting ---------------------------------------------------------------------------
+
+  private async open(): Promise<void> {
+    try {
+      await this.hostKeys.load();
+    } catch (err) {
+      throw new HostKeyError(`cannot read known_hosts for ${this.target}: ${(err as Error).message}`, { cause: err });
+    }
+    const auth = await this.authMethods();
+    const release = await handshakes.acquire();
+    const ssh = new NodeSSH();
+    let hostKeyError: Error | undefined;
+    let sock: net.Socket | undefined;
+    try {
+      sock = net.connect({ host: this.vars.address, port: this.vars.port });
+      sock.setNoDelay(this.options.noDelay ?? true);
+      await ssh.connect({
+        sock,
+        username: this.user,
+        readyTimeout: this.vars.connectTimeoutMs,
+        keepaliveInterval: 15_000,
+        keepaliveCountMax: 3,
+        algorithms: { kex: KEX, serverHostKey: this.hostKeys.algorithms() },
+        authHandler: auth.methods,
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          this.hostKeys.verify(key).then(
+            () => verify(true),
+            (err: Error) => {
+              hostKeyError = err;
+              verify(false);
+            },
+          );
+        },
+      } as Parameters<NodeSSH['connect']>[0]);
+    } catch (err) {
+      ssh.dispose();
+      sock?.destroy();
+      if (hostKeyError) throw hostKeyError;
+      throw new UnreachableError(`ssh to ${this.target} failed: ${this.describeConnectError(err, auth.tried)}`, { cause: err });
+    } finally {
+      release();
+    }
+    if (this.closed) {
+      ssh.dispose();
+      throw new UnreachableError(`ssh to ${this.target}: connection closed while connecting`);
+    }
+    this.ssh = ssh;
+    this.stats.connects++;
+    const client = ssh.connection as unknown as Ssh2Client;
+    this.closedEvent = new Promise((resolve) => client.on('close', () => resolve()));
+    // Without an 'error' listener a dropped connection would crash the process.
+    client.on('error', (err) => this.markLost(describeDrop(err)));
+    client.on('end', () => this.markLost('the server closed the connection'));
+    client.on('close', () => this.markLost('the connection closed'));
+  }
+
+  private async authMethods(): Promise<{ methods: AuthMethod[]; tried: string[] }> {
+    const username = this.user;
+    const methods: AuthMethod[] = [];
+    const tried: string[] = [];
+    if (this.vars.privateKeyFile) {
+      const file = expandHome(this.vars.privateKeyFile);
+      let key: string;
+      try {
+        key = await readFile(file, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? err})`;
+        throw new UnreachableError(`ssh to ${this.target} failed: private key file ${file} ${why}`);
+      }
+      methods.push({ type: 'publickey', username, key });
+      tried.push(`key ${file}`);
+    }
+    const agent = process.env.SSH_AUTH_SOCK;
+    if (agent) {
+      methods.push({ type: 'agent', username, agent });
+      tried.push('ssh-agent');
+    }
+    if (!this.vars.privateKeyFile) {
+      for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+        const file = join(homedir(), '.ssh', name);
+        if (!(await exists(file))) continue;
+        methods.push({ type: 'publickey', username, key: await readFile(file, 'utf8') });
+        tried.push(`key ~/.ssh/${name}`);
+      }
+    }
+    const password = this.vars.password;
+    if (password !== undefined) {
+      methods.push({ type: 'password', username, password });
+      methods.push({
+        type: 'keyboard-interactive',
+        username,
+        prompt: (_name: string, _instructions: string, _lang: string, prompts: unknown[], finish: (answers: string[]) => void) =>
+          finish(prompts.map(() => password)),
+      });
+      tried.push('password');
+    }
+    return { methods, tried };
+  }
+
+  private describeConnectError(err: unknown, tried: string[]): string {
+    const e = err as Error & { code?: string; level?: string };
+    if (e.level === 'client-authentication')
+      return tried.length === 0
+        ? 'no credentials to try: set ssh_private_key_file or ssh_password for the host, add a key to ~/.ssh, or start ssh-agent'
+        : `authentication failed for user ${this.user} (tried ${tried.join(', ')})`;
+    if (e.level === 'client-timeout') return `timed out after ${this.vars.connectTimeoutMs / 1000} s`;
+    switch (e.code) {
+      case 'ECONNREFUSED':
+        return 'connection refused';
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return `cannot resolve host name ${this.vars.address}`;
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return 'no route to host';
+      case 'ECONNRESET':
+        return 'connection reset by the server';
+      case 'ETIMEDOUT':
+        return e.message === 'No response from server' ? 'the server closed the connection during the handshake' : 'timed out';
+    }
+    if (e.message === 'Connection lost before handshake')
+      return 'the server closed the connection before the handshake (not an SSH server, or too many connections at once: sshd MaxStartups)';
+    return oneLine(e.message ?? String(err));
+  }
+
+  private markLost(reason: string): void {
+    if (this.closed || this.lost) return;
+    this.lost = new UnreachableError(`ssh connection to ${this.target} lost: ${reason}`);
+    this.sftp = undefined;
+  }
+
+  private assertUsable(): void {
+    if (this.lost) throw this.lost;
+    if (this.closed) throw new Error(`bug: connection to ${this.host} used after close()`);
+  }
+
+  /** Errors from node-ssh/ssh2 during a run: a dropped connection becomes UnreachableError. */
+  private translate(err: unknown): unknown {
+    if (this.lost) return this.lost;
+    if (err instanceof Error && /Not connected|No response from server/.test(err.message))
+      return new UnreachableError(`ssh connection to ${this.target} lost: ${err.message}`, { cause: err });
+    if (isChannelOpenFailure(err))
+      return new UnreachableError(`ssh to ${this.target}: cannot open a channel (${CHANNEL_OPEN_RETRIES + 1} attempts): ${(err as Error).message}`, { cause: err });
+    return err;
+  }
+
+  // --- running ------------------------------------------------------------------------------
+
+  /** One exec channel: resolves when it closes; rejects on timeout/abort as soon as they happen. */
+  private async execOnce(command: string, opts: RunOptions, sudo: SudoSession | undefined): Promise<ExecResult> {
+    const release = await this.channels.acquire();
+    let released = false;
+    const releaseOnce = () => {
+      if (released) return;
+      released = true;
+      if (channel) this.openChannels--;
+      release();
+    };
+    try {
+      this.assertUsable();
+      opts.signal?.throwIfAborted();
+    } catch (err) {
+      releaseOnce();
+      throw err;
+    }
+    const ssh = this.ssh!;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let channel: Ssh2Channel | undefined;
+    let stdin: string | Readable | undefined;
+    let pipe: PassThrough | undefined;
+    if (sudo) stdin = pipe = new PassThrough();
+    else if (typeof opts.stdin === 'string') stdin = opts.stdin;
+    else if (opts.stdin !== undefined) stdin = Readable.from([opts.stdin]);
+
+    const kill = () => {
+      if (!channel) return;
+      // Best effort: ssh2 only sends signals while stdin is open, so go to the protocol directly.
+      const out = channel.outgoing;
+      if (out && (out.state === 'open' || out.state === 'eof')) {
+        try {
+          channel._client?._protocol?.signal(out.id, 'KILL');
+        } catch {
+          // ignore: the server may not support signals
+        }
+      }
+      channel.close();
+    };
+
+    return new Promise<ExecResult>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        kill();
+        settle(() => reject(opts.signal!.reason));
+      };
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          kill();
+          settle(() => reject(new CommandTimeoutError(`command timed out after ${opts.timeoutMs! / 1000} s on ${this.host}`)));
+        }, opts.timeoutMs);
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      ssh
+        .execCommand(command, {
+          noTrim: true,
+          stdin,
+          onChannel: (ch) => {
+            channel = ch as unknown as Ssh2Channel;
+            this.openChannels++;
+            this.stats.execs++;
+            sudo?.attach({ write: (d) => pipe!.write(d), end: () => pipe!.end(), abort: kill });
+          },
+          onStdout: (chunk) => stdout.push(chunk),
+          onStderr: (chunk) => stderr.push(sudo ? sudo.stderr(chunk) : chunk),
+        })
+        .then(
+          (res) => {
+            releaseOnce();
+            settle(() => {
+              try {
+                if (res.code === null && res.signal === null) {
+                  // We stopped sudo ourselves (wrong password), or the connection dropped:
+                  // ssh2 closes open channels without an exit status then.
+                  if (sudo?.failed) sudo.check(255);
+                  throw this.lost ?? new UnreachableError(`ssh to ${this.target}: channel closed without an exit status`);
+                }
+                const code = res.code ?? 128 + signalNumber(res.signal);
+                sudo?.check(code);
+                resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code });
+              } catch (err) {
+                reject(err);
+              }
+            });
+          },
+          (err) => {
+            releaseOnce();
+            settle(() => reject(err));
+          },
+        );
+    });
+  }
+
+  private sftpChannel(): Promise<SftpChannel> {
+    this.assertUsable();
+    if (!this.sftp) {
+      const opening = this.openSftp();
+      this.sftp = opening;
+      opening.then(
+        (sftp) => sftp.on('close', () => this.sftp === opening && (this.sftp = undefined)),
+        () => this.sftp === opening && (this.sftp = undefined),
+      );
+    }
+    return this.sftp;
+  }
+
+  private async openSftp(): Promise<SftpChannel> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.ssh!.requestSFTP()) as unknown as SftpChannel;
+      } catch (err) {
+        if (isChannelOpenFailure(err) && attempt < CHANNEL_OPEN_RETRIES && !this.lost) {
+          await sleep(30 * 2 ** attempt);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+function isChannelOpenFailure(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('Channel open failure');
+}
+
+function describeDrop(err: Error & { code?: string; level?: string }): string {
+  if (err.code === 'ECONNRESET') return 'connection reset by the server';
+  if (err.level === 'client-timeout') return 'no answer to keepalives';
+  return oneLine(err.message);
+}
+
+function signalNumber(name: string | null): number {
+  if (!name) return 0;
+  const n = (osConstants.signals as Record<string, number>)[name.startsWith('SIG') ? name : `SIG${name}`];
+  return n ?? 0;
+}
+
+function oneLine(s: string): string {
+  return s.split(/\r?\n/)[0]!.trim();
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

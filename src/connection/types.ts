@@ -1,0 +1,78 @@
+/**
+ * The connector interface: everything tsplay does on a host goes through `run` (POSIX shell text)
+ * and `put` (write a file). Transports (ssh.ts, local.ts) implement it; the engine never sees SSH.
+ *
+ * Errors: `run` never throws for a non-zero exit. It throws UnreachableError when the host cannot
+ * be reached or the connection drops, BecomeError when sudo refuses, CommandTimeoutError when
+ * `timeoutMs` passes, and the signal's reason when `signal` aborts.
+ */
+import type { ExecResult } from '../modules/define.js';
+
+export type { ExecResult };
+
+export interface RunOptions {
+  /** Fed to the command's standard input, then closed. Without it stdin is empty. */
+  stdin?: string | Buffer;
+  /** Run as another user through `sudo`. */
+  become?: { user: string; password?: string };
+  /** Give up after this long: the command is signalled and CommandTimeoutError is thrown. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ConnectionStats {
+  /** Connections established (ssh handshakes that completed). */
+  connects: number;
+  /** `run` calls that started a command. */
+  execs: number;
+  /** `put` calls that wrote a file. */
+  puts: number;
+}
+
+export interface Connection {
+  /** The inventory name of the host. */
+  readonly host: string;
+  /** Opens the connection; idempotent (concurrent calls share one attempt). `run`/`put` call it too. */
+  connect(): Promise<void>;
+  /** Runs POSIX shell text with `sh -c` semantics. Output is returned untrimmed. */
+  run(script: string, opts?: RunOptions): Promise<ExecResult>;
+  /** Writes a file as the login user (no atomic rename, no become: the engine does those via `run`). */
+  put(path: string, content: string | Buffer, opts?: { mode?: string }): Promise<void>;
+  close(): Promise<void>;
+  readonly stats: ConnectionStats;
+}
+
+/** How to reach one host: resolved by the inventory (src/inventory/connection.ts). */
+export type { ConnectionVars } from '../inventory/connection.js';
+
+/** The host cannot be used: connect or auth failure, dropped connection. One-line message. */
+export class UnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** The server's host key is unknown or changed. The message says how to trust it. */
+export class HostKeyError extends UnreachableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HostKeyError';
+  }
+}
+
+/** sudo refused to run the command (wrong or missing password, not in sudoers, sudo missing). */
+export class BecomeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BecomeError';
+  }
+}
+
+/** `run` took longer than `timeoutMs`. */
+export class CommandTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandTimeoutError';
+  }
+}
