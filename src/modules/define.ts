@@ -1,0 +1,195 @@
+/**
+ * The module contract. A module is one file, no I/O of its own:
+ *
+ *   probe  (read-only facts: a shell command + a pure parser each; the engine batches them)
+ *   plan   (pure: desired params vs facts -> steps, or "already in state" with a reason)
+ *   apply  (the engine runs the planned steps: exec commands, atomic file writes)
+ *
+ * Check mode runs probe + plan and reports the plan. Diff mode prints `plan.diffs`.
+ */
+import { z } from 'zod';
+
+/** What an exec returned. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** A fact: one shell command and a pure parser of its output. */
+export interface Fact<T = unknown> {
+  /** Unique key, e.g. `stat:/etc/hosts` or `pkg:squid`. Used for batching and for check-mode assumptions. */
+  key: string;
+  /** A POSIX shell snippet; read-only. Its exit code is passed to parse (non-zero is not an error). */
+  command: string;
+  parse(out: ExecResult): T;
+}
+
+export function fact<T>(key: string, command: string, parse: (out: ExecResult) => T): Fact<T> {
+  return { key, command, parse };
+}
+
+/** Run a command on the host. Non-zero exit (outside okCodes) fails the task. */
+export interface ExecStep {
+  kind: 'exec';
+  cmd: string;
+  /** Shown in check mode, progress and errors instead of the raw command. */
+  description?: string;
+  stdin?: string;
+  okCodes?: number[];
+  timeoutMs?: number;
+}
+
+/** Write a file atomically: temp file in the target folder, optional validate, then rename. */
+export interface PutStep {
+  kind: 'put';
+  path: string;
+  content: string | Buffer;
+  mode?: string;
+  owner?: string;
+  group?: string;
+  /** Command run on the temp file before it replaces the old one; `%s` is the temp path. */
+  validate?: string;
+  /** Keep a timestamped copy of the previous file. */
+  backup?: boolean;
+  description?: string;
+}
+
+export type Step = ExecStep | PutStep;
+
+/** A file change shown by --diff. `null` content means the file does not exist (before) or is removed (after). */
+export interface FileDiff {
+  path: string;
+  before: string | null;
+  after: string | null;
+  beforeMode?: string;
+  afterMode?: string;
+  beforeOwner?: string;
+  afterOwner?: string;
+}
+
+export interface PlanNoop {
+  changed: false;
+  /** Why nothing needs to be done: "squid is already installed (5.7-2)". */
+  reason: string;
+  /** What `register` receives. */
+  output?: Record<string, unknown>;
+  /** Variables to set on the host (set_fact). */
+  setFacts?: Record<string, unknown>;
+  /** Steps that run even in a noop plan but change nothing (e.g. command's read-only runs). Rare. */
+  steps?: Step[];
+}
+
+export interface PlanChange {
+  changed: true;
+  steps: Step[];
+  /** One line per change, shown in check mode: "install squid", "add rule 80/tcp". */
+  changes: string[];
+  diffs?: FileDiff[];
+  /** Facts that hold after apply; in check mode later tasks see these instead of probing. */
+  assume?: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  /** True when the steps must run in check mode too (never for state-changing modules). */
+  runInCheckMode?: boolean;
+}
+
+export interface PlanFail {
+  failed: true;
+  msg: string;
+}
+
+export type Plan = PlanNoop | PlanChange | PlanFail;
+
+export const noop = (reason: string, extra: Omit<PlanNoop, 'changed' | 'reason'> = {}): PlanNoop => ({ changed: false, reason, ...extra });
+export const change = (changes: string | string[], steps: Step[], extra: Omit<PlanChange, 'changed' | 'steps' | 'changes'> = {}): PlanChange => ({
+  changed: true,
+  changes: Array.isArray(changes) ? changes : [changes],
+  steps,
+  ...extra,
+});
+export const failPlan = (msg: string): PlanFail => ({ failed: true, msg });
+
+/** Host facts gathered by `setup` (see src/facts/gather.ts). */
+export type HostFacts = Record<string, unknown>;
+
+export interface PlanContext {
+  host: string;
+  check: boolean;
+  diff: boolean;
+  /** Facts gathered for the host (empty when gather_facts is off). */
+  hostFacts: HostFacts;
+  /** In check mode: changes that earlier tasks on this host would have made (for "pending" reasons). */
+  pending: string[];
+  /** Connection info, e.g. for install-ufw's "never lock out". */
+  connection: { port: number; controllerAddress?: string; user?: string; local: boolean };
+  /**
+   * Evaluates a bare expression (like a `when:` condition) with the host's variables. Used by
+   * `assert` (that:) and `debug` (var:), whose parameters are expressions, not templates.
+   * Throws a UserError for a bad expression or an undefined variable.
+   */
+  evaluate?: (expr: string) => unknown;
+}
+
+export interface PrepareContext {
+  host: string;
+  /** Host variables (already resolved) for controller-side rendering. */
+  vars: Record<string, unknown>;
+  /** Finds a file in the role's and project's `templates/` or `files/` folder. */
+  findFile(kind: 'templates' | 'files', name: string): string;
+  /** Renders an EJS template file with the host's variables. */
+  renderTemplate(file: string, extraVars?: Record<string, unknown>): Promise<string>;
+}
+
+export interface ModuleExample {
+  title: string;
+  /** The task as it appears in a playbook, e.g. `{ name: 'x', copy: {...} }`. */
+  task: Record<string, unknown>;
+}
+
+export interface ModuleDef<S extends z.ZodType = z.ZodType, F extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  summary: string;
+  description?: string;
+  examples: ModuleExample[];
+  params: S;
+  /** Shape of what `register` receives. */
+  output?: z.ZodType;
+  /**
+   * Some modules accept a bare string, like `command: ls -l`. Returns params for it.
+   * Called only when the task's value is a string.
+   */
+  freeForm?: (text: string) => unknown;
+  /**
+   * Controller files the task needs (e.g. template's `src`): checked to exist (and templates to
+   * compile) at validation time. Raw params: names may be templates, which are skipped.
+   */
+  localFiles?: (params: Record<string, unknown>) => Array<{ kind: 'templates' | 'files'; name: unknown }>;
+  /** Runs on the controller before probing (render a template, read a local file). */
+  prepare?: (params: z.output<S>, ctx: PrepareContext) => Promise<z.output<S>> | z.output<S>;
+  probe?: (params: z.output<S>) => { [K in keyof F]: Fact<F[K]> };
+  plan: (params: z.output<S>, facts: F, ctx: PlanContext) => Plan;
+  /** Builds the registered result from the exec results of the steps. */
+  result?: (params: z.output<S>, facts: F, results: ExecResult[]) => Record<string, unknown>;
+  /** Never contacts the host (debug, set_fact, assert, fail). */
+  local?: boolean;
+  /** Parameters whose values are secret by nature (passwords): masked in output. */
+  secretParams?: string[];
+}
+
+/** Identity with types: `export default defineModule({...})`. */
+export function defineModule<S extends z.ZodType, F extends Record<string, unknown> = Record<string, unknown>>(def: ModuleDef<S, F>): ModuleDef<S, F> {
+  return def;
+}
+
+export type AnyModule = ModuleDef<z.ZodType, any>;
+
+/** File mode as a string: "0644", "644", "u=rw,g=r,o=r". Numbers are rejected with a fix-it. */
+export const octalMode = z.custom<string>(
+  (v) => typeof v === 'string' && (/^0?[0-7]{3,4}$/.test(v) || /^([ugoa]*[-+=][rwxXst]*,?)+$/.test(v)),
+  {
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `mode must be a quoted string: write mode: "0${String(iss.input).padStart(3, '0')}" — an unquoted number is read as decimal/octal by YAML and would set the wrong permissions`
+        : `mode must be an octal string like "0644" or symbolic like "u=rw,g=r,o=r" (got ${JSON.stringify(iss.input)})`,
+  },
+);

@@ -1,0 +1,360 @@
+/**
+ * Parsing task lists (tasks, handlers, blocks, includes) into the loaded model, with module
+ * parameters checked against each module's zod schema. Errors carry the YAML position.
+ */
+import { z } from 'zod';
+import { didYouMean } from '../errors.js';
+import type { AnyModule } from '../modules/define.js';
+import type { YamlFile, YamlPath } from '../yaml/source.js';
+import type { LoadContext } from './context.js';
+import { BLOCK_KEYS, INCLUDE_KEYS, TASK_KEYWORDS, TASK_KEYWORD_SET } from './keywords.js';
+import type { BlockTask, Handler, IncludeTask, LoadedRole, ModuleTask, Src, Task, TaskBase } from './model.js';
+
+export interface TaskListOptions {
+  role?: LoadedRole;
+  /** Folder that relative include_tasks paths start from. */
+  dir: string;
+  handlers?: boolean;
+  /** Include chain, for cycle detection. */
+  stack: string[];
+}
+
+/** Hooks the task parser needs from the playbook loader (include resolution). */
+export interface IncludeResolver {
+  includeTasks(target: string, src: Src, opts: TaskListOptions): Task[];
+  includeRole(spec: Record<string, unknown>, src: Src, opts: TaskListOptions): { tasks: Task[]; handlers: Handler[]; role?: LoadedRole } | undefined;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export class TaskParser {
+  constructor(
+    private readonly ctx: LoadContext,
+    private readonly includes: IncludeResolver,
+  ) {}
+
+  parseList(file: YamlFile, path: YamlPath, value: unknown, opts: TaskListOptions): Task[] {
+    if (value === undefined || value === null) return [];
+    const src: Src = { file, path };
+    if (!Array.isArray(value)) {
+      this.ctx.error(src, 'expected a list of tasks');
+      return [];
+    }
+    const out: Task[] = [];
+    value.forEach((item, i) => {
+      const t = this.parseTask(file, [...path, i], item, opts);
+      if (t) out.push(t);
+    });
+    return out;
+  }
+
+  parseTask(file: YamlFile, path: YamlPath, value: unknown, opts: TaskListOptions): Task | undefined {
+    const src: Src = { file, path };
+    if (!isMap(value)) {
+      this.ctx.error(src, `a task must be a mapping (got ${describe(value)})`, undefined, 'write "- name: ...\\n  MODULE: {params}"');
+      return undefined;
+    }
+    const base = this.parseBase(src, value, opts);
+    if (!base) return undefined;
+
+    const blockKeys = BLOCK_KEYS.filter((k) => k in value);
+    const includeKeys = INCLUDE_KEYS.filter((k) => k in value);
+    const other = Object.keys(value).filter((k) => !TASK_KEYWORD_SET.has(k));
+
+    if (blockKeys.length) {
+      if (!('block' in value)) {
+        this.ctx.error(src, `"${blockKeys[0]}" needs a "block" in the same task`, blockKeys[0]);
+        return undefined;
+      }
+      if (other.length || includeKeys.length) {
+        this.ctx.error(src, `a block cannot also run a module or include (found "${[...other, ...includeKeys][0]}")`, [...other, ...includeKeys][0]);
+        return undefined;
+      }
+      this.rejectTaskOnly(src, value, ['register', 'notify', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'args']);
+      const block: BlockTask = {
+        ...base,
+        kind: 'block',
+        block: this.parseList(file, [...path, 'block'], value.block, opts),
+        rescue: this.parseList(file, [...path, 'rescue'], value.rescue, opts),
+        always: this.parseList(file, [...path, 'always'], value.always, opts),
+      };
+      return block;
+    }
+
+    if (includeKeys.length) {
+      if (includeKeys.length > 1 || other.length) {
+        this.ctx.error(src, `a task can have only one of ${[...includeKeys, ...other].join(', ')}`, includeKeys[1] ?? other[0]);
+        return undefined;
+      }
+      return this.parseInclude(src, value, includeKeys[0]!, base, opts);
+    }
+
+    if (other.length === 0) {
+      const candidates = Object.keys(value).filter((k) => k !== 'name');
+      this.ctx.error(src, `task${base.name ? ` "${base.name}"` : ''} has no module`, undefined, candidates.length ? `keys found: ${candidates.join(', ')}` : undefined);
+      return undefined;
+    }
+    if (other.length > 1) {
+      // Usually one of them is a misspelt keyword: say which.
+      const modules = other.filter((k) => this.ctx.registry.has(k));
+      const unknown = other.filter((k) => !this.ctx.registry.has(k));
+      for (const k of unknown) {
+        const kw = didYouMean(k, TASK_KEYWORDS);
+        const mod = this.ctx.registry.suggest(k);
+        if (modules.length === 1 || kw) {
+          this.ctx.error(src, `unknown task keyword "${k}"${kw ? `; did you mean "${kw}"?` : ''}`, k);
+        } else {
+          this.ctx.error(src, `unknown module "${k}"${mod ? `; did you mean "${mod}"?` : ''}`, k);
+        }
+      }
+      if (modules.length > 1) this.ctx.error(src, `a task runs exactly one module, found ${modules.join(' and ')}`, modules[1]);
+      return undefined;
+    }
+    const moduleKey = other[0]!;
+    const module = this.ctx.registry.get(moduleKey);
+    if (!module) {
+      const mod = this.ctx.registry.suggest(moduleKey);
+      const kw = didYouMean(moduleKey, TASK_KEYWORDS);
+      this.ctx.error(src, `unknown module "${moduleKey}"${mod ? `; did you mean "${mod}"?` : kw ? `; did you mean the keyword "${kw}"?` : ''}`, moduleKey, mod ? undefined : 'run `tsplay doc` to list modules');
+      return undefined;
+    }
+    return this.parseModuleTask(src, value, moduleKey, module, base, opts);
+  }
+
+  private rejectTaskOnly(src: Src, value: Record<string, unknown>, keys: string[]): void {
+    for (const k of keys) if (k in value) this.ctx.error(src, `"${k}" is not allowed on a block`, k);
+  }
+
+  private parseModuleTask(src: Src, value: Record<string, unknown>, key: string, module: AnyModule, base: TaskBase, opts: TaskListOptions): ModuleTask | Handler {
+    let args: unknown = value[key];
+    let argsPath: YamlPath = [...src.path, key];
+    if (typeof args === 'string' || args === null || args === undefined) {
+      if (typeof args === 'string' && module.freeForm) {
+        args = module.freeForm(args);
+      } else if (typeof args === 'string') {
+        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, `write ${key}:\\n    param: value`);
+        args = {};
+      } else {
+        args = {};
+      }
+    }
+    if ('args' in value) {
+      if (!isMap(value.args)) this.ctx.error(src, '"args" must be a mapping', 'args');
+      else args = { ...(value.args as object), ...(args as object) };
+      if (!isMap(value[key])) argsPath = [...src.path, 'args'];
+    }
+    this.checkArgs(src.file, argsPath, module, args);
+
+    const register = value.register;
+    if (register !== undefined && (typeof register !== 'string' || !IDENT.test(register))) {
+      this.ctx.valueError(src, 'register', `register must be a variable name (got ${describe(register)})`);
+    }
+    const task: ModuleTask = {
+      ...base,
+      kind: 'module',
+      moduleName: module.name,
+      module,
+      args,
+      register: typeof register === 'string' ? register : undefined,
+      notify: this.stringList(src, value, 'notify'),
+      changedWhen: this.condition(src, value, 'changed_when'),
+      failedWhen: this.condition(src, value, 'failed_when'),
+      until: this.condition(src, value, 'until'),
+      retries: this.integer(src, value, 'retries', 'until' in value ? 3 : 0),
+      delaySeconds: this.integer(src, value, 'delay', 5),
+    };
+    if (opts.handlers) {
+      return { ...task, listen: this.stringList(src, value, 'listen') } as Handler;
+    }
+    if ('listen' in value) this.ctx.error(src, '"listen" is only valid on handlers', 'listen');
+    return task;
+  }
+
+  /** Checks module parameters with the module's schema, skipping values that are templates (known at run time). */
+  checkArgs(file: YamlFile, argsPath: YamlPath, module: AnyModule, args: unknown): void {
+    const schema = module.params instanceof z.ZodObject ? module.params.strict() : module.params;
+    const r = schema.safeParse(args);
+    if (r.success) return;
+    const shape = module.params instanceof z.ZodObject ? Object.keys(module.params.shape) : [];
+    for (const iss of r.error.issues) {
+      const path = iss.path as Array<string | number>;
+      if (touchesTemplate(args, path)) continue;
+      if (iss.code === 'unrecognized_keys') {
+        for (const k of iss.keys) {
+          const dym = didYouMean(k, shape);
+          this.ctx.diags.error(
+            `${module.name}: unknown parameter "${k}"${dym ? `; did you mean "${dym}"?` : ''}`,
+            file.keyPos([...argsPath, ...path, k]),
+            dym ? undefined : `parameters of ${module.name}: ${shape.join(', ')}`,
+          );
+        }
+        continue;
+      }
+      const missing = iss.code === 'invalid_type' && getIn(args, path) === undefined;
+      const where = path.length ? path.join('.') : '';
+      const message = missing
+        ? `${module.name}: missing required parameter "${where}"`
+        : `${module.name}: ${where ? `${where}: ` : ''}${iss.message}`;
+      const pos = missing ? file.keyPos(argsPath) : file.pos([...argsPath, ...path]);
+      this.ctx.diags.error(message, pos);
+    }
+  }
+
+  private parseInclude(src: Src, value: Record<string, unknown>, key: (typeof INCLUDE_KEYS)[number], base: TaskBase, opts: TaskListOptions): IncludeTask | undefined {
+    const spec = value[key];
+    if (key === 'include_tasks' || key === 'import_tasks') {
+      const target = typeof spec === 'string' ? spec : isMap(spec) && typeof spec.file === 'string' ? spec.file : undefined;
+      if (!target) {
+        this.ctx.error(src, `${key} needs a file name`, key);
+        return undefined;
+      }
+      if (target.includes('{{')) {
+        this.ctx.error(src, `${key}: the file name must be static (templated include paths are not supported)`, key);
+        return undefined;
+      }
+      return { ...base, kind: 'include', what: 'tasks', target, tasks: this.includes.includeTasks(target, { file: src.file, path: [...src.path, key] }, opts), handlers: [] };
+    }
+    const roleSpec = typeof spec === 'string' ? { name: spec } : isMap(spec) ? spec : undefined;
+    if (!roleSpec || typeof roleSpec.name !== 'string') {
+      this.ctx.error(src, `${key} needs a role name (${key}: {name: ROLE})`, key);
+      return undefined;
+    }
+    const r = this.includes.includeRole(roleSpec, { file: src.file, path: [...src.path, key] }, opts);
+    return { ...base, kind: 'include', what: 'role', target: roleSpec.name, tasks: r?.tasks ?? [], handlers: r?.handlers ?? [], role: r?.role ?? base.role };
+  }
+
+  /** Keywords shared by every kind of task. */
+  parseBase(src: Src, value: Record<string, unknown>, opts: TaskListOptions): TaskBase | undefined {
+    const name = value.name;
+    if (name !== undefined && typeof name !== 'string') this.ctx.error(src, 'task name must be a string', 'name');
+    let loop: unknown = undefined;
+    if ('loop' in value) loop = value.loop;
+    else if ('with_items' in value) loop = value.with_items;
+    else if ('with_list' in value) loop = value.with_list;
+    else if ('with_dict' in value) loop = { __dict2items: value.with_dict };
+    if (loop !== undefined && typeof loop !== 'string' && !Array.isArray(loop) && !(isMap(loop) && '__dict2items' in loop)) {
+      this.ctx.error(src, 'loop must be a list or an expression that gives a list ("{{ users }}")', 'loop');
+    }
+    const lc = value.loop_control;
+    let loopVar = 'item';
+    let loopLabel: string | undefined;
+    if (lc !== undefined) {
+      if (!isMap(lc)) this.ctx.error(src, 'loop_control must be a mapping', 'loop_control');
+      else {
+        for (const k of Object.keys(lc)) {
+          if (!['label', 'loop_var', 'index_var', 'pause'].includes(k)) this.ctx.error({ file: src.file, path: [...src.path, 'loop_control'] }, `unknown loop_control key "${k}"`, k);
+        }
+        if (typeof lc.loop_var === 'string') loopVar = lc.loop_var;
+        if (lc.label !== undefined) loopLabel = String(lc.label);
+      }
+    }
+    const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars) : undefined;
+    const env = value.environment;
+    if (env !== undefined && !isMap(env)) this.ctx.error(src, 'environment must be a mapping', 'environment');
+    if ('delegate_to' in value) this.ctx.error(src, 'delegate_to is not supported yet', 'delegate_to');
+    return {
+      name: typeof name === 'string' ? name : undefined,
+      src,
+      when: this.condition(src, value, 'when') ?? [],
+      tags: this.stringList(src, value, 'tags'),
+      become: this.bool(src, value, 'become'),
+      becomeUser: this.str(src, value, 'become_user'),
+      ignoreErrors: this.bool(src, value, 'ignore_errors') ?? false,
+      vars,
+      noLog: this.bool(src, value, 'no_log') ?? false,
+      checkMode: this.bool(src, value, 'check_mode'),
+      diff: this.bool(src, value, 'diff'),
+      runOnce: this.bool(src, value, 'run_once') ?? false,
+      role: opts.role,
+      loop,
+      loopVar,
+      loopLabel,
+      environment: isMap(env) ? env : undefined,
+    };
+  }
+
+  /** when / changed_when / failed_when: a string expression, a boolean, or a list (AND). */
+  condition(src: Src, value: Record<string, unknown>, key: string): string[] | undefined {
+    if (!(key in value)) return undefined;
+    const v = value[key];
+    const list = Array.isArray(v) ? v : [v];
+    const out: string[] = [];
+    list.forEach((c) => {
+      if (typeof c === 'boolean') out.push(String(c));
+      else if (typeof c === 'string' && c.trim()) {
+        const m = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(c);
+        if (m) {
+          this.ctx.warning(src, `${key} is already an expression: drop the {{ }}`, key, `${key}: ${m[1]!.trim()}`);
+          out.push(m[1]!.trim());
+        } else out.push(c);
+      } else this.ctx.error(src, `${key} must be an expression string, a boolean or a list of them (got ${describe(c)})`, key);
+    });
+    return out;
+  }
+
+  stringList(src: Src, value: Record<string, unknown>, key: string): string[] {
+    const v = value[key];
+    if (v === undefined || v === null) return [];
+    if (typeof v === 'string') return key === 'tags' ? v.split(',').map((s) => s.trim()).filter(Boolean) : [v];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.map(String);
+    this.ctx.error(src, `${key} must be a string or a list of strings`, key);
+    return [];
+  }
+
+  bool(src: Src, value: Record<string, unknown>, key: string): boolean | undefined {
+    const v = value[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v === 'yes' || v === 'no') {
+      this.ctx.valueError(src, key, `${key} must be true or false (YAML 1.2 reads "${v}" as a string)`, `${key}: ${v === 'yes'}`);
+      return v === 'yes';
+    }
+    this.ctx.valueError(src, key, `${key} must be true or false (got ${describe(v)})`);
+    return undefined;
+  }
+
+  str(src: Src, value: Record<string, unknown>, key: string): string | undefined {
+    const v = value[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string') return v;
+    this.ctx.valueError(src, key, `${key} must be a string (got ${describe(v)})`);
+    return undefined;
+  }
+
+  integer(src: Src, value: Record<string, unknown>, key: string, dflt: number): number {
+    const v = value[key];
+    if (v === undefined) return dflt;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+    this.ctx.valueError(src, key, `${key} must be a non-negative integer (got ${describe(v)})`);
+    return dflt;
+  }
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function getIn(v: unknown, path: Array<string | number>): unknown {
+  let cur = v;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** True when a value on the way to `path` is a template string: its type is known only at run time. */
+export function touchesTemplate(v: unknown, path: Array<string | number>): boolean {
+  let cur = v;
+  for (let i = 0; i <= path.length; i++) {
+    if (typeof cur === 'string' && cur.includes('{{')) return true;
+    if (i === path.length || cur === null || typeof cur !== 'object') return false;
+    cur = (cur as Record<string | number, unknown>)[path[i]!];
+  }
+  return false;
+}
