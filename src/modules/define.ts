@@ -184,12 +184,11 @@ export function defineModule<S extends z.ZodType, F extends Record<string, unkno
 export type AnyModule = ModuleDef<z.ZodType, any>;
 
 /** File mode as a string: "0644", "644", "u=rw,g=r,o=r". Numbers are rejected with a fix-it. */
-export const octalMode = z.custom<string>(
-  (v) => typeof v === 'string' && (/^0?[0-7]{3,4}$/.test(v) || /^([ugoa]*[-+=][rwxXst]*,?)+$/.test(v)),
-  {
+export const octalMode = z
+  .string({
     error: (iss) =>
       typeof iss.input === 'number'
         ? `mode must be a quoted string: write mode: "0${String(iss.input).padStart(3, '0')}" — an unquoted number is read as decimal/octal by YAML and would set the wrong permissions`
         : `mode must be an octal string like "0644" or symbolic like "u=rw,g=r,o=r" (got ${JSON.stringify(iss.input)})`,
-  },
-);
+  })
+  .regex(/^(0?[0-7]{3,4}|([ugoa]*[-+=][rwxXst]*,?)+)$/, { error: (iss) => `mode must be an octal string like "0644" or symbolic like "u=rw,g=r,o=r" (got ${JSON.stringify(iss.input)})` });

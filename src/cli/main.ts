@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * The tsplay command line: a thin layer over the library API (src/index.ts).
+ */
+import { Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import chalk from 'chalk';
+import { UserError } from '../errors.js';
+import { handleError, printDiagnostics } from './output.js';
+import { loadInventory } from '../inventory/model.js';
+import { explainHost, graphInventory, listInventory } from '../inventory/show.js';
+import { parseExtraVars } from '../vars/extra-vars.js';
+import { loadPlaybook, loadProjectModules } from '../playbook/load.js';
+import { ModuleRegistry } from '../modules/registry.js';
+import { BUILTIN_MODULES } from '../modules/builtin/index.js';
+import { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema } from '../docs/schema.js';
+import { moduleDoc, moduleTable } from '../docs/module-doc.js';
+import { dirname, resolve } from 'node:path';
+import { registerRunCommands } from './run.js';
+import { registerLabCommands } from './lab.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function inventoryOption() {
+  return new Option('-i, --inventory <path>', 'inventory file or folder (repeatable)').argParser(collect).default([] as string[]);
+}
+export function extraVarsOption() {
+  return new Option('-e, --extra-vars <vars>', 'k=v pairs, JSON/YAML, or @file (repeatable)').argParser(collect).default([] as string[]);
+}
+
+const program = new Command();
+program
+  .name('tsplay')
+  .description('Ansible-style playbooks, TypeScript modules, over SSH.')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(chalk.red(s)) });
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 1);
+});
+
+program
+  .command('validate')
+  .description('load and check a playbook without contacting any host (exit 0 clean, 1 errors)')
+  .argument('<playbook>')
+  .addOption(inventoryOption())
+  .addOption(extraVarsOption())
+  .option('--roles-path <dirs>', 'extra role folders, separated by :')
+  .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string }) => {
+    const diagsAll: import('../errors.js').Diagnostic[] = [];
+    const extraVars = parseExtraVars(o.extraVars);
+    const inventory = loadInventory(o.inventory, { playbookDir: dirname(resolve(playbook)) });
+    const { playbook: pb, warnings } = await loadPlaybook(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
+    diagsAll.push(...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings);
+    printDiagnostics(diagsAll);
+    const tasks = pb.plays.reduce((n, p) => n + p.preTasks.length + p.tasks.length + p.postTasks.length, 0);
+    process.stdout.write(`${chalk.green('ok')}: ${playbook}: ${pb.plays.length} play(s), ${tasks} top-level task(s)${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`);
+  });
+
+program
+  .command('inventory')
+  .description('show the inventory: --list (JSON), --graph (tree), --host NAME (variables and where they come from)')
+  .addOption(inventoryOption())
+  .option('--list', 'all hosts and groups with their variables, as JSON')
+  .option('--graph', 'the group tree')
+  .option('--host <name>', 'one host: each variable, its value and the file it came from')
+  .option('--playbook-dir <dir>', 'also read group_vars/ and host_vars/ beside this folder')
+  .action((o: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; playbookDir?: string }) => {
+    const inv = loadInventory(o.inventory, { playbookDir: o.playbookDir });
+    printDiagnostics(inv.diagnostics.filter((d) => d.severity === 'warning'));
+    if (o.host) process.stdout.write(explainHost(inv, o.host) + '\n');
+    else if (o.graph) process.stdout.write(graphInventory(inv) + '\n');
+    else process.stdout.write(JSON.stringify(listInventory(inv), null, 2) + '\n');
+  });
+
+program
+  .command('schema')
+  .description('write JSON Schemas (playbook, tasks, inventory, role defaults) for editors')
+  .option('-o, --out <dir>', 'folder to write the schemas to (default: print the playbook schema)')
+  .option('--project <dir>', 'also include modules from this project\'s modules/ and roles', '.')
+  .action(async (o: { out?: string; project: string }) => {
+    const registry = await loadProjectModules(resolve(o.project));
+    const mods = registry.all();
+    if (!o.out) {
+      process.stdout.write(JSON.stringify(playbookSchema(mods), null, 2) + '\n');
+      return;
+    }
+    mkdirSync(o.out, { recursive: true });
+    const files: Record<string, unknown> = {
+      'playbook.schema.json': playbookSchema(mods),
+      'tasks.schema.json': tasksSchema(mods),
+      'inventory.schema.json': inventorySchema(),
+      'role-defaults.schema.json': roleDefaultsSchema(),
+    };
+    for (const [name, s] of Object.entries(files)) writeFileSync(join(o.out, name), JSON.stringify(s, null, 2) + '\n');
+    process.stdout.write(`wrote ${Object.keys(files).map((f) => join(o.out!, f)).join(', ')}\n`);
+  });
+
+program
+  .command('doc')
+  .description('module documentation (no name: list modules)')
+  .argument('[module]')
+  .option('--markdown', 'print the README module table')
+  .option('--project <dir>', "include modules from this project's modules/ and roles", '.')
+  .action(async (name: string | undefined, o: { markdown?: boolean; project: string }) => {
+    const registry = await loadProjectModules(resolve(o.project));
+    if (o.markdown) return void process.stdout.write(moduleTable(registry.all()));
+    if (!name) {
+      const width = Math.max(...registry.names().map((n) => n.length));
+      for (const m of registry.all()) process.stdout.write(`${m.name.padEnd(width)}  ${m.summary}\n`);
+      return;
+    }
+    const m = registry.get(name);
+    if (!m) {
+      const dym = registry.suggest(name);
+      throw new UserError(`unknown module "${name}"${dym ? `; did you mean "${dym}"?` : ''}`);
+    }
+    process.stdout.write(moduleDoc(m));
+  });
+
+registerRunCommands(program);
+registerLabCommands(program);
+
+void ModuleRegistry;
+void BUILTIN_MODULES;
+
+program.parseAsync(process.argv).catch(handleError);

@@ -1,0 +1,109 @@
+/** `tsplay run`: validate everything (as `tsplay validate`), then execute. */
+import { Command, Option } from 'commander';
+import { dirname, resolve } from 'node:path';
+import { EventBus } from '../engine/events.js';
+import { runPlaybook, type RunSummary } from '../engine/runner.js';
+import { loadInventory } from '../inventory/model.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { jsonRenderer } from '../render/json.js';
+import { listrRenderer } from '../render/listr.js';
+import { plainRenderer } from '../render/plain.js';
+import { parseExtraVars } from '../vars/extra-vars.js';
+import { printDiagnostics } from './output.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const csv = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export interface RunCliOptions {
+  inventory: string[];
+  extraVars: string[];
+  check?: boolean;
+  diff?: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  startAtTask?: string;
+  forks: string;
+  json?: boolean;
+  verbose?: boolean;
+  failOnChange?: boolean;
+  rolesPath?: string;
+}
+
+/** Exit codes: 0 ok, 1 usage/validation, 2 task failed, 3 pending change (--check --fail-on-change), 4 unreachable, 130 interrupted. */
+export function exitCode(s: RunSummary, o: { check?: boolean; failOnChange?: boolean }): number {
+  if (s.interrupted) return 130;
+  if (s.unreachable) return 4;
+  if (s.failed) return 2;
+  if (o.check && o.failOnChange && s.changed) return 3;
+  return 0;
+}
+
+export async function runCommand(playbook: string, o: RunCliOptions): Promise<number> {
+  const extraVars = parseExtraVars(o.extraVars);
+  const inventory = loadInventory(o.inventory, { playbookDir: dirname(resolve(playbook)) });
+  const { playbook: pb, registry, warnings } = await loadPlaybook(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
+  if (o.limit) inventory.select(o.limit); // an unknown --limit name is a usage error (exit 1)
+  printDiagnostics([...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings]);
+  const forks = Number(o.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new (await import('../errors.js')).UserError(`--forks must be a positive integer (got ${o.forks})`);
+
+  const bus = new EventBus();
+  let idle: () => Promise<void> = async () => {};
+  if (o.json) jsonRenderer(bus);
+  else if (process.stdout.isTTY && !process.env.CI && !o.verbose) idle = listrRenderer(bus).idle;
+  else plainRenderer(bus, process.stdout, { verbose: o.verbose });
+
+  const abort = new AbortController();
+  let presses = 0;
+  const onSigint = () => {
+    presses++;
+    if (presses > 1) process.exit(130);
+    process.stderr.write('\ninterrupt: finishing running commands, starting nothing new (Ctrl-C again to quit now)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await runPlaybook(pb, {
+      inventory,
+      registry,
+      bus,
+      check: o.check,
+      diff: o.diff,
+      limit: o.limit,
+      tags: o.tags,
+      skipTags: o.skipTags,
+      startAtTask: o.startAtTask,
+      extraVars,
+      forks,
+      signal: abort.signal,
+    });
+    await idle();
+    return exitCode(summary, o);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run a playbook (validates first; nothing is contacted when validation fails)')
+    .argument('<playbook>')
+    .addOption(new Option('-i, --inventory <path>', 'inventory file or folder (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('-e, --extra-vars <vars>', 'k=v pairs, JSON/YAML, or @file (repeatable)').argParser(collect).default([]))
+    .option('-C, --check', 'dry run: probe and plan, change nothing, report what would change')
+    .option('-D, --diff', 'show a unified diff of every file that changes or would change')
+    .option('-l, --limit <pattern>', 'further limit the hosts with a pattern')
+    .addOption(new Option('-t, --tags <tags>', 'only run tasks with these tags').argParser(csv).default([]))
+    .addOption(new Option('--skip-tags <tags>', 'skip tasks with these tags').argParser(csv).default([]))
+    .option('--start-at-task <name>', 'start at the first task with this name (wildcards allowed)')
+    .option('-f, --forks <n>', 'hosts worked on at once', '20')
+    .option('--json', 'one JSON event per line on stdout')
+    .option('-v, --verbose', 'line-per-result output with reasons')
+    .option('--fail-on-change', 'with --check: exit 3 when any change is pending (drift detection)')
+    .option('--roles-path <dirs>', 'extra role folders, separated by :')
+    .action(async (playbook: string, o: RunCliOptions) => {
+      process.exitCode = await runCommand(playbook, o);
+    });
+}

@@ -1,0 +1,71 @@
+/** `tsplay doc MODULE` and the README's module table, generated from the modules' zod schemas. */
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import type { AnyModule } from '../modules/define.js';
+
+export interface ParamDoc {
+  name: string;
+  type: string;
+  required: boolean;
+  default?: unknown;
+  description?: string;
+}
+
+/** Describes the top-level parameters of a module. */
+export function paramDocs(m: AnyModule): ParamDoc[] {
+  const schema = z.toJSONSchema(m.params, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  const props = schema.properties ?? {};
+  return Object.entries(props).map(([name, p]) => ({
+    name,
+    type: typeName(p),
+    required: (schema.required ?? []).includes(name) && !('default' in p),
+    default: p.default,
+    description: typeof p.description === 'string' ? p.description : undefined,
+  }));
+}
+
+function typeName(p: Record<string, unknown>): string {
+  if (Array.isArray(p.enum)) return p.enum.map((e) => JSON.stringify(e)).join(' | ');
+  if (p.const !== undefined) return JSON.stringify(p.const);
+  if (Array.isArray(p.anyOf)) return [...new Set((p.anyOf as Array<Record<string, unknown>>).map(typeName))].join(' | ');
+  if (Array.isArray(p.oneOf)) return [...new Set((p.oneOf as Array<Record<string, unknown>>).map(typeName))].join(' | ');
+  if (p.type === 'array') return `list of ${p.items ? typeName(p.items as Record<string, unknown>) : 'any'}`;
+  if (typeof p.type === 'string') return p.type === 'integer' ? 'int' : p.type;
+  return 'any';
+}
+
+export function moduleDoc(m: AnyModule): string {
+  const out: string[] = [];
+  out.push(`${m.name} — ${m.summary}`, '');
+  if (m.description) out.push(m.description.trim(), '');
+  out.push('PARAMETERS');
+  for (const p of paramDocs(m)) {
+    const flags = [p.required ? 'required' : undefined, p.default !== undefined ? `default: ${JSON.stringify(p.default)}` : undefined].filter(Boolean).join(', ');
+    out.push(`  ${p.name} (${p.type}${flags ? `; ${flags}` : ''})`);
+    if (p.description) out.push(`      ${p.description}`);
+  }
+  out.push('', 'EXAMPLES');
+  for (const ex of m.examples) {
+    out.push(`  # ${ex.title}`);
+    out.push(
+      stringify([ex.task])
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Markdown table of modules for the README. */
+export function moduleTable(modules: AnyModule[]): string {
+  const rows = ['| module | what it does | parameters |', '|---|---|---|'];
+  for (const m of [...modules].sort((a, b) => a.name.localeCompare(b.name))) {
+    rows.push(`| \`${m.name}\` | ${m.summary.replace(/\|/g, '\\|')} | ${paramDocs(m).map((p) => `\`${p.name}\``).join(', ')} |`);
+  }
+  return rows.join('\n') + '\n';
+}

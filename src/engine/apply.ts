@@ -1,0 +1,74 @@
+/**
+ * Applying planned steps on a host. `put` is atomic: the content goes to a temp file in the
+ * target's folder (0600 while being written), gets its mode/owner, is validated, an optional
+ * backup is taken, then it is renamed over the target — all in ONE exec, content on stdin.
+ * A trap removes the temp file if anything fails or the command is interrupted.
+ */
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { Connection, RunOptions } from '../connection/types.js';
+import type { ExecResult, PutStep, Step } from '../modules/define.js';
+import { quote } from '../modules/shell.js';
+
+export interface StepContext {
+  conn: Connection;
+  become?: RunOptions['become'];
+  environment?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export class StepFailed extends Error {
+  constructor(
+    readonly step: Step,
+    readonly result: ExecResult,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StepFailed';
+  }
+}
+
+function envPrefix(env?: Record<string, string>): string {
+  if (!env || !Object.keys(env).length) return '';
+  return `export ${Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(' ')}; `;
+}
+
+/** The shell script that writes a file atomically (content arrives on stdin). */
+export function putScript(step: PutStep, nonce = randomBytes(6).toString('hex')): string {
+  const dir = posix.dirname(step.path);
+  const tmp = posix.join(dir, `.${posix.basename(step.path)}.tsplay-${nonce}.tmp`);
+  const q = quote;
+  const lines = [
+    'set -e',
+    `tmp=${q(tmp)}; dest=${q(step.path)}`,
+    `trap 'rm -f "$tmp"' EXIT INT TERM HUP`,
+    `[ -d ${q(dir)} ] || { echo "folder ${dir.replace(/["$`\\]/g, '')} does not exist" >&2; exit 3; }`,
+    '( umask 077; cat > "$tmp" )',
+  ];
+  if (step.mode) lines.push(`chmod ${q(step.mode)} "$tmp"`);
+  else lines.push('if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; else chmod 0644 "$tmp"; fi');
+  if (step.owner || step.group) lines.push(`chown ${q(`${step.owner ?? ''}${step.group ? `:${step.group}` : ''}`)} "$tmp"`);
+  else lines.push('if [ -e "$dest" ]; then chown --reference="$dest" "$tmp" 2>/dev/null || true; fi');
+  if (step.validate) {
+    const cmd = step.validate.includes('%s') ? step.validate.split('%s').join('"$tmp"') : `${step.validate} "$tmp"`;
+    lines.push(`if ! out=$( ${cmd} 2>&1 ); then printf 'validation failed: %s\\n' "$out" >&2; exit 4; fi`);
+  }
+  if (step.backup) lines.push('if [ -e "$dest" ]; then cp -p "$dest" "$dest.$(date +%Y-%m-%d@%H:%M:%S)~"; fi');
+  lines.push('mv -f "$tmp" "$dest"', 'trap - EXIT INT TERM HUP');
+  return lines.join('\n');
+}
+
+export async function runStep(step: Step, ctx: StepContext): Promise<ExecResult> {
+  if (step.kind === 'exec') {
+    const res = await ctx.conn.run(envPrefix(ctx.environment) + step.cmd, { stdin: step.stdin, become: ctx.become, timeoutMs: step.timeoutMs, signal: ctx.signal });
+    const ok = step.okCodes ?? [0];
+    if (!ok.includes(res.code)) throw new StepFailed(step, res, `command failed with exit code ${res.code}`);
+    return res;
+  }
+  const res = await ctx.conn.run(putScript(step), { stdin: step.content, become: ctx.become, signal: ctx.signal });
+  if (res.code !== 0) {
+    const reason = res.code === 4 ? 'validation failed' : res.code === 3 ? 'target folder does not exist' : `writing ${step.path} failed with exit code ${res.code}`;
+    throw new StepFailed(step, res, `${reason}: ${step.path}`);
+  }
+  return res;
+}

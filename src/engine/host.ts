@@ -1,0 +1,32 @@
+/** Per-host state during a run: variables produced so far, facts, connection, counters. */
+import type { Connection } from '../connection/types.js';
+import type { ConnectionVars } from '../inventory/connection.js';
+import type { Layer } from '../vars/scope.js';
+import { emptyCounters, type HostCounters } from './events.js';
+
+export class HostState {
+  /** Facts from gather_facts / setup (data). */
+  facts?: Record<string, unknown>;
+  /** Registered results and set_fact values (data). */
+  readonly registered: Record<string, unknown> = {};
+  failed = false;
+  unreachable = false;
+  readonly counters: HostCounters = emptyCounters();
+  /** Handler names / listen topics notified in the current section. */
+  readonly notified = new Set<string>();
+  /** Check mode: facts that earlier planned changes make true (keyed like Fact.key). */
+  readonly assumed = new Map<string, unknown>();
+  /** Check mode: what earlier tasks would have changed on this host. */
+  readonly pending: string[] = [];
+  conn?: Connection;
+  connVars?: ConnectionVars;
+
+  constructor(
+    readonly name: string,
+    readonly inventoryLayers: Layer[],
+  ) {}
+
+  get active(): boolean {
+    return !this.failed && !this.unreachable;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * tsplay as a library: everything the CLI does is available here.
+ *   import { loadPlaybook, loadInventory, defineModule } from 'tsplay'
+ */
+export { z } from 'zod';
+export * from './errors.js';
+export { defineModule, fact, noop, change, failPlan, octalMode } from './modules/define.js';
+export type * from './modules/define.js';
+export { sh, quote, raw } from './modules/shell.js';
+export { ModuleRegistry } from './modules/registry.js';
+export { BUILTIN_MODULES } from './modules/builtin/index.js';
+export { loadPlaybook, loadProjectModules, type LoadOptions, type LoadResult } from './playbook/load.js';
+export type * from './playbook/model.js';
+export { loadInventory, Inventory } from './inventory/model.js';
+export { connectionVars, type ConnectionVars } from './inventory/connection.js';
+export { secret, Secret } from './vars/secret.js';
+export { parseExtraVars } from './vars/extra-vars.js';
+export { playbookSchema, inventorySchema, tasksSchema, roleDefaultsSchema } from './docs/schema.js';
+export { moduleDoc, moduleTable } from './docs/module-doc.js';

@@ -1,0 +1,69 @@
+/** Pieces shared by the renderers: colors, counters, diffs, failure details, recap table. */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { createTwoFilesPatch } from 'diff';
+import type { FileDiff } from '../modules/define.js';
+import type { HostCounters, HostStatus, TaskHostResult } from '../engine/events.js';
+
+export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  return new Chalk({ level: noColor || !stream.isTTY ? (process.env.FORCE_COLOR ? 1 : 0) : 1 });
+}
+
+export const STATUS_COLOR: Record<HostStatus, 'green' | 'yellow' | 'red' | 'cyan' | 'magenta'> = {
+  ok: 'green',
+  changed: 'yellow',
+  failed: 'red',
+  skipped: 'cyan',
+  unreachable: 'magenta',
+};
+
+export function countersTitle(c: Record<HostStatus, number>, total: number, ch: ChalkInstance): string {
+  const parts: string[] = [];
+  if (c.ok) parts.push(ch.green(`${c.ok} ok`));
+  if (c.changed) parts.push(ch.yellow(`${c.changed} changed`));
+  if (c.failed) parts.push(ch.red(`${c.failed} failed`));
+  if (c.skipped) parts.push(ch.cyan(`${c.skipped} skipped`));
+  if (c.unreachable) parts.push(ch.magenta(`${c.unreachable} unreachable`));
+  return `${parts.join(' · ') || '0 done'} / ${total}`;
+}
+
+export function renderDiff(d: FileDiff, ch: ChalkInstance): string {
+  const out: string[] = [];
+  if (d.before !== d.after) {
+    const patch = createTwoFilesPatch(d.before === null ? '/dev/null' : `${d.path} (before)`, d.after === null ? '/dev/null' : `${d.path} (after)`, d.before ?? '', d.after ?? '', undefined, undefined, { context: 3 });
+    for (const line of patch.split('\n').slice(1)) {
+      if (line.startsWith('+') && !line.startsWith('+++')) out.push(ch.green(line));
+      else if (line.startsWith('-') && !line.startsWith('---')) out.push(ch.red(line));
+      else if (line.startsWith('@@')) out.push(ch.cyan(line));
+      else if (line) out.push(line);
+    }
+  }
+  if (d.beforeMode !== d.afterMode && d.afterMode) out.push(ch.yellow(`mode: ${d.beforeMode ?? '(none)'} -> ${d.afterMode}   ${d.path}`));
+  if (d.beforeOwner !== d.afterOwner && d.afterOwner) out.push(ch.yellow(`owner: ${d.beforeOwner ?? '(none)'} -> ${d.afterOwner}   ${d.path}`));
+  return out.join('\n');
+}
+
+export function failureLines(r: TaskHostResult, ch: ChalkInstance): string[] {
+  const out = [ch.red(`  ✖ ${r.host}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg ?? 'failed'}${r.ignored ? ' (ignored)' : ''}`)];
+  const f = r.failure;
+  if (f?.command) out.push(ch.dim(`    command: ${f.command.split('\n')[0]}${f.command.includes('\n') ? ' …' : ''}`));
+  if (f?.meaning) out.push(ch.dim(`    exit code: ${f.meaning}`));
+  for (const l of f?.stderrTail ?? []) out.push(ch.dim(`    │ ${l}`));
+  return out;
+}
+
+export function recapTable(hosts: Record<string, HostCounters>, ch: ChalkInstance): string {
+  const names = Object.keys(hosts).sort();
+  const width = Math.max(4, ...names.map((n) => n.length));
+  const lines = [ch.bold('PLAY RECAP')];
+  const cell = (label: string, n: number, color: (s: string) => string) => (n ? color(`${label}=${n}`) : `${label}=${n}`).padEnd(label.length + 4 + (n ? color('').length : 0));
+  for (const n of names) {
+    const c = hosts[n]!;
+    const nameColor = c.failed || c.unreachable ? ch.red : c.changed ? ch.yellow : ch.green;
+    lines.push(
+      `${nameColor(n.padEnd(width))} : ${cell('ok', c.ok, ch.green)} ${cell('changed', c.changed, ch.yellow)} ${cell('unreachable', c.unreachable, ch.magenta)} ${cell('failed', c.failed, ch.red)} ${cell('skipped', c.skipped, ch.cyan)} ${cell('rescued', c.rescued, (s) => s)} ${cell('ignored', c.ignored, (s) => s)}`,
+    );
+  }
+  if (!names.length) lines.push('(no hosts)');
+  return lines.join('\n');
+}

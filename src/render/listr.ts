@@ -1,0 +1,107 @@
+/**
+ * TTY renderer: listr2 with ONE row per playbook task (never one per host x task, which
+ * collapses at ~50 hosts), host counters in the row's title, failures expanded under it.
+ * Each task gets its own short-lived Listr instance; tasks are sequential (linear strategy),
+ * so only one is live at a time and finished rows stay on screen.
+ */
+import { Listr } from 'listr2';
+import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
+import { countersTitle, failureLines, makeChalk, recapTable, renderDiff } from './format.js';
+
+interface Live {
+  id: number;
+  name: string;
+  total: number;
+  counts: Record<HostStatus, number>;
+  failures: TaskHostResult[];
+  diffs: string[];
+  setTitle?: (t: string) => void;
+  /** Set by task:end; the Listr task settles with it whenever it gets to run. */
+  ended?: { title: string; failed: boolean };
+  settle?: () => void;
+  done: Promise<unknown>;
+}
+
+export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout): { idle: () => Promise<void> } {
+  const ch = makeChalk(out);
+  let live: Live | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
+
+  const start = (id: number, name: string, total: number, handler: boolean) => {
+    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], diffs: [], done: Promise.resolve() };
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    const list = new Listr(
+      [
+        {
+          title: l.name,
+          task: (_ctx, task) =>
+            new Promise<void>((resolve, reject) => {
+              l.setTitle = (t) => (task.title = t);
+              l.settle = () => {
+                task.title = l.ended!.title;
+                if (l.ended!.failed) reject(new Error(l.ended!.title));
+                else resolve();
+              };
+              ready();
+              if (l.ended) l.settle();
+            }),
+        },
+      ],
+      { renderer: 'default', registerSignalListeners: false, exitOnError: false, rendererOptions: { collapseErrors: false, showErrorMessage: false } },
+    );
+    l.done = chain = chain.then(async () => {
+      const run = list.run().catch(() => undefined);
+      await isReady;
+      await run;
+      for (const d of l.diffs) out.write(d + '\n');
+      for (const f of l.failures) out.write(failureLines(f, ch).join('\n') + '\n');
+    });
+    live = l;
+    void isReady;
+  };
+
+  bus.on((e: EngineEvent) => {
+    switch (e.type) {
+      case 'run:start':
+        if (e.check) write(ch.cyan('CHECK MODE: nothing will be changed'));
+        break;
+      case 'play:start':
+        write(ch.bold(`\nPLAY [${e.play}] `) + ch.dim(`(${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'})`));
+        break;
+      case 'task:start':
+        start(e.id, e.name, e.hosts.length, e.handler);
+        break;
+      case 'task:host': {
+        const l = live;
+        if (!l || l.id !== e.id) break;
+        const r = e.result;
+        l.counts[r.status]++;
+        if (r.status === 'failed' || r.status === 'unreachable') l.failures.push(r);
+        for (const d of r.diffs ?? []) {
+          const t = renderDiff(d, ch);
+          if (t) l.diffs.push(ch.dim(`--- ${r.host}`) + '\n' + t);
+        }
+        l.setTitle?.(`${l.name}  ${countersTitle(l.counts, l.total, ch)}`);
+        break;
+      }
+      case 'task:end': {
+        const l = live;
+        if (!l || l.id !== e.id) break;
+        l.ended = { title: `${l.name}  ${countersTitle(e.counts, e.total, ch)}`, failed: !!(e.counts.failed || e.counts.unreachable) };
+        l.settle?.();
+        live = undefined;
+        break;
+      }
+      case 'warning':
+        write(ch.yellow(`[WARNING]${e.host ? ` ${e.host}:` : ''} ${e.msg}`));
+        break;
+      case 'recap':
+        write('\n' + recapTable(e.hosts, ch));
+        if (e.interrupted) write(ch.yellow('interrupted: no new task was started after Ctrl-C'));
+        break;
+    }
+  });
+  return { idle: async () => void (await chain) };
+}

@@ -1,0 +1,51 @@
+/** Line-per-result renderer for pipes, CI logs and -v. */
+import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
+import { failureLines, makeChalk, recapTable, renderDiff, STATUS_COLOR } from './format.js';
+
+export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean } = {}): void {
+  const ch = makeChalk(out);
+  const w = (s: string) => out.write(s + '\n');
+  const names = new Map<number, string>();
+  bus.on((e: EngineEvent) => {
+    switch (e.type) {
+      case 'run:start':
+        if (e.check) w(ch.cyan('CHECK MODE: nothing will be changed'));
+        break;
+      case 'play:start':
+        w('');
+        w(ch.bold(`PLAY [${e.play}] `) + ch.dim(`(${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'})`));
+        break;
+      case 'task:start':
+        names.set(e.id, e.name);
+        w('');
+        w(ch.bold(`${e.handler ? 'HANDLER' : 'TASK'} [${e.name}]`));
+        break;
+      case 'task:host':
+        line(e.result);
+        break;
+      case 'warning':
+        w(ch.yellow(`[WARNING]${e.host ? ` ${e.host}:` : ''} ${e.msg}`));
+        break;
+      case 'recap':
+        w('');
+        w(recapTable(e.hosts, ch));
+        if (e.interrupted) w(ch.yellow('interrupted: no new task was started after Ctrl-C'));
+        break;
+    }
+  });
+  function line(r: TaskHostResult) {
+    const color = ch[STATUS_COLOR[r.status]];
+    const item = r.item !== undefined ? ` => (item=${r.item})` : '';
+    if (r.status === 'failed') {
+      w(color(`${r.ignored ? 'failed (ignored)' : 'failed'}: [${r.host}]${item}`));
+      for (const l of failureLines(r, ch)) w(l);
+      return;
+    }
+    const detail = r.status === 'changed' && r.changes?.length ? ` ${r.changes.join('; ')}` : opts.verbose && r.msg ? ` ${r.msg}` : r.status === 'unreachable' ? ` ${r.msg}` : '';
+    w(color(`${r.status}: [${r.host}]${item}`) + (detail ? ch.dim(detail) : ''));
+    for (const d of r.diffs ?? []) {
+      const text = renderDiff(d, ch);
+      if (text) w(text);
+    }
+  }
+}

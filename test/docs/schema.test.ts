@@ -1,0 +1,53 @@
+/** The JSON Schemas generated from the modules' zod schemas accept the example playbooks and reject mistakes. */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { inventorySchema, playbookSchema, tasksSchema } from '../../src/docs/schema.js';
+import { BUILTIN_MODULES } from '../../src/modules/builtin/index.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const load = (p: string) => parse(readFileSync(join(root, p), 'utf8'), { customTags: [{ tag: '!secret', resolve: (s: string) => s }] });
+
+function validator(schema: object) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  return ajv.compile(schema);
+}
+
+describe('generated JSON Schemas', () => {
+  const pb = validator(playbookSchema(BUILTIN_MODULES));
+  const tasks = validator(tasksSchema(BUILTIN_MODULES));
+
+  it('accepts playbooks/site.yml', () => {
+    expect(pb(load('playbooks/site.yml')), JSON.stringify(pb.errors)).to.equal(true);
+  });
+
+  it("accepts every example role's task and handler files", () => {
+    const files: string[] = [];
+    for (const role of readdirSync(join(root, 'roles'))) {
+      for (const sub of ['tasks', 'handlers']) {
+        try {
+          for (const f of readdirSync(join(root, 'roles', role, sub))) files.push(join('roles', role, sub, f));
+        } catch {
+          /* role without that folder */
+        }
+      }
+    }
+    expect(files.length).to.be.greaterThan(2);
+    for (const f of files) expect(tasks(load(f)), `${f}: ${JSON.stringify(tasks.errors)}`).to.equal(true);
+  });
+
+  it('accepts the example inventory', () => {
+    expect(validator(inventorySchema())(load('inventory/prod.yml'))).to.equal(true);
+  });
+
+  it('rejects an unknown module parameter and a numeric mode', () => {
+    expect(pb([{ hosts: 'all', tasks: [{ file: { path: '/x', stat: 'directory' } }] }])).to.equal(false);
+    expect(pb([{ hosts: 'all', tasks: [{ copy: { dest: '/x', content: 'y', mode: 644 } }] }])).to.equal(false);
+  });
+
+  it('rejects an unknown play keyword', () => {
+    expect(pb([{ hosts: 'all', task: [] }])).to.equal(false);
+  });
+});

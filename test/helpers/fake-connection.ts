@@ -1,0 +1,102 @@
+/**
+ * A fake connection for engine unit tests: an in-memory "host" (a map of files) that answers
+ * the fake modules' commands, and counts connects and execs. Not for end-to-end tests.
+ */
+import type { Connection, ConnectionStats, RunOptions } from '../../src/connection/types.js';
+import { UnreachableError } from '../../src/connection/types.js';
+import type { ConnectionVars } from '../../src/inventory/connection.js';
+import type { ExecResult } from '../../src/modules/define.js';
+
+export interface FakeHost {
+  files: Map<string, string>;
+  /** Every script run, in order. */
+  log: string[];
+  unreachable?: boolean;
+  /** Drop the connection after this many execs. */
+  dropAfter?: number;
+  failCommands?: RegExp;
+}
+
+export class FakeWorld {
+  readonly hosts = new Map<string, FakeHost>();
+  readonly connections: FakeConnection[] = [];
+  /** Global order of (host, script) pairs. */
+  readonly order: Array<[string, string]> = [];
+
+  host(name: string): FakeHost {
+    let h = this.hosts.get(name);
+    if (!h) {
+      h = { files: new Map(), log: [] };
+      this.hosts.set(name, h);
+    }
+    return h;
+  }
+
+  connect = (vars: ConnectionVars): Connection => {
+    const c = new FakeConnection(vars.name, this);
+    this.connections.push(c);
+    return c;
+  };
+}
+
+/** Interprets the tiny command language of the fake modules (see fake-modules.ts). */
+function interpret(h: FakeHost, script: string, stdin?: string): ExecResult {
+  let stdout = '';
+  let code = 0;
+  // Fact batches from the engine wrap each fact command in "( CMD\n) </dev/null; printf ...".
+  const batch = /^\( ([\s\S]*?)\n\) <\/dev\/null; printf '\\n(@@tsplay-fact-[0-9a-f]+@@) %d %d\\n' (\d+) \$\?$/gm;
+  if (batch.test(script)) {
+    batch.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = batch.exec(script))) {
+      const r = interpret(h, m[1]!);
+      stdout += `${r.stdout}\n${m[2]} ${m[3]} ${r.code}\n`;
+    }
+    return { stdout, stderr: '', code: 0 };
+  }
+  for (const line of script.split('\n')) {
+    const [cmd, ...args] = line.trim().split(' ');
+    if (h.failCommands?.test(line)) return { stdout, stderr: `boom: ${line}\nerror: it failed`, code: 3 };
+    if (cmd === 'read') {
+      const v = h.files.get(args[0]!);
+      if (v === undefined) code = 1;
+      else stdout += v;
+    } else if (cmd === 'write') h.files.set(args[0]!, args.slice(1).join(' '));
+    else if (cmd === 'writestdin') h.files.set(args[0]!, stdin ?? '');
+    else if (cmd === 'echo') stdout += args.join(' ') + '\n';
+    else if (cmd === 'exit') return { stdout, stderr: '', code: Number(args[0]) };
+  }
+  return { stdout, stderr: '', code };
+}
+
+export class FakeConnection implements Connection {
+  readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  private connected = false;
+  constructor(
+    readonly host: string,
+    private readonly world: FakeWorld,
+  ) {}
+  async connect(): Promise<void> {
+    const h = this.world.host(this.host);
+    if (h.unreachable) throw new UnreachableError(`${this.host}: connection refused`);
+    if (!this.connected) {
+      this.connected = true;
+      this.stats.connects++;
+    }
+  }
+  async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {
+    await this.connect();
+    const h = this.world.host(this.host);
+    if (h.dropAfter !== undefined && this.stats.execs >= h.dropAfter) throw new UnreachableError(`${this.host}: connection lost`);
+    this.stats.execs++;
+    h.log.push(script);
+    this.world.order.push([this.host, script]);
+    await new Promise((r) => setImmediate(r));
+    return interpret(h, script, opts.stdin === undefined ? undefined : String(opts.stdin));
+  }
+  async put(path: string, content: string | Buffer): Promise<void> {
+    this.stats.puts++;
+    this.world.host(this.host).files.set(path, String(content));
+  }
+  async close(): Promise<void> {}
+}
