@@ -1,0 +1,321 @@
+/**
+ * `tsplay lab`: disposable Debian hosts as containers on the local Docker engine.
+ *
+ * labUp reconciles a lab with its spec (idempotent: a second call changes nothing): a network
+ * `tsplay-<lab>`, an SSH key pair in the state dir, one container per host (systemd + sshd), the
+ * key in root's authorized_keys, then `known_hosts` (each host's own ED25519 key) and an
+ * inventory with strict host key checking. labDown removes all of it.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { didYouMean, UserError } from '../errors.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from './busybox.js';
+import { containerName, LABEL, listContainers, networkName, runArgs, type LabContainer } from './container.js';
+import { docker, pipe, run, tryRun } from './exec.js';
+import { ensureImage, type ImageFlavor } from './image.js';
+import { renderInventory, renderKnownHosts, type LabHostAddress } from './inventory-file.js';
+import { phase, type OnProgress } from './progress.js';
+import type { LabSpec } from './spec.js';
+
+export interface LabStateOptions {
+  /** Where the key, known_hosts and inventory live (default `.tsplay/lab/<name>`). */
+  stateDir?: string;
+}
+
+export interface LabUpOptions extends LabStateOptions {
+  onProgress?: OnProgress;
+}
+
+export interface LabHost {
+  name: string;
+  ip: string;
+  container: string;
+  /** Docker container id. */
+  id: string;
+  flavor: ImageFlavor;
+  /** `systemctl is-system-running` once booted: `running` or `degraded`. */
+  systemState: string;
+}
+
+export interface LabUpResult {
+  name: string;
+  stateDir: string;
+  inventoryPath: string;
+  knownHostsPath: string;
+  keyPath: string;
+  hosts: LabHost[];
+  /** What this call did (`created container tsplay-x-web1`, ...); empty when all was in place. */
+  changes: string[];
+}
+
+export function defaultStateDir(name: string): string {
+  return join('.tsplay', 'lab', name);
+}
+
+function statePaths(name: string, stateDir?: string) {
+  const dir = resolve(stateDir ?? defaultStateDir(name));
+  return {
+    dir,
+    key: join(dir, 'id_ed25519'),
+    pub: join(dir, 'id_ed25519.pub'),
+    knownHosts: join(dir, 'known_hosts'),
+    inventory: join(dir, 'inventory.yml'),
+  };
+}
+
+/** Writes `text` unless the file already holds it; returns whether it wrote. */
+function writeIfChanged(path: string, text: string, mode = 0o644): boolean {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
+  writeFileSync(path, text, { mode });
+  return true;
+}
+
+async function ensureClientKey(name: string, paths: ReturnType<typeof statePaths>): Promise<boolean> {
+  if (existsSync(paths.key) && existsSync(paths.pub)) return false;
+  rmSync(paths.key, { force: true });
+  rmSync(paths.pub, { force: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `tsplay-lab-${name}`, '-f', paths.key]);
+  return true;
+}
+
+async function ensureNetwork(name: string): Promise<boolean> {
+  const net = networkName(name);
+  if ((await tryRun('docker', ['network', 'inspect', net])).code === 0) return false;
+  await docker(['network', 'create', '--label', `${LABEL.lab}=${name}`, net]);
+  return true;
+}
+
+/**
+ * Run in each host (stdin: the lab's public key): wait until systemd has booted, install the key
+ * for root, check sshd, and print the host's ED25519 public key.
+ */
+const PREPARE_HOST_SCRIPT = `set -eu
+key=$(cat)
+n=0
+while :; do
+  state=$(systemctl is-system-running --wait 2>/dev/null || true)
+  case "$state" in running|degraded) break ;; esac
+  n=$((n + 1))
+  if [ "$n" -ge 600 ]; then echo "systemd did not finish booting (state: \${state:-unknown})" >&2; exit 1; fi
+  sleep 0.1
+done
+mkdir -p /root/.ssh
+chmod 700 /root/.ssh
+if [ "$(cat /root/.ssh/authorized_keys 2>/dev/null || true)" != "$key" ]; then
+  printf '%s\\n' "$key" > /root/.ssh/authorized_keys
+  chmod 600 /root/.ssh/authorized_keys
+  echo "changed=1"
+fi
+if ! systemctl is-active --quiet ssh; then systemctl status ssh --no-pager >&2 || true; exit 1; fi
+echo "state=$state"
+echo "hostkey=$(cat /etc/ssh/ssh_host_ed25519_key.pub)"
+`;
+
+async function prepareHost(container: string, publicKey: string): Promise<{ hostKey: string; systemState: string; changed: boolean }> {
+  const { stdout } = await run('docker', ['exec', '-i', container, 'sh', '-c', PREPARE_HOST_SCRIPT], {
+    input: publicKey,
+    timeoutMs: 3 * 60_000,
+  });
+  const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
+  const hostKey = field('hostkey');
+  if (!hostKey.startsWith('ssh-ed25519 ')) throw new UserError(`${container}: no ED25519 host key found (got "${hostKey}")`);
+  return { hostKey, systemState: field('state'), changed: field('changed') === '1' };
+}
+
+/** Waits until `ip:22` answers with an SSH banner, from this machine (not via docker exec). */
+async function waitForSshBanner(ip: string, container: string, timeoutMs = 30_000): Promise<void> {
+  const attempt = () =>
+    new Promise<boolean>((done) => {
+      const socket = connect({ host: ip, port: 22 });
+      let data = '';
+      const finish = (ok: boolean) => {
+        socket.destroy();
+        done(ok);
+      };
+      socket.setTimeout(2000, () => finish(false));
+      socket.on('data', (d: Buffer) => {
+        data += d.toString('latin1');
+        if (data.includes('\n')) finish(data.startsWith('SSH-'));
+      });
+      socket.on('error', () => finish(false));
+      socket.on('close', () => finish(data.startsWith('SSH-')));
+    });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await attempt()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new UserError(
+    `cannot reach sshd of ${container} at ${ip}:22 from this machine; the lab needs the controller to reach ` +
+      'container addresses on the Docker bridge (a local Linux engine, not Docker Desktop)',
+  );
+}
+
+/** Brings the lab to its spec. Safe to call again: what is already in place is left alone. */
+export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<LabUpResult> {
+  const { onProgress } = opts;
+  const paths = statePaths(spec.name, opts.stateDir);
+  const changes: string[] = [];
+
+  const flavors = [...new Set<ImageFlavor>(spec.hosts.map((h) => (h.docker ? 'docker' : 'base')))];
+  const images = new Map<ImageFlavor, string>();
+  for (const flavor of flavors.sort()) images.set(flavor, (await ensureImage({ flavor, onProgress })).tag);
+
+  mkdirSync(paths.dir, { recursive: true });
+  if (await ensureClientKey(spec.name, paths)) changes.push(`created SSH key ${paths.key}`);
+  if (await ensureNetwork(spec.name)) changes.push(`created network ${networkName(spec.name)}`);
+
+  const flavorOf = (host: string) => (spec.hosts.find((h) => h.name === host)?.docker ? 'docker' : 'base');
+  const existing = new Map<string, LabContainer>();
+  for (const c of await listContainers(spec.name)) {
+    const wanted = spec.hosts.some((h) => h.name === c.host);
+    const current = wanted && c.name === containerName(spec.name, c.host) && c.flavor === flavorOf(c.host) && c.image === images.get(c.flavor);
+    if (current) {
+      existing.set(c.host, c);
+      continue;
+    }
+    await docker(['rm', '-f', c.id]);
+    changes.push(`removed container ${c.name}${wanted ? ' (outdated image or flavor)' : ''}`);
+  }
+
+  await phase(onProgress, 'start hosts', async () => {
+    for (const h of spec.hosts) {
+      const c = existing.get(h.name);
+      const flavor = flavorOf(h.name);
+      if (!c) {
+        await docker(runArgs(spec.name, h.name, flavor, images.get(flavor)!));
+        changes.push(`created container ${containerName(spec.name, h.name)}`);
+      } else if (c.state !== 'running') {
+        await docker(['start', c.id]);
+        changes.push(`started container ${c.name}`);
+      }
+    }
+  });
+
+  const publicKey = readFileSync(paths.pub, 'utf8').trim();
+  const prepared = await phase(onProgress, 'boot hosts and install key', () =>
+    Promise.all(spec.hosts.map((h) => prepareHost(containerName(spec.name, h.name), publicKey))),
+  );
+  prepared.forEach((p, i) => p.changed && changes.push(`authorized the lab key on ${spec.hosts[i]!.name}`));
+
+  const byHost = new Map((await listContainers(spec.name)).map((c) => [c.host, c]));
+  const hosts: LabHost[] = spec.hosts.map((h, i) => {
+    const c = byHost.get(h.name);
+    if (!c?.ip) throw new UserError(`${containerName(spec.name, h.name)} has no address on ${networkName(spec.name)}`);
+    return { name: h.name, ip: c.ip, container: c.name, id: c.id, flavor: c.flavor, systemState: prepared[i]!.systemState };
+  });
+  await phase(onProgress, 'wait for sshd', () => Promise.all(hosts.map((h) => waitForSshBanner(h.ip, h.container))));
+
+  const addresses: LabHostAddress[] = hosts.map((h, i) => ({ name: h.name, ip: h.ip, hostKey: prepared[i]!.hostKey }));
+  if (writeIfChanged(paths.knownHosts, renderKnownHosts(addresses))) changes.push(`wrote ${paths.knownHosts}`);
+  const inventory = renderInventory(spec, addresses, { keyPath: paths.key, knownHostsPath: paths.knownHosts });
+  if (writeIfChanged(paths.inventory, inventory)) changes.push(`wrote ${paths.inventory}`);
+
+  return {
+    name: spec.name,
+    stateDir: paths.dir,
+    inventoryPath: paths.inventory,
+    knownHostsPath: paths.knownHosts,
+    keyPath: paths.key,
+    hosts,
+    changes,
+  };
+}
+
+/** Removes the lab's containers, its network and its state files. */
+export async function labDown(name: string, opts: LabStateOptions = {}): Promise<{ removed: string[] }> {
+  const removed: string[] = [];
+  const containers = await listContainers(name);
+  if (containers.length) {
+    await docker(['rm', '-f', '-v', ...containers.map((c) => c.id)]);
+    removed.push(...containers.map((c) => `container ${c.name}`));
+  }
+  const net = networkName(name);
+  if ((await tryRun('docker', ['network', 'inspect', net])).code === 0) {
+    await docker(['network', 'rm', net]);
+    removed.push(`network ${net}`);
+  }
+  const paths = statePaths(name, opts.stateDir);
+  for (const f of [paths.key, paths.pub, paths.knownHosts, paths.inventory]) {
+    if (existsSync(f)) {
+      rmSync(f);
+      removed.push(`file ${f}`);
+    }
+  }
+  if (existsSync(paths.dir) && readdirSync(paths.dir).length === 0) rmdirSync(paths.dir);
+  return { removed };
+}
+
+export interface LabStatus {
+  name: string;
+  hosts: Array<{ name: string; container: string; state: string; ip: string; flavor: ImageFlavor }>;
+}
+
+/** Every lab on this engine, from container labels. */
+export async function labStatus(): Promise<LabStatus[]> {
+  const labs = new Map<string, LabStatus>();
+  for (const c of await listContainers()) {
+    const lab = labs.get(c.lab) ?? { name: c.lab, hosts: [] };
+    lab.hosts.push({ name: c.host, container: c.name, state: c.state, ip: c.ip, flavor: c.flavor });
+    labs.set(c.lab, lab);
+  }
+  const sorted = [...labs.values()].sort((a, b) => a.name.localeCompare(b.name));
+  for (const lab of sorted) lab.hosts.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  return sorted;
+}
+
+/** The running container of `host` in lab `name`, or a UserError saying what exists. */
+async function findHost(name: string, host: string): Promise<LabContainer> {
+  const containers = await listContainers(name);
+  if (!containers.length) {
+    const labs = (await labStatus()).map((l) => l.name);
+    const dym = didYouMean(name, labs);
+    throw new UserError(`no lab named "${name}" is up${dym ? `; did you mean "${dym}"?` : ''}`);
+  }
+  const c = containers.find((x) => x.host === host);
+  if (!c) {
+    const names = containers.map((x) => x.host);
+    const dym = didYouMean(host, names);
+    throw new UserError(`lab "${name}" has no host "${host}"${dym ? `; did you mean "${dym}"?` : `; its hosts: ${names.join(', ')}`}`);
+  }
+  if (c.state !== 'running' || !c.ip) throw new UserError(`${c.name} is ${c.state}: run \`tsplay lab up\` again`);
+  return c;
+}
+
+/** argv of an interactive SSH session to a lab host, with the lab's key and strict host keys. */
+export async function labSshArgs(name: string, host: string, opts: LabStateOptions = {}): Promise<string[]> {
+  const c = await findHost(name, host);
+  const paths = statePaths(name, opts.stateDir);
+  if (!existsSync(paths.key)) throw new UserError(`no lab key at ${paths.key} (was the lab brought up with another state dir?)`);
+  return [
+    'ssh',
+    '-i', paths.key,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', `UserKnownHostsFile=${paths.knownHosts}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    `root@${c.ip}`,
+  ];
+}
+
+/**
+ * Copies `image` from this machine's engine into the engine of a docker-flavor lab host
+ * (`docker save | docker exec -i HOST docker load`). The default image, tsplay/busybox, is built
+ * locally first when missing. Returns loaded: false when the host already had that image.
+ */
+export async function loadImageIntoHost(
+  lab: string,
+  host: string,
+  image: string = BUSYBOX_IMAGE,
+  opts: { onProgress?: OnProgress } = {},
+): Promise<{ image: string; id: string; loaded: boolean }> {
+  const c = await findHost(lab, host);
+  if (c.flavor !== 'docker') throw new UserError(`${lab}/${host} has no Docker engine: set \`docker: true\` for it in the lab spec`);
+  const id = image === BUSYBOX_IMAGE ? await ensureBusyboxImage(opts.onProgress) : await docker(['image', 'inspect', '--format', '{{.Id}}', image]);
+  const inHost = await tryRun('docker', ['exec', c.name, 'docker', 'image', 'inspect', '--format', '{{.Id}}', image]);
+  if (inHost.code === 0 && inHost.stdout.trim() === id) return { image, id, loaded: false };
+  await phase(opts.onProgress, `load ${image} into ${host}`, () =>
+    pipe({ cmd: 'docker', args: ['save', image] }, { cmd: 'docker', args: ['exec', '-i', c.name, 'docker', 'load'] }),
+  );
+  return { image, id, loaded: true };
+}

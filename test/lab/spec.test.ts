@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { UserError } from '../../src/errors.js';
+import { parseLabSpec, specFromCount, validateLabSpec } from '../../src/lab/spec.js';
+
+/** The UserError lines thrown by parsing `text` as lab.yml. */
+function errorsOf(text: string): string[] {
+  try {
+    parseLabSpec(text, 'lab.yml');
+  } catch (e) {
+    if (e instanceof UserError) return e.diagnostics.map((d) => `${d.pos ? `${d.pos.line}:${d.pos.col} ` : ''}${d.message}`);
+    throw e;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('lab spec', () => {
+  it('parses a spec with defaults', () => {
+    const spec = parseLabSpec('hosts:\n  - name: web1\n    groups: [web]\n  - name: dock1\n    docker: true\n', 'lab.yml');
+    expect(spec).to.deep.equal({
+      name: 'default',
+      hosts: [
+        { name: 'web1', groups: ['web'], docker: false },
+        { name: 'dock1', groups: [], docker: true },
+      ],
+    });
+  });
+
+  it('reports unknown keys with a suggestion and position', () => {
+    expect(errorsOf('name: x\nhosts:\n  - name: web1\n    dokcer: true\n')).to.deep.equal([
+      '4:5 lab spec: hosts.0: unknown key "dokcer"; did you mean "docker"?',
+    ]);
+  });
+
+  it('reports every error at once, at the value', () => {
+    const errs = errorsOf('name: Bad Name\nhosts:\n  - name: Web_1\n  - name: ok\n    docker: yes please\n');
+    expect(errs).to.have.length(3);
+    expect(errs[0]).to.match(/^1:7 lab spec: name: a lab name is/);
+    expect(errs[1]).to.match(/^3:11 lab spec: hosts\.0\.name: a host name is/);
+    expect(errs[2]).to.match(/^5:13 lab spec: hosts\.1\.docker: /);
+  });
+
+  it('requires hosts', () => {
+    expect(errorsOf('name: x\n')).to.deep.equal(['1:1 lab spec: missing required key "hosts"']);
+    expect(errorsOf('hosts: []\n')[0]).to.match(/^1:8 lab spec: hosts: a lab needs at least one host/);
+  });
+
+  it('rejects duplicate hosts, reserved groups and groups named like hosts', () => {
+    const errs = errorsOf('hosts:\n  - name: a\n    groups: [all, b]\n  - name: b\n  - name: a\n');
+    expect(errs).to.deep.equal([
+      '5:11 lab spec: duplicate host name "a"',
+      '3:14 lab spec: "all" is a reserved group name',
+      '3:19 lab spec: group "b" has the name of a host',
+    ]);
+  });
+
+  it('makes lab1..labN from a count', () => {
+    const spec = specFromCount(3, 'demo');
+    expect(spec.name).to.equal('demo');
+    expect(spec.hosts.map((h) => h.name)).to.deep.equal(['lab1', 'lab2', 'lab3']);
+    expect(spec.hosts.every((h) => h.groups.length === 0 && !h.docker)).to.equal(true);
+    expect(() => specFromCount(0)).to.throw(UserError, /--hosts/);
+    expect(() => specFromCount(2.5)).to.throw(UserError, /--hosts/);
+  });
+
+  it('validates data without a file (no positions)', () => {
+    expect(() => validateLabSpec({ name: 'x', hosts: [{ name: 'a', extra: 1 }] })).to.throw(UserError, /unknown key "extra"/);
+  });
+});
