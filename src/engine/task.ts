@@ -152,6 +152,11 @@ export async function runModuleItem(
     hostFacts: hs.facts ?? {},
     pending: opts.check ? [...hs.pending] : [],
     connection: { port: hs.connVars?.port ?? 22, local: hs.connVars?.connection === 'local', user: hs.connVars?.user, controllerAddress: undefined },
+    evaluate: (expr: string) => {
+      const v = evaluate(expr, scope);
+      for (const s of scope.secretsUsed) env.secrets.add(s);
+      return v;
+    },
   };
   let plan: Plan;
   try {

@@ -164,6 +164,11 @@ export interface ModuleDef<S extends z.ZodType = z.ZodType, F extends Record<str
    * compile) at validation time. Raw params: names may be templates, which are skipped.
    */
   localFiles?: (params: Record<string, unknown>) => Array<{ kind: 'templates' | 'files'; name: unknown }>;
+  /**
+   * Parameters that are bare expressions (like `when:`), e.g. assert's `that`: checked for
+   * syntax and undefined names at validation time. Raw params; return [] when unsure.
+   */
+  expressions?: (params: Record<string, unknown>) => unknown[];
   /** Runs on the controller before probing (render a template, read a local file). */
   prepare?: (params: z.output<S>, ctx: PrepareContext) => Promise<z.output<S>> | z.output<S>;
   probe?: (params: z.output<S>) => { [K in keyof F]: Fact<F[K]> };

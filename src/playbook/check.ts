@@ -5,7 +5,7 @@
 import { didYouMean, UserError } from '../errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
-import { analyzeExpression } from '../vars/analyze.js';
+import { analyzeExpression, jinjaHint } from '../vars/analyze.js';
 import { ExprSyntaxError } from '../vars/expr-errors.js';
 import { parseTemplate } from '../vars/expr.js';
 import { EXPR_GLOBALS } from '../vars/helpers.js';
@@ -144,6 +144,9 @@ class PlayChecker {
         ctx.error(t.src, `${what} notifies "${n}", but no handler has that name or listens to it${dym ? `; did you mean "${dym}"?` : ''}`, 'notify');
       }
     }
+    // Parameters that are bare expressions (assert's `that`, debug's `var`).
+    const exprs = t.module.expressions && t.args && typeof t.args === 'object' ? t.module.expressions(t.args as Record<string, unknown>) : [];
+    for (const x of exprs) if (typeof x === 'string') this.checkExpr(x, ctx.pos(t.src, argsKey), names, what);
     // Local files (templates, copy sources) must exist; templates must compile.
     const files = t.module.localFiles && t.args && typeof t.args === 'object' ? t.module.localFiles(t.args as Record<string, unknown>) : [];
     for (const f of files) {
@@ -201,7 +204,7 @@ class PlayChecker {
       if (names.has(n) || this.names.base.has(n) || this.registered.has(n)) continue;
       const all = [...names, ...this.names.base, ...this.registered];
       const dym = didYouMean(n, all);
-      this.ctx.diags.error(`${what}: undefined variable '${n}'${key ? ` in ${key}` : ''}${dym ? `; did you mean '${dym}'?` : ''}`, pos);
+      this.ctx.diags.error(`${what}: undefined variable '${n}'${key ? ` in ${key}` : ''}${dym ? `; did you mean '${dym}'?` : ''}`, pos, jinjaHint(code));
     }
   }
 }

@@ -3,6 +3,7 @@
  * surfaces before any host is contacted.
  */
 import ejs from 'ejs';
+import { parse } from 'acorn';
 import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../errors.js';
 
@@ -24,18 +25,40 @@ export function checkTemplate(file: string): Diagnostic | undefined {
     compile(file);
     return undefined;
   } catch (e) {
-    const msg = String((e as Error).message ?? e);
-    const lineMatch = /:(\d+)\n/.exec(msg) ?? /line (\d+)/i.exec(msg);
-    const reason = msg
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !/^\d+\|/.test(l) && !/^>>/.test(l) && !l.startsWith(file))
-      .pop() ?? msg;
+    const where = locateSyntaxError(file);
+    const first = String((e as Error).message ?? e).split('\n')[0]!.replace(/ in \S+ while compiling ejs$/, '');
     return {
       severity: 'error',
-      message: `template syntax error: ${reason.replace(/ in \S+ while compiling ejs.*$/, '').replace(/\s+while compiling ejs.*$/, '')}`,
-      pos: { file, line: lineMatch ? Number(lineMatch[1]) : 1, col: 1 },
+      message: `template syntax error: ${where?.reason ?? first}`,
+      pos: { file, line: where?.line ?? 1, col: 1 },
+      hint: where?.atEnd ? 'a <% %> tag or a { } block opened in the template is not closed' : undefined,
     };
+  }
+}
+
+/**
+ * EJS reports syntax errors without a line. Its generated function source records the template
+ * line before each piece (`__line = N`): parse that source with acorn and map the error back.
+ */
+function locateSyntaxError(file: string): { line: number; reason: string; atEnd: boolean } | undefined {
+  try {
+    const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => { generateSource(): void; source: string } }).Template;
+    const t = new EjsTemplate(readFileSync(file, 'utf8'), { filename: file, compileDebug: true, async: true, _with: false, localsName: 'locals' });
+    t.generateSource();
+    const code = `(async function (locals) {\n${t.source}\n})`;
+    try {
+      parse(code, { ecmaVersion: 'latest' });
+      return undefined;
+    } catch (err) {
+      const pos = (err as { pos?: number }).pos ?? code.length;
+      const before = code.slice(0, pos);
+      const lines = [...before.matchAll(/__line = (\d+)/g)];
+      const line = lines.length ? Number(lines[lines.length - 1]![1]) : 1;
+      const atEnd = code.slice(pos).trim().replace(/[\s})]/g, '') === '';
+      return { line, reason: String((err as Error).message).replace(/\s*\(\d+:\d+\)$/, ''), atEnd };
+    }
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,145 @@
+/**
+ * Runs every fact's real command on this machine (Debian, like the targets) under `dash`,
+ * with an empty environment and cwd=/, to prove the commands are valid POSIX sh that depends
+ * on neither, and that the parsers read real output. Also runs them all as one batch.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { ExecResult, Fact } from '../../src/modules/define.js';
+import * as F from '../../src/facts/index.js';
+
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+
+function run(script: string): ExecResult {
+  const r = spawnSync('dash', ['-c', script], { encoding: 'utf8', cwd: '/', env: ENV });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
+}
+
+function read<T>(fact: Fact<T>): T {
+  return fact.parse(run(fact.command));
+}
+
+const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('facts on this machine (dash)', function () {
+  this.timeout(30000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "tsplay facts it's-"));
+    writeFileSync(join(dir, 'text.txt'), 'héllo\nworld\n');
+    chmodSync(join(dir, 'text.txt'), 0o640);
+    writeFileSync(join(dir, 'bin'), Buffer.from([0, 0xff, 0xfe, 0x80]));
+    writeFileSync(join(dir, 'big'), Buffer.alloc(F.CONTENT_LIMIT + 10, 'a'));
+    symlinkSync('text.txt', join(dir, 'link'));
+    mkdirSync(join(dir, 'tree/sub'), { recursive: true });
+    writeFileSync(join(dir, 'tree/sub/f'), 'x');
+    chmodSync(join(dir, 'tree/sub/f'), 0o644);
+    chmodSync(join(dir, 'tree/sub'), 0o755);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('dash is the shell under test', () => {
+    expect(execFileSync('dash', ['-c', 'echo ok'], { encoding: 'utf8' })).to.equal('ok\n');
+  });
+
+  it('stat: file, link, directory, absent (paths with spaces and quotes)', () => {
+    expect(read(F.stat(join(dir, 'text.txt')))).to.deep.include({ exists: true, type: 'file', mode: '0640', size: 13 });
+    expect(read(F.stat(join(dir, 'link')))).to.deep.include({ exists: true, type: 'link', target: 'text.txt' });
+    expect(read(F.stat(dir))).to.deep.include({ exists: true, type: 'directory', mode: '0700' });
+    expect(read(F.stat(join(dir, 'missing')))).to.deep.equal({ exists: false });
+  });
+
+  it('fileContent: text, binary, too large, directory, absent', () => {
+    expect(read(F.fileContent(join(dir, 'text.txt')))).to.deep.equal({ exists: true, type: 'file', size: 13, sha256: sha('héllo\nworld\n'), content: 'héllo\nworld\n' });
+    expect(read(F.fileContent(join(dir, 'link')))).to.deep.include({ content: 'héllo\nworld\n' });
+    expect(read(F.fileContent(join(dir, 'bin')))).to.deep.include({ binary: true, size: 4 });
+    const big = read(F.fileContent(join(dir, 'big')));
+    expect(big).to.deep.equal({ exists: true, type: 'file', size: F.CONTENT_LIMIT + 10, sha256: sha(Buffer.alloc(F.CONTENT_LIMIT + 10, 'a')) });
+    expect(read(F.fileContent(dir))).to.deep.equal({ exists: true, type: 'directory' });
+    expect(read(F.fileContent(join(dir, 'missing')))).to.deep.equal({ exists: false });
+  });
+
+  it('debPackage and aptCandidate: dash is installed, a made-up package is not', () => {
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'dash'], { encoding: 'utf8' });
+    expect(read(F.debPackage('dash'))).to.deep.equal({ name: 'dash', installed: true, status: 'install ok installed', version });
+    expect(read(F.debPackage('tsplay-no-such-package'))).to.deep.equal({ name: 'tsplay-no-such-package', installed: false });
+    expect(read(F.aptCandidate('tsplay-no-such-package'))).to.deep.equal({ name: 'tsplay-no-such-package', candidate: null });
+    const cand = read(F.aptCandidate('dash'));
+    expect(cand.name).to.equal('dash');
+    // With package lists the candidate is the installed version (nothing newer is assumed here); without lists it is unknown.
+    if (cand.candidate !== null) expect(cand.candidate).to.match(/^\d/);
+  });
+
+  it('aptCacheAge: a number of seconds, or null when the lists were never downloaded', () => {
+    const age = read(F.aptCacheAge()).ageSeconds;
+    const hasLists = spawnSync('sh', ['-c', 'ls /var/lib/apt/lists | grep -q _Packages']).status === 0;
+    if (hasLists) expect(age).to.be.a('number').and.at.least(0);
+    else expect(age).to.equal(null);
+  });
+
+  it('systemdUnit and sysvService agree with /run/systemd/system and /etc/init.d', () => {
+    const systemd = existsSync('/run/systemd/system');
+    const unit = read(F.systemdUnit('tsplay-nothing'));
+    expect(unit.systemd).to.equal(systemd);
+    if (unit.systemd) expect(unit.exists).to.equal(false);
+    const sysv = read(F.sysvService('tsplay-nothing'));
+    expect(sysv).to.deep.equal(systemd ? { systemd: true } : { systemd: false, exists: false });
+  });
+
+  it('user, group and authorizedKeys: root exists, a made-up account does not', () => {
+    expect(read(F.user('root'))).to.deep.include({ exists: true, uid: 0, gid: 0, home: '/root', group: 'root' });
+    expect(read(F.user('tsplay-ghost'))).to.deep.equal({ exists: false });
+    expect(read(F.group('root'))).to.deep.include({ exists: true, gid: 0 });
+    expect(read(F.group('tsplay-ghost'))).to.deep.equal({ exists: false });
+    expect(read(F.authorizedKeys('root'))).to.deep.include({ userExists: true, home: '/root' });
+    expect(read(F.authorizedKeys('tsplay-ghost'))).to.deep.equal({ userExists: false });
+  });
+
+  it('treeMismatch finds the first path that differs', () => {
+    const tree = join(dir, 'tree');
+    expect(read(F.treeMismatch(tree, { owner: 'root', modes: { dir: '0755', file: '0644', fileExec: '0755' } }))).to.deep.equal({ first: null });
+    expect(read(F.treeMismatch(tree, { modes: { dir: '0700', file: '0644', fileExec: '0755' } }))).to.deep.equal({ first: join(tree, 'sub') });
+    expect(read(F.treeMismatch(tree, { owner: 'tsplay-ghost' }))).to.deep.include({ unknown: true });
+  });
+
+  it('hostFacts matches what Node sees', () => {
+    const h = read(F.hostFacts());
+    expect(h.hostname).to.equal(hostname());
+    expect(h.kernel).to.equal(release());
+    expect(h.os_id).to.equal('debian');
+    expect(h.os_family).to.equal('debian');
+    expect(h.pkg_mgr).to.equal('apt');
+    expect(h.cpus).to.be.at.least(1);
+    expect(h.memtotal_mb).to.be.greaterThan(0);
+    expect(h.init).to.equal(existsSync('/run/systemd/system') ? 'systemd' : readFileSync('/proc/1/comm', 'utf8').trim());
+  });
+
+  it('all facts in one script give the same results as one by one', () => {
+    const facts: Fact[] = [
+      F.stat(join(dir, 'text.txt')),
+      F.fileContent(join(dir, 'text.txt')),
+      F.debPackage('dash'),
+      F.user('root'),
+      F.group('root'),
+      F.authorizedKeys('root'),
+      F.systemdUnit('ssh'),
+      F.sysvService('ssh'),
+      F.aptCacheAge(),
+      F.hostFacts(),
+    ];
+    const marker = '@@tsplay-test-marker@@';
+    const script = facts.map((f) => `( ${f.command}\n) </dev/null; printf '\\n${marker} %d\\n' $?`).join('\n');
+    const out = run(script);
+    const parts = out.stdout.split(new RegExp(`\\n${marker} (\\d+)\\n`));
+    facts.forEach((f, i) => {
+      const alone = f.parse(run(f.command));
+      const batched = f.parse({ stdout: parts[i * 2]!, stderr: '', code: Number(parts[i * 2 + 1]) });
+      if (f.key === F.keys.aptCache()) return; // the clock may tick between the two runs
+      expect(batched, f.key).to.deep.equal(alone);
+    });
+  });
+});
