@@ -433,7 +433,8 @@ class Runner {
     if (t.register) h.registered[t.register] = registered;
     for (const o of outcomes) if (o.setFacts) this.applySetFacts(t, h, o.setFacts);
     if (changed && !failed) for (const n of t.notify) h.notified.add(String(render(n, scope)));
-    if (!items) {
+    if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
+    if (!items && outcomes.length) {
       const o = outcomes[0]!;
       emit({ status: o.status, msg: o.msg, changes: o.changes, diffs: diff ? o.diffs : undefined, failure: o.failure, ignored: failed && inh.ignoreErrors });
     }

@@ -6,7 +6,9 @@ import type { HostCounters, HostStatus, TaskHostResult } from '../engine/events.
 
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-  return new Chalk({ level: noColor || !stream.isTTY ? (process.env.FORCE_COLOR ? 1 : 0) : 1 });
+  const force = process.env.FORCE_COLOR; // FORCE_COLOR=0 / false means "no colour", like chalk itself
+  const forced = force !== undefined && force !== '' && force !== '0' && force !== 'false';
+  return new Chalk({ level: noColor || !stream.isTTY ? (forced ? 1 : 0) : 1 });
 }
 
 export const STATUS_COLOR: Record<HostStatus, 'green' | 'yellow' | 'red' | 'cyan' | 'magenta'> = {
@@ -56,7 +58,10 @@ export function recapTable(hosts: Record<string, HostCounters>, ch: ChalkInstanc
   const names = Object.keys(hosts).sort();
   const width = Math.max(4, ...names.map((n) => n.length));
   const lines = [ch.bold('PLAY RECAP')];
-  const cell = (label: string, n: number, color: (s: string) => string) => (n ? color(`${label}=${n}`) : `${label}=${n}`).padEnd(label.length + 4 + (n ? color('').length : 0));
+  const cell = (label: string, n: number, color: (s: string) => string) => {
+    const text = `${label}=${n}`.padEnd(label.length + 4);
+    return n ? color(text) : text;
+  };
   for (const n of names) {
     const c = hosts[n]!;
     const nameColor = c.failed || c.unreachable ? ch.red : c.changed ? ch.yellow : ch.green;
