@@ -79,7 +79,10 @@ export class ModuleRegistry {
       const msg = (e as Error).message?.split('\n')[0] ?? String(e);
       throw new UserError({ severity: 'error', message: `cannot load module ${basename(abs, extname(abs))}: ${msg}`, pos: { file: abs, line: 1, col: 1 } });
     }
-    const def = (mod.default ?? mod.module) as AnyModule | undefined;
+    // A .ts file outside an ESM package is compiled as CommonJS: its default export then
+    // arrives as `default.default`.
+    let def = (mod.default ?? mod.module) as (AnyModule & { default?: AnyModule }) | undefined;
+    if (def && typeof def === 'object' && !('plan' in def) && def.default) def = def.default;
     this.add(def as AnyModule, abs);
   }
 }

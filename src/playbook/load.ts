@@ -215,7 +215,8 @@ class PlaybookLoader implements IncludeResolver {
   }
 
   includeRole(spec: Record<string, unknown>, src: Src, opts: TaskListOptions): { tasks: Task[]; handlers: Handler[]; role?: LoadedRole } | undefined {
-    const ref = this.roles.parseRef(src.file, src.path as Array<string | number>, { ...spec, role: spec.name, name: undefined, tasks_from: undefined });
+    const { name, tasks_from: _tasksFrom, ...rest } = spec;
+    const ref = this.roles.parseRef(src.file, src.path as Array<string | number>, { ...rest, role: name });
     if (!ref) return undefined;
     const tasksFrom = typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main';
     const chain = opts.role ? [opts.role.name] : [];

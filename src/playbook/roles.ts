@@ -137,14 +137,16 @@ export class RoleLoader {
       this.ctx.error(src, `a role entry must be a name or a mapping with "role:" (got ${describe(value)})`);
       return undefined;
     }
-    const name = value.role ?? value.name;
+    // `role: NAME` (or Ansible's older `name: NAME`); with `role:`, a `name` key is a parameter.
+    const nameKey = 'role' in value ? 'role' : 'name';
+    const name = value[nameKey];
     if (typeof name !== 'string') {
       this.ctx.error(src, 'role entry needs "role: NAME"');
       return undefined;
     }
     const params: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (['role', 'name', 'when', 'tags', 'become', 'become_user'].includes(k)) continue;
+      if ([nameKey, 'when', 'tags', 'become', 'become_user'].includes(k)) continue;
       if (k === 'vars') {
         if (isMap(v)) Object.assign(params, v);
         else this.ctx.error(src, 'role vars must be a mapping', 'vars');
