@@ -10,6 +10,8 @@ import { listrRenderer } from '../render/listr.js';
 import { plainRenderer } from '../render/plain.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { printDiagnostics } from './output.js';
+import { UserError } from '../errors.js';
+import { secret } from '../vars/secret.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const csv = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -28,6 +30,22 @@ export interface RunCliOptions {
   verbose?: boolean;
   failOnChange?: boolean;
   rolesPath?: string;
+  askBecomePass?: boolean;
+}
+
+/** Reads a line from the terminal without echoing it (for -K). */
+export async function promptHidden(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  if (!process.stdin.isTTY) throw new UserError('--ask-become-pass needs a terminal; set become_password (e.g. with !secret) instead');
+  const out = process.stderr;
+  const rl = createInterface({ input: process.stdin, output: out, terminal: true });
+  const rlAny = rl as unknown as { _writeToOutput: (s: string) => void };
+  out.write(question);
+  rlAny._writeToOutput = () => {};
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  out.write('\n');
+  return answer;
 }
 
 /** Exit codes: 0 ok, 1 usage/validation, 2 task failed, 3 pending change (--check --fail-on-change), 4 unreachable, 130 interrupted. */
@@ -41,12 +59,13 @@ export function exitCode(s: RunSummary, o: { check?: boolean; failOnChange?: boo
 
 export async function runCommand(playbook: string, o: RunCliOptions): Promise<number> {
   const extraVars = parseExtraVars(o.extraVars);
+  if (o.askBecomePass) extraVars.become_password = secret(await promptHidden('BECOME password: '));
   const inventory = loadInventory(o.inventory, { playbookDir: dirname(resolve(playbook)) });
   const { playbook: pb, registry, warnings } = await loadPlaybook(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
   if (o.limit) inventory.select(o.limit); // an unknown --limit name is a usage error (exit 1)
   printDiagnostics([...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings]);
   const forks = Number(o.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new (await import('../errors.js')).UserError(`--forks must be a positive integer (got ${o.forks})`);
+  if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer (got ${o.forks})`);
 
   const bus = new EventBus();
   let idle: () => Promise<void> = async () => {};
@@ -103,6 +122,7 @@ export function registerRunCommands(program: Command): void {
     .option('-v, --verbose', 'line-per-result output with reasons')
     .option('--fail-on-change', 'with --check: exit 3 when any change is pending (drift detection)')
     .option('--roles-path <dirs>', 'extra role folders, separated by :')
+    .option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)')
     .action(async (playbook: string, o: RunCliOptions) => {
       process.exitCode = await runCommand(playbook, o);
     });

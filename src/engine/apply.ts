@@ -2,7 +2,10 @@
  * Applying planned steps on a host. `put` is atomic: the content goes to a temp file in the
  * target's folder (0600 while being written), gets its mode/owner, is validated, an optional
  * backup is taken, then it is renamed over the target — all in ONE exec, content on stdin.
- * A trap removes the temp file if anything fails or the command is interrupted.
+ * A trap removes the temp file if anything fails or the command is interrupted. The byte count
+ * is checked before anything else, so content cut short (stdin closed by an interrupted
+ * connection) is never renamed into place; after an aborted put the engine removes the temp
+ * file itself, since a SIGKILLed script cannot run its trap.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
@@ -33,10 +36,16 @@ function envPrefix(env?: Record<string, string>): string {
   return `export ${Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(' ')}; `;
 }
 
+/** The temp file a put writes first: beside the target, so the final rename is atomic. */
+export function putTempPath(path: string, nonce: string): string {
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.tsplay-${nonce}.tmp`);
+}
+
 /** The shell script that writes a file atomically (content arrives on stdin). */
 export function putScript(step: PutStep, nonce = randomBytes(6).toString('hex')): string {
   const dir = posix.dirname(step.path);
-  const tmp = posix.join(dir, `.${posix.basename(step.path)}.tsplay-${nonce}.tmp`);
+  const tmp = putTempPath(step.path, nonce);
+  const size = typeof step.content === 'string' ? Buffer.byteLength(step.content, 'utf8') : step.content.length;
   const q = quote;
   const lines = [
     'set -e',
@@ -44,6 +53,7 @@ export function putScript(step: PutStep, nonce = randomBytes(6).toString('hex'))
     `trap 'rm -f "$tmp"' EXIT INT TERM HUP`,
     `[ -d ${q(dir)} ] || { echo "folder ${dir.replace(/["$`\\]/g, '')} does not exist" >&2; exit 3; }`,
     '( umask 077; cat > "$tmp" )',
+    `[ $(wc -c < "$tmp") -eq ${size} ] || { echo "the content arrived incomplete" >&2; exit 5; }`,
   ];
   if (step.mode) lines.push(`chmod ${q(step.mode)} "$tmp"`);
   else lines.push('if [ -e "$dest" ]; then chmod --reference="$dest" "$tmp"; else chmod 0644 "$tmp"; fi');
@@ -65,9 +75,18 @@ export async function runStep(step: Step, ctx: StepContext): Promise<ExecResult>
     if (!ok.includes(res.code)) throw new StepFailed(step, res, `command failed with exit code ${res.code}`);
     return res;
   }
-  const res = await ctx.conn.run(putScript(step), { stdin: step.content, become: ctx.become, signal: ctx.signal });
+  const nonce = randomBytes(6).toString('hex');
+  let res: ExecResult;
+  try {
+    res = await ctx.conn.run(putScript(step, nonce), { stdin: step.content, become: ctx.become, signal: ctx.signal });
+  } catch (err) {
+    // Interrupted: the script may have been SIGKILLed before its trap could remove the temp file.
+    if (ctx.signal?.aborted) await ctx.conn.run(`rm -f -- ${quote(putTempPath(step.path, nonce))}`, { become: ctx.become, timeoutMs: 5000 }).catch(() => undefined);
+    throw err;
+  }
   if (res.code !== 0) {
-    const reason = res.code === 4 ? 'validation failed' : res.code === 3 ? 'target folder does not exist' : `writing ${step.path} failed with exit code ${res.code}`;
+    const reason =
+      res.code === 4 ? 'validation failed' : res.code === 3 ? 'target folder does not exist' : res.code === 5 ? 'the content arrived incomplete' : `writing ${step.path} failed with exit code ${res.code}`;
     throw new StepFailed(step, res, `${reason}: ${step.path}`);
   }
   return res;

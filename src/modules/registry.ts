@@ -81,8 +81,8 @@ export class ModuleRegistry {
     }
     // A .ts file outside an ESM package is compiled as CommonJS: its default export then
     // arrives as `default.default`.
-    let def = (mod.default ?? mod.module) as (AnyModule & { default?: AnyModule }) | undefined;
-    if (def && typeof def === 'object' && !('plan' in def) && def.default) def = def.default;
-    this.add(def as AnyModule, abs);
+    let def = (mod.default ?? mod.module) as Record<string, unknown> | undefined;
+    if (def && typeof def === 'object' && !('plan' in def) && def.default) def = def.default as Record<string, unknown>;
+    this.add(def as unknown as AnyModule, abs);
   }
 }

@@ -1,0 +1,69 @@
+/**
+ * install-ufw's "never lock out" check: would ufw, with a given rule list and default incoming
+ * policy, let a NEW TCP connection to the SSH port through? Walks the incoming rules the way
+ * ufw's ufw-user-input chain does (first match wins, then the policy), conservatively:
+ *
+ * - an allow (or limit) rule counts only when it surely matches: any source (or one containing
+ *   the controller's address, when known), no destination address, no interface, no source port
+ *   — tsplay cannot tell which address or interface the connection arrives on;
+ * - a deny or reject rule that might match blocks.
+ */
+import type { UfwPolicy, UfwRule } from '../../facts/ufw.js';
+import { cidrContains, parseCidr, type Cidr } from './ip.js';
+import { parsePort, portMatches } from './net-params.js';
+import { describeRule, isAnywhere } from './ufw-rules.js';
+
+export interface SshProbe {
+  port: number;
+  /** The controller's address as the host sees it; undefined when unknown (then: from anywhere). */
+  controller?: Cidr;
+}
+
+export type Verdict =
+  | { allowed: true; by: string }
+  | { allowed: false; by: string; ignored: string[] };
+
+type Match = 'never' | 'maybe' | 'always';
+
+/** How surely a rule matches a new SSH connection from the controller. */
+export function sshMatch(t: UfwRule, probe: SshProbe): Match {
+  if (t.route || t.direction !== 'in') return 'never';
+  if (t.proto !== 'tcp' && t.proto !== 'any') return 'never';
+  if (t.dport !== 'any') {
+    const spec = parsePort(t.dport);
+    if (typeof spec === 'string' || !portMatches(spec, probe.port)) return 'never';
+  }
+  let match: Match = 'always';
+  if (!isAnywhere(t.src)) {
+    const net = parseCidr(t.src);
+    if (typeof net === 'string') match = 'maybe';
+    else if (probe.controller) {
+      if (!cidrContains(net, probe.controller)) return 'never';
+    } else match = 'maybe';
+  }
+  if (!isAnywhere(t.dst) || t.interfaceIn !== '' || t.sport !== 'any') match = 'maybe';
+  return match;
+}
+
+/** The verdict for one IP family's rule list. */
+export function sshVerdict(rules: UfwRule[], policy: UfwPolicy | '', probe: SshProbe): Verdict {
+  const ignored: string[] = [];
+  for (const t of rules) {
+    const m = sshMatch(t, probe);
+    if (m === 'never') continue;
+    const text = describeRule([t], false);
+    if (t.action === 'allow' || t.action === 'limit') {
+      if (m === 'always') return { allowed: true, by: `rule "${text}"` };
+      ignored.push(text);
+    } else {
+      return { allowed: false, by: `rule "${text}", which comes before any rule that surely allows SSH`, ignored };
+    }
+  }
+  if (policy === 'allow') return { allowed: true, by: 'the default incoming policy (allow)' };
+  return { allowed: false, by: `the default incoming policy (${policy || 'unset'}), as no rule allows it`, ignored };
+}
+
+/** The rules that could decide the fate of an SSH connection, with the policy: equal means "SSH is treated the same". */
+export function sshRelevant(rules: UfwRule[], policy: string, probe: SshProbe): string {
+  return JSON.stringify([policy, rules.filter((t) => sshMatch(t, probe) !== 'never')]);
+}
