@@ -9,6 +9,7 @@ export type * from './modules/define.js';
 export { sh, quote, raw } from './modules/shell.js';
 export { ModuleRegistry } from './modules/registry.js';
 export { BUILTIN_MODULES } from './modules/builtin/index.js';
+export { BUNDLED_MODULES } from './modules/bundled.js';
 export { loadPlaybook, loadProjectModules, type LoadOptions, type LoadResult } from './playbook/load.js';
 export type * from './playbook/model.js';
 export { loadInventory, Inventory } from './inventory/model.js';

@@ -12,8 +12,6 @@ import { loadInventory } from '../inventory/model.js';
 import { explainHost, graphInventory, listInventory } from '../inventory/show.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { loadPlaybook, loadProjectModules } from '../playbook/load.js';
-import { ModuleRegistry } from '../modules/registry.js';
-import { BUILTIN_MODULES } from '../modules/builtin/index.js';
 import { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema } from '../docs/schema.js';
 import { moduleDoc, moduleTable } from '../docs/module-doc.js';
 import { dirname, resolve } from 'node:path';
@@ -122,7 +120,5 @@ program
 registerRunCommands(program);
 registerLabCommands(program);
 
-void ModuleRegistry;
-void BUILTIN_MODULES;
 
 program.parseAsync(process.argv).catch(handleError);

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Diagnostics, UserError, didYouMean, type Diagnostic } from '../errors.js';
-import { BUILTIN_MODULES } from '../modules/builtin/index.js';
+import { BUNDLED_MODULES } from '../modules/bundled.js';
 import { ModuleRegistry } from '../modules/registry.js';
 import type { Inventory } from '../inventory/model.js';
 import type { YamlFile } from '../yaml/source.js';
@@ -36,7 +36,7 @@ export interface LoadResult {
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Loads project and role `modules/` folders into a registry. */
-export async function loadProjectModules(playbookDir: string, rolesPath: string[] = [], registry = new ModuleRegistry(BUILTIN_MODULES)): Promise<ModuleRegistry> {
+export async function loadProjectModules(playbookDir: string, rolesPath: string[] = [], registry = new ModuleRegistry(BUNDLED_MODULES)): Promise<ModuleRegistry> {
   const dirs = [join(playbookDir, 'modules'), join(playbookDir, '..', 'modules')];
   for (const roleDir of visibleRoles(playbookDir, rolesPath).values()) dirs.push(join(roleDir, 'modules'));
   const seen = new Set<string>();

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { inventorySchema, playbookSchema, tasksSchema } from '../../src/docs/schema.js';
-import { BUILTIN_MODULES } from '../../src/modules/builtin/index.js';
+import { BUNDLED_MODULES } from '../../src/modules/bundled.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const load = (p: string) => parse(readFileSync(join(root, p), 'utf8'), { customTags: [{ tag: '!secret', resolve: (s: string) => s }] });
@@ -16,8 +16,8 @@ function validator(schema: object) {
 }
 
 describe('generated JSON Schemas', () => {
-  const pb = validator(playbookSchema(BUILTIN_MODULES));
-  const tasks = validator(tasksSchema(BUILTIN_MODULES));
+  const pb = validator(playbookSchema(BUNDLED_MODULES));
+  const tasks = validator(tasksSchema(BUNDLED_MODULES));
 
   it('accepts playbooks/site.yml', () => {
     expect(pb(load('playbooks/site.yml')), JSON.stringify(pb.errors)).to.equal(true);

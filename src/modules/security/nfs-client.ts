@@ -14,7 +14,7 @@ import { fileContent, type FileContentFact } from '../../facts/file-content.js';
 import { canMount, mountPoints, nfsKernel, nfsKeys, type MountsFact, type NfsKernelFact } from '../../facts/nfs.js';
 import { stat, type StatFact } from '../../facts/stat.js';
 import { planAccounts, probeAccounts } from './nfs-accounts.js';
-import { FSTAB, updateFstab } from './nfs-fstab.js';
+import { FSTAB, fstabLine, updateFstab } from './nfs-fstab.js';
 import type { MountSpec, NfsSettings } from './nfs-params.js';
 import { PlanBuilder, part, planPart, probePart } from './proxy-nfs-compose.js';
 
@@ -52,7 +52,18 @@ function planFstab(b: PlanBuilder, s: NfsSettings, f: Record<string, unknown>, c
   const cur = f[keys.content(FSTAB)] as FileContentFact;
   if (cur.exists && (cur.type !== 'file' || cur.content === undefined)) return `cannot edit ${FSTAB}: it is not a readable text file`;
   const text = cur.exists && cur.type === 'file' ? cur.content! : '';
-  return b.add(planWrite({ path: FSTAB, content: updateFstab(text, s.mounts), backup: true }, { stat: f[keys.stat(FSTAB)] as StatFact, content: cur }, ctx));
+  const write = planWrite({ path: FSTAB, content: updateFstab(text, s.mounts), backup: true }, { stat: f[keys.stat(FSTAB)] as StatFact, content: cur }, ctx);
+  const failed = b.add(write);
+  if (failed || !('changed' in write && write.changed)) return failed;
+  // A mounted share keeps its options until it is mounted again: say so rather than remount NFS.
+  const mounted = (f[nfsKeys.mounts()] as MountsFact).targets;
+  const lines = text.split('\n');
+  for (const m of s.mounts) {
+    if (mounted[m.path] !== undefined && !lines.includes(fstabLine(m))) {
+      b.changes.push(`${m.path} is mounted: its new fstab entry applies at the next mount`);
+    }
+  }
+  return undefined;
 }
 
 /** Mounts what is not mounted yet; returns the mount points left unmounted for lack of kernel support. */

@@ -176,7 +176,7 @@ export const nfsParams = z
         else seen.set(key, i);
       });
     });
-    const points = (p.mounts ?? []).map((m) => posix.normalize(m.path));
+    const points = (p.mounts ?? []).map((m) => normalizeDir(m.path));
     points.forEach((pt, i) => {
       if (points.indexOf(pt) !== i) issue(['mounts', i, 'path'], `mount point ${pt} is listed twice`);
     });
@@ -186,8 +186,11 @@ export type NfsParams = z.output<typeof nfsParams>;
 export type ExportSpec = z.output<typeof exportSpec>;
 export type MountSpec = z.output<typeof mountSpec>;
 
+/** "/mnt/a/" and "/mnt//a" -> "/mnt/a". */
+export const normalizeDir = (path: string): string => posix.normalize(path).replace(/(.)\/$/, '$1');
+
 export function resolveExportPath(path: string, root: string): string {
-  return posix.normalize(path.startsWith('/') ? path : posix.join(root, path)).replace(/(.)\/$/, '$1');
+  return normalizeDir(path.startsWith('/') ? path : posix.join(root, path));
 }
 
 export interface Account {
@@ -203,12 +206,12 @@ export function settings(p: NfsParams) {
     role: p.role,
     group: p.group === undefined ? undefined : account(p.group),
     users: p.users.map(account),
-    root: posix.normalize(p.root ?? NFS_DEFAULTS.root).replace(/(.)\/$/, '$1'),
+    root: normalizeDir(p.root ?? NFS_DEFAULTS.root),
     userFolderMode: p.user_folder_mode ?? NFS_DEFAULTS.user_folder_mode,
     sharedFolder: p.shared_folder ?? NFS_DEFAULTS.shared_folder,
     exports: p.exports ?? [],
     exportsFile: p.exports_file ?? NFS_DEFAULTS.exports_file,
-    mounts: p.mounts ?? [],
+    mounts: (p.mounts ?? []).map((m) => ({ ...m, path: normalizeDir(m.path) })),
   };
 }
 
