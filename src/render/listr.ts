@@ -14,6 +14,7 @@ interface Live {
   total: number;
   counts: Record<HostStatus, number>;
   failures: TaskHostResult[];
+  ignored: number;
   diffs: string[];
   setTitle?: (t: string) => void;
   /** Set by task:end; the Listr task settles with it whenever it gets to run. */
@@ -29,7 +30,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
   const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
 
   const start = (id: number, name: string, total: number, handler: boolean) => {
-    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], diffs: [], done: Promise.resolve() };
+    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, diffs: [], done: Promise.resolve() };
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
     const list = new Listr(
@@ -79,6 +80,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         const r = e.result;
         l.counts[r.status]++;
         if (r.status === 'failed' || r.status === 'unreachable') l.failures.push(r);
+        if (r.ignored) l.ignored++;
         for (const d of r.diffs ?? []) {
           const t = renderDiff(d, ch);
           if (t) l.diffs.push(ch.dim(`--- ${r.host}`) + '\n' + t);
@@ -89,7 +91,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       case 'task:end': {
         const l = live;
         if (!l || l.id !== e.id) break;
-        l.ended = { title: `${l.name}  ${countersTitle(e.counts, e.total, ch)}`, failed: !!(e.counts.failed || e.counts.unreachable) };
+        l.ended = { title: `${l.name}  ${countersTitle(e.counts, e.total, ch)}`, failed: e.counts.failed > l.ignored || e.counts.unreachable > 0 };
         l.settle?.();
         live = undefined;
         break;

@@ -1,0 +1,81 @@
+/**
+ * Renderers as a user sees them: the CLI on a pseudo-terminal (listr2, one row per task with
+ * host counters), piped (plain lines), and --json; against the local connection.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+
+function project(): { dir: string; playbook: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-render-'));
+  const playbook = join(dir, 'site.yml');
+  writeFileSync(
+    playbook,
+    `- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: write a file
+      copy:
+        dest: ${dir}/out.txt
+        content: "hello\\n"
+    - name: always fails
+      command: sh -c 'echo broken >&2; exit 3'
+      ignore_errors: true
+    - name: skipped one
+      command: "true"
+      when: false
+`,
+  );
+  return { dir, playbook };
+}
+
+describe('renderers', function () {
+  this.timeout(30000);
+  before(function () {
+    if (!existsSync(cli)) this.skip();
+  });
+
+  it('on a terminal: one listr row per task with host counters, failures expanded', function () {
+    if (spawnSync('script', ['--version']).status !== 0) this.skip();
+    const { playbook } = project();
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TERM: 'xterm' };
+    delete env.CI;
+    const r = spawnSync('script', ['-qec', `stty cols 120 rows 40; node ${cli} run ${playbook}`, '/dev/null'], { encoding: 'utf8', env });
+    const out = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(out).to.match(/write a file\s+1 changed \/ 1/);
+    expect(out).to.match(/always fails\s+1 failed \/ 1/);
+    expect(out).to.match(/skipped one\s+1 skipped \/ 1/);
+    expect(out).to.match(/✖ localhost: command failed with exit code 3 .*\(ignored\)/);
+    expect(out).to.include('exit code: 3');
+    expect(out).to.include('│ broken');
+    expect(out).to.match(/localhost\s+: ok=0\s+changed=1\s+unreachable=0\s+failed=0\s+skipped=1\s+rescued=0\s+ignored=1/);
+    expect(r.status).to.equal(0);
+  });
+
+  it('piped: one line per result', () => {
+    const { playbook } = project();
+    const r = spawnSync(process.execPath, [cli, 'run', playbook], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.stdout).to.include('TASK [write a file]\nchanged: [localhost]');
+    expect(r.stdout).to.include('failed (ignored): [localhost]');
+    expect(r.stdout).to.include('TASK [skipped one]\nskipped: [localhost]');
+    expect(r.stdout).to.not.match(/\x1b\[/);
+    // second run: converged
+    const again = spawnSync(process.execPath, [cli, 'run', playbook], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(again.stdout).to.include('TASK [write a file]\nok: [localhost]');
+  });
+
+  it('--json: one event per line', () => {
+    const { playbook } = project();
+    const r = spawnSync(process.execPath, [cli, 'run', playbook, '--json'], { encoding: 'utf8' });
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0].type).to.equal('run:start');
+    expect(events.at(-1).type).to.equal('recap');
+    const results = events.filter((e) => e.type === 'task:host').map((e) => e.result.status);
+    expect(results).to.deep.equal(['changed', 'failed', 'skipped']);
+  });
+});
