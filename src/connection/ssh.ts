@@ -87,6 +87,7 @@ type AuthMethod =
 export class SshConnection implements Connection {
   readonly host: string;
   readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  localAddress?: string;
   private readonly user: string;
   private readonly target: string;
   private readonly hostKeys: HostKeyCheck;
@@ -226,6 +227,7 @@ export class SshConnection implements Connection {
       throw new UnreachableError(`ssh to ${this.target}: connection closed while connecting`);
     }
     this.ssh = ssh;
+    this.localAddress = sock.localAddress?.replace(/^::ffff:/, '');
     this.stats.connects++;
     const client = ssh.connection as unknown as Ssh2Client;
     this.closedEvent = new Promise((resolve) => client.on('close', () => resolve()));

@@ -40,6 +40,11 @@ export interface Connection {
   put(path: string, content: string | Buffer, opts?: { mode?: string }): Promise<void>;
   close(): Promise<void>;
   readonly stats: ConnectionStats;
+  /**
+   * This side's address of the connection as the host sees it (before NAT), once connected;
+   * e.g. for install-ufw's "SSH stays allowed from the controller". Undefined for local.
+   */
+  readonly localAddress?: string;
 }
 
 /** How to reach one host: resolved by the inventory (src/inventory/connection.ts). */

@@ -151,7 +151,7 @@ export async function runModuleItem(
     diff: opts.diff,
     hostFacts: hs.facts ?? {},
     pending: opts.check ? [...hs.pending] : [],
-    connection: { port: hs.connVars?.port ?? 22, local: hs.connVars?.connection === 'local', user: hs.connVars?.user, controllerAddress: undefined },
+    connection: { port: hs.connVars?.port ?? 22, local: hs.connVars?.connection === 'local', user: hs.connVars?.user, controllerAddress: conn?.localAddress },
     evaluate: (expr: string) => {
       const v = evaluate(expr, scope);
       for (const s of scope.secretsUsed) env.secrets.add(s);
