@@ -50,7 +50,7 @@ export function putScript(step: PutStep, nonce = randomBytes(6).toString('hex'))
   const lines = [
     'set -e',
     `tmp=${q(tmp)}; dest=${q(step.path)}`,
-    `trap 'rm -f "$tmp"' EXIT INT TERM HUP`,
+    `trap 'rm -f "$tmp"' EXIT INT TERM HUP PIPE`,
     `[ -d ${q(dir)} ] || { echo "folder ${dir.replace(/["$`\\]/g, '')} does not exist" >&2; exit 3; }`,
     '( umask 077; cat > "$tmp" )',
     `[ $(wc -c < "$tmp") -eq ${size} ] || { echo "the content arrived incomplete" >&2; exit 5; }`,
@@ -64,7 +64,7 @@ export function putScript(step: PutStep, nonce = randomBytes(6).toString('hex'))
     lines.push(`if ! out=$( ${cmd} 2>&1 ); then printf 'validation failed: %s\\n' "$out" >&2; exit 4; fi`);
   }
   if (step.backup) lines.push('if [ -e "$dest" ]; then cp -p "$dest" "$dest.$(date +%Y-%m-%d@%H:%M:%S)~"; fi');
-  lines.push('mv -f "$tmp" "$dest"', 'trap - EXIT INT TERM HUP');
+  lines.push('mv -f "$tmp" "$dest"', 'trap - EXIT INT TERM HUP PIPE');
   return lines.join('\n');
 }
 
