@@ -77,6 +77,8 @@ export const UFW_FILES = {
 export const ufwStateKey = (): string => 'ufw:state';
 
 const COMMAND = [
+  // ufw and iptables live in /usr/sbin, which a non-root PATH may lack.
+  'PATH="$PATH:/usr/sbin:/sbin"',
   "if command -v ufw >/dev/null 2>&1; then echo 'ufw:installed'; else echo 'ufw:missing'; fi",
   `for f in ${UFW_FILES.conf} ${UFW_FILES.defaults}; do if [ -r "$f" ]; then echo "file:$f"; grep -E '^[A-Z0-9_]+=' "$f"; fi; done`,
   `for f in ${UFW_FILES.rules} ${UFW_FILES.rules6}; do if [ -r "$f" ]; then echo "file:$f"; grep '^### tuple ###' "$f"; fi; done`,
@@ -215,4 +217,49 @@ function decodeHex(hex: string): string {
 /** Encodes a comment as ufw stores it in a tuple line. */
 export function encodeComment(text: string): string {
   return Buffer.from(text, 'utf8').toString('hex');
+}
+
+/**
+ * `sshPeers()`: the addresses this host sees SSH connections coming from (key `ssh:peers`):
+ * established TCP connections to a port sshd listens on (all established connections when the
+ * listener's process cannot be named, e.g. socket activation). install-ufw uses it to confirm
+ * the controller's address: behind NAT or a jump host, the host sees another address than the
+ * controller's own socket, and a rule `from` that address would not match.
+ */
+export interface SshPeersFact {
+  /** `ss` ran (iproute2 present). */
+  known: boolean;
+  /** Ports sshd listens on ([] when unknown). */
+  sshdPorts: number[];
+  peers: Array<{ localPort: number; address: string }>;
+}
+
+export const sshPeersKey = (): string => 'ssh:peers';
+
+const PEERS_COMMAND = [
+  'PATH="$PATH:/usr/sbin:/sbin"',
+  'if command -v ss >/dev/null 2>&1; then ' +
+    `ports=$(ss -Htlnp 2>/dev/null | awk '/"sshd"/ { n = split($4, a, ":"); print a[n] }' | sort -u | tr '\\n' ' '); ` +
+    'echo "sshd-ports:$ports"; ' +
+    `ss -Htn state established 2>/dev/null | awk -v ports=" $ports " '{ n = split($3, l, ":"); if (ports == "  " || index(ports, " " l[n] " ")) print "peer:" l[n] " " $4 }' | head -n 2000; ` +
+    'else echo ss:missing; fi',
+].join('; ');
+
+export function sshPeers(): Fact<SshPeersFact> {
+  return fact(sshPeersKey(), PEERS_COMMAND, parseSshPeers);
+}
+
+export function parseSshPeers(out: ExecResult): SshPeersFact {
+  const lines = outputLines(out);
+  if (lines.includes('ss:missing')) return { known: false, sshdPorts: [], peers: [] };
+  const portsLine = lines.find((l) => l.startsWith('sshd-ports:'));
+  const sshdPorts = (portsLine?.slice(11).trim().split(/\s+/) ?? []).filter((p) => /^\d+$/.test(p)).map(Number);
+  const peers = lines.flatMap((l) => {
+    // "peer:22 172.18.0.1:54022", "peer:22 [::ffff:172.18.0.1]:54022", "peer:22 [2001:db8::1]:50000"
+    const m = /^peer:(\d+) (?:\[([^\]]+)\]|([^:\s]+)):\d+$/.exec(l);
+    if (!m) return [];
+    const address = (m[2] ?? m[3]!).replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').replace(/%.*$/, '');
+    return [{ localPort: Number(m[1]), address }];
+  });
+  return { known: portsLine !== undefined, sshdPorts, peers };
 }

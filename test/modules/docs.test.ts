@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { z } from 'zod';
-import { BUILTIN_MODULES } from '../../src/modules/builtin/index.js';
+import { BUNDLED_MODULES } from '../../src/modules/bundled.js';
 
 type AnyZod = z.ZodType & { def: { type: string; innerType?: AnyZod; shape?: Record<string, AnyZod> }; description?: string };
 
@@ -25,7 +25,7 @@ export function undocumented(schema: AnyZod): string[] {
 
 describe('module docs', () => {
   it('module names are unique', () => {
-    const names = BUILTIN_MODULES.map((m) => m.name);
+    const names = BUNDLED_MODULES.map((m) => m.name);
     expect(names.filter((n, i) => names.indexOf(n) !== i)).to.deep.equal([]);
   });
 
@@ -35,7 +35,7 @@ describe('module docs', () => {
     expect(undocumented(z.record(z.string(), z.unknown()) as unknown as AnyZod)).to.deep.equal(['']);
   });
 
-  for (const m of BUILTIN_MODULES) {
+  for (const m of BUNDLED_MODULES) {
     describe(m.name, () => {
       it('has a summary and examples', () => {
         expect(m.summary, 'summary').to.be.a('string').and.not.equal('');

@@ -18,7 +18,7 @@ import { describeRule, fullKey, groupTuples, isCounterpart, matchKey, ufwCommand
 export interface RuleOp {
   kind: 'add' | 'insert' | 'update' | 'delete';
   command: string;
-  /** Check-mode line: `add allow 22/tcp`, `remove deny 25`, `update limit 22/tcp (was: allow 22/tcp)`. */
+  /** Check-mode line: `add allow 22/tcp`, `remove deny 25`, `update allow 22/tcp -> limit 22/tcp`. */
   change: string;
 }
 
@@ -52,7 +52,7 @@ export function diffRules(current: UfwRule[], desired: RuleGroup[], opts: { excl
       adds.push({
         kind: differs.length ? 'update' : 'add',
         command: ufwCommand(g.tuples, { kind: 'add' }),
-        change: old ? `update ${text} (was: ${old})` : `add ${text}`,
+        change: old ? `update ${old} -> ${text}` : `add ${text}`,
       });
       return;
     }
@@ -80,9 +80,8 @@ export function diffRules(current: UfwRule[], desired: RuleGroup[], opts: { excl
       deletes.push({ kind: 'delete', command: ufwCommand(g.tuples, { kind: 'delete' }), change: `remove ${describeRule(g, opts.ipv6)}` });
     }
     const gone = new Set(extra);
-    const isGone = (t: UfwRule) => gone.has(t) || ((t.dapp !== '' || t.sapp !== '') && seenApps.has(appKey(t)) && !wanted.has(fullKey(t)));
-    lists[4] = lists[4].filter((t) => !isGone(t));
-    lists[6] = lists[6].filter((t) => !isGone(t));
+    lists[4] = lists[4].filter((t) => !gone.has(t));
+    lists[6] = lists[6].filter((t) => !gone.has(t));
   }
   return { adds, deletes, final: [...lists[4], ...lists[6]] };
 }

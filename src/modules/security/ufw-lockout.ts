@@ -23,38 +23,38 @@ export type Verdict =
   | { allowed: true; by: string }
   | { allowed: false; by: string; ignored: string[] };
 
-type Match = 'never' | 'maybe' | 'always';
+type Match = { m: 'never' } | { m: 'always' } | { m: 'maybe'; why: string };
 
-/** How surely a rule matches a new SSH connection from the controller. */
+/** How surely a rule matches a new SSH connection from the controller, and why only maybe. */
 export function sshMatch(t: UfwRule, probe: SshProbe): Match {
-  if (t.route || t.direction !== 'in') return 'never';
-  if (t.proto !== 'tcp' && t.proto !== 'any') return 'never';
+  if (t.route || t.direction !== 'in') return { m: 'never' };
+  if (t.proto !== 'tcp' && t.proto !== 'any') return { m: 'never' };
   if (t.dport !== 'any') {
     const spec = parsePort(t.dport);
-    if (typeof spec === 'string' || !portMatches(spec, probe.port)) return 'never';
+    if (typeof spec === 'string' || !portMatches(spec, probe.port)) return { m: 'never' };
   }
-  let match: Match = 'always';
   if (!isAnywhere(t.src)) {
     const net = parseCidr(t.src);
-    if (typeof net === 'string') match = 'maybe';
-    else if (probe.controller) {
-      if (!cidrContains(net, probe.controller)) return 'never';
-    } else match = 'maybe';
+    if (typeof net === 'string') return { m: 'maybe', why: 'a source tsplay cannot read' };
+    if (!probe.controller) return { m: 'maybe', why: "tsplay does not know the controller's address" };
+    if (!cidrContains(net, probe.controller)) return { m: 'never' };
   }
-  if (!isAnywhere(t.dst) || t.interfaceIn !== '' || t.sport !== 'any') match = 'maybe';
-  return match;
+  if (t.interfaceIn !== '') return { m: 'maybe', why: 'tsplay cannot tell which interface the connection arrives on' };
+  if (!isAnywhere(t.dst)) return { m: 'maybe', why: 'tsplay cannot tell which address the connection is made to' };
+  if (t.sport !== 'any') return { m: 'maybe', why: "the client's source port is not fixed" };
+  return { m: 'always' };
 }
 
 /** The verdict for one IP family's rule list. */
 export function sshVerdict(rules: UfwRule[], policy: UfwPolicy | '', probe: SshProbe): Verdict {
   const ignored: string[] = [];
   for (const t of rules) {
-    const m = sshMatch(t, probe);
-    if (m === 'never') continue;
+    const r = sshMatch(t, probe);
+    if (r.m === 'never') continue;
     const text = describeRule([t], false);
     if (t.action === 'allow' || t.action === 'limit') {
-      if (m === 'always') return { allowed: true, by: `rule "${text}"` };
-      ignored.push(text);
+      if (r.m === 'always') return { allowed: true, by: `rule "${text}"` };
+      ignored.push(`"${text}" (${r.why})`);
     } else {
       return { allowed: false, by: `rule "${text}", which comes before any rule that surely allows SSH`, ignored };
     }
@@ -65,5 +65,5 @@ export function sshVerdict(rules: UfwRule[], policy: UfwPolicy | '', probe: SshP
 
 /** The rules that could decide the fate of an SSH connection, with the policy: equal means "SSH is treated the same". */
 export function sshRelevant(rules: UfwRule[], policy: string, probe: SshProbe): string {
-  return JSON.stringify([policy, rules.filter((t) => sshMatch(t, probe) !== 'never')]);
+  return JSON.stringify([policy, rules.filter((t) => sshMatch(t, probe).m !== 'never')]);
 }

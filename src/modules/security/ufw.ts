@@ -11,9 +11,10 @@
 import { z } from 'zod';
 import { aptCacheAge, debPackage, type AptCacheFact, type DebPackageFact } from '../../facts/deb.js';
 import { keys } from '../../facts/keys.js';
-import { ufwState, ufwStateKey, type UfwPolicy, type UfwStateFact } from '../../facts/ufw.js';
+import { sshPeers, ufwState, ufwStateKey, type SshPeersFact, type UfwPolicy, type UfwStateFact } from '../../facts/ufw.js';
 import { change, defineModule, failPlan, noop, type ExecStep, type PlanContext } from '../define.js';
-import { parseCidr, type Cidr } from './ip.js';
+import { aptInstallStep, installedFact } from './apt-install.js';
+import { formatAddress, parseCidr, type Cidr } from './ip.js';
 import { diffRules } from './ufw-diff.js';
 import { sshRelevant, sshVerdict, type SshProbe } from './ufw-lockout.js';
 import { describeRule, groupTuples, matchKey, ruleSchema, ruleTuples, type RuleGroup } from './ufw-rules.js';
@@ -71,7 +72,7 @@ const params = z
   });
 
 type Params = z.output<typeof params>;
-type Facts = { pkg: DebPackageFact; apt: AptCacheFact; ufw: UfwStateFact };
+type Facts = { pkg: DebPackageFact; apt: AptCacheFact; ufw: UfwStateFact; peers: SshPeersFact };
 
 /** What a freshly installed Debian/Ubuntu ufw package holds. */
 export const PACKAGE_DEFAULTS: UfwStateFact = {
@@ -135,7 +136,7 @@ export default defineModule<typeof params, Facts>({
   ],
   params,
   output,
-  probe: () => ({ pkg: debPackage('ufw'), apt: aptCacheAge(), ufw: ufwState() }),
+  probe: () => ({ pkg: debPackage('ufw'), apt: aptCacheAge(), ufw: ufwState(), peers: sshPeers() }),
   plan: (p, f, ctx) => planUfw(p, f, ctx),
 });
 
@@ -185,7 +186,7 @@ function planUfw(p: Params, f: Facts, ctx: PlanContext) {
   }
 
   if (p.state === 'enabled' && p.protect_ssh && !ctx.connection.local) {
-    const refusal = lockoutRefusal(p, cur, final, wasActive, ctx);
+    const refusal = lockoutRefusal(p, cur, final, wasActive, f.peers, ctx);
     if (refusal) return failPlan(refusal);
   }
 
@@ -195,8 +196,7 @@ function planUfw(p: Params, f: Facts, ctx: PlanContext) {
     if (cmds.length) steps.push({ kind: 'exec', cmd: cmds.join(' && '), description });
   };
   if (installing) {
-    const update = f.apt.ageSeconds === null ? 'apt-get update -q && ' : '';
-    phase([`${update}DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 ufw`], 'install ufw');
+    steps.push(aptInstallStep('ufw', f.apt));
     changes.push('install ufw');
   }
   if (disable) {
@@ -228,7 +228,7 @@ function planUfw(p: Params, f: Facts, ctx: PlanContext) {
   return change(changes, steps, {
     diffs: [{ path: 'ufw rules', before: installing && !f.ufw.configured ? null : renderState(cur, wasActive), after: renderState(final, final.active ?? false) }],
     assume: {
-      [keys.pkg('ufw')]: { name: 'ufw', installed: true, status: 'install ok installed', ...(f.pkg.version ? { version: f.pkg.version } : {}) } satisfies DebPackageFact,
+      [keys.pkg('ufw')]: installedFact('ufw', f.pkg),
       [ufwStateKey()]: final,
     },
     output: {
@@ -254,12 +254,25 @@ export function renderState(s: UfwStateFact, active: boolean): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The controller's address as this host sees it: the engine's socket address, if the host has
+ * an SSH connection from exactly that address (not so behind NAT or a jump host).
+ */
+export function confirmedController(address: string | undefined, peers: SshPeersFact): { controller?: Cidr; unconfirmed?: string } {
+  const parsed = address ? parseCidr(address) : undefined;
+  if (!parsed || typeof parsed === 'string' || parsed.prefix !== (parsed.family === 4 ? 32 : 128)) return {};
+  const text = formatAddress(parsed);
+  const seen = peers.peers.some((p) => {
+    const c = parseCidr(p.address);
+    return typeof c !== 'string' && formatAddress(c) === text;
+  });
+  return seen ? { controller: parsed } : { unconfirmed: text };
+}
+
 /** Why the plan would lock tsplay out, or undefined when SSH stays reachable. */
-function lockoutRefusal(p: Params, cur: UfwStateFact, final: UfwStateFact, wasActive: boolean, ctx: PlanContext): string | undefined {
+function lockoutRefusal(p: Params, cur: UfwStateFact, final: UfwStateFact, wasActive: boolean, peers: SshPeersFact, ctx: PlanContext): string | undefined {
   const port = p.ssh_port ?? ctx.connection.port;
-  const addr = ctx.connection.controllerAddress;
-  const parsed = addr ? parseCidr(addr) : undefined;
-  const controller: Cidr | undefined = parsed && typeof parsed !== 'string' ? parsed : undefined;
+  const { controller, unconfirmed } = confirmedController(ctx.connection.controllerAddress, peers);
   const probe: SshProbe = { port, controller };
   // ufw does not filter IPv6 at all when IPV6=no.
   const families = controller ? (controller.family === 6 && !final.ipv6 ? [] : [controller.family === 6]) : final.ipv6 ? [false, true] : [false];
@@ -270,11 +283,14 @@ function lockoutRefusal(p: Params, cur: UfwStateFact, final: UfwStateFact, wasAc
     // Unchanged for SSH and already active: the connection tsplay holds came through these very rules.
     const before = cur.rules.filter((t) => t.v6 === v6);
     if (wasActive && sshRelevant(before, cur.policies.incoming, probe) === sshRelevant(rules, final.policies.incoming, probe)) continue;
-    const who = controller ? `the controller (${addr})` : "any address (tsplay does not know the controller's address)";
-    const from = controller ? `, from: ${addr}` : '';
-    const ignored = verdict.ignored.length
-      ? ` Not counted, because tsplay cannot tell which interface or address the connection arrives on: ${verdict.ignored.map((r) => `"${r}"`).join(', ')}.`
-      : '';
+    const addr = controller ? formatAddress(controller) : undefined;
+    const who = addr
+      ? `the controller (${addr})`
+      : unconfirmed
+        ? `any address (this host sees no SSH connection from the controller's address ${unconfirmed}: NAT or a jump host?)`
+        : "any address (tsplay does not know the controller's address)";
+    const from = addr ? `, from: ${addr}` : '';
+    const ignored = verdict.ignored.length ? ` Not counted: ${verdict.ignored.join(', ')}.` : '';
     return (
       `install-ufw would lock tsplay out of ${ctx.host}: afterwards, new SSH connections to port ${port}/tcp${v6 ? ' over IPv6' : ''} from ${who} ` +
       `would be blocked by ${verdict.by}. Declare a rule that allows them, first in the list: { action: allow, port: "${port}/tcp"${from} }.${ignored} ` +
