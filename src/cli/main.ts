@@ -3,7 +3,7 @@
  * The tsplay command line: a thin layer over the library API (src/index.ts).
  */
 import { Command, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import chalk from 'chalk';
 import { UserError } from '../errors.js';
@@ -13,7 +13,7 @@ import { explainHost, graphInventory, listInventory } from '../inventory/show.js
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { loadPlaybook, loadProjectModules } from '../playbook/load.js';
 import { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema } from '../docs/schema.js';
-import { moduleDoc, moduleTable } from '../docs/module-doc.js';
+import { moduleDoc, moduleTable, withModuleTable } from '../docs/module-doc.js';
 import { dirname, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
@@ -100,9 +100,14 @@ program
   .description('module documentation (no name: list modules)')
   .argument('[module]')
   .option('--markdown', 'print the README module table')
+  .option('--readme <file>', "rewrite the module table in this README (between its <!-- module-table --> markers)")
   .option('--project <dir>', "include modules from this project's modules/ and roles", '.')
-  .action(async (name: string | undefined, o: { markdown?: boolean; project: string }) => {
+  .action(async (name: string | undefined, o: { markdown?: boolean; readme?: string; project: string }) => {
     const registry = await loadProjectModules(resolve(o.project));
+    if (o.readme) {
+      writeFileSync(o.readme, withModuleTable(readFileSync(o.readme, 'utf8'), registry.all()));
+      return void process.stdout.write(`updated the module table in ${o.readme}\n`);
+    }
     if (o.markdown) return void process.stdout.write(moduleTable(registry.all()));
     if (!name) {
       const width = Math.max(...registry.names().map((n) => n.length));

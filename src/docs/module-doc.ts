@@ -69,3 +69,16 @@ export function moduleTable(modules: AnyModule[]): string {
   }
   return rows.join('\n') + '\n';
 }
+
+const START = '<!-- module-table -->';
+const END = '<!-- /module-table -->';
+
+/** Replaces the module table between the README's markers (keeps the README in step with the code). */
+export function withModuleTable(readme: string, modules: AnyModule[]): string {
+  const table = moduleTable(modules);
+  const a = readme.indexOf(START);
+  if (a < 0) throw new Error(`README has no ${START} marker`);
+  const b = readme.indexOf(END, a);
+  const after = b < 0 ? readme.slice(a + START.length) : readme.slice(b + END.length);
+  return `${readme.slice(0, a)}${START}\n${table}${END}${after}`;
+}

@@ -51,3 +51,11 @@ describe('generated JSON Schemas', () => {
     expect(pb([{ hosts: 'all', task: [] }])).to.equal(false);
   });
 });
+
+describe('README module table', () => {
+  it('matches the registered modules (regenerate with `npm run docs`)', async () => {
+    const { withModuleTable } = await import('../../src/docs/module-doc.js');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(withModuleTable(readme, BUNDLED_MODULES)).to.equal(readme);
+  });
+});
