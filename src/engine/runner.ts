@@ -7,7 +7,7 @@
 import { openConnection } from '../connection/index.js';
 import type { Connection } from '../connection/types.js';
 import { UserError } from '../errors.js';
-import { connectionVars, type ConnectionVars } from '../inventory/connection.js';
+import { CONNECTION_VAR_NAMES, connectionVars, type ConnectionVars } from '../inventory/connection.js';
 import type { Inventory } from '../inventory/model.js';
 import type { AnyModule } from '../modules/define.js';
 import type { ModuleRegistry } from '../modules/registry.js';
@@ -358,11 +358,11 @@ class Runner {
 
   private async ensureConnection(h: HostState, scope: Scope): Promise<void> {
     if (h.conn) return;
-    const names = ['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_password', 'ansible_ssh_pass', 'ansible_become', 'ansible_become_user', 'ansible_become_password', 'ansible_become_pass', 'ansible_connection', 'ssh_host', 'ssh_port', 'ssh_user', 'ssh_private_key_file', 'ssh_password', 'become', 'become_user', 'become_password', 'connection', 'host_key_checking', 'known_hosts_file', 'connect_timeout'];
+    const names = CONNECTION_VAR_NAMES;
     const vars: Record<string, unknown> = {};
     for (const n of names) if (scope.has(n)) vars[n] = scope.get(n);
     for (const s of scope.secretsUsed) this.env.secrets.add(s);
-    h.connVars = connectionVars(h.name, vars);
+    h.connVars = connectionVars(h.name, vars, { pos: (k) => this.opts.inventory.varSource(h.name, k)?.pos });
     if (h.connVars.password) this.env.secrets.add(h.connVars.password);
     if (h.connVars.becomePassword) this.env.secrets.add(h.connVars.becomePassword);
     h.conn = (this.opts.connect ?? openConnection)(h.connVars);
