@@ -177,7 +177,8 @@ export class SshConnection implements Connection {
     if (!ssh?.connection) return;
     ssh.dispose();
     // Wait for the socket to close (briefly: a dead peer must not hold the run up).
-    await Promise.race([this.closedEvent, sleep(1000)]);
+    // The timer is unref'd so that it never keeps the process alive after the socket closed.
+    await Promise.race([this.closedEvent, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
   }
 
   // --- connecting ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import type { Connection } from '../connection/types.js';
 import { UserError } from '../errors.js';
 import { CONNECTION_VAR_NAMES, connectionVars, type ConnectionVars } from '../inventory/connection.js';
 import type { Inventory } from '../inventory/model.js';
-import type { AnyModule } from '../modules/define.js';
+import type { AnyModule, Fact } from '../modules/define.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { BlockTask, Handler, IncludeTask, ModuleTask, Play, Playbook, Task, VarsLayer } from '../playbook/model.js';
 import { render } from '../vars/expr.js';
@@ -18,7 +18,8 @@ import type { Layer, Scope } from '../vars/scope.js';
 import { collectSecrets, maskSecrets } from '../vars/secret.js';
 import { emptyCounters, EventBus, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
-import { condition, connectionFailureMessage, effectiveBecome, isUnreachable, OMIT, runModuleItem, type ItemOutcome, type TaskEnv } from './task.js';
+import { condition, connectionFailureMessage, effectiveBecome, isUnreachable, OMIT, renderParams, runModuleItem, type ItemOutcome, type TaskEnv } from './task.js';
+import { prefetchFacts } from './prefetch.js';
 
 export interface RunOptions {
   inventory: Inventory;
@@ -33,6 +34,8 @@ export interface RunOptions {
   extraVars?: Record<string, unknown>;
   forks?: number;
   signal?: AbortSignal;
+  /** Read each section's facts up front in one exec per host (default true). */
+  prefetch?: boolean;
   /** Injectable for engine unit tests (fake connections). */
   connect?: (vars: ConnectionVars) => Connection;
 }
@@ -163,6 +166,7 @@ class Runner {
       const inh: Inherited = { become: play.become, becomeUser: play.becomeUser, tags: play.tags, blockVars: [], noLog: play.noLog, checkMode: play.checkMode, ignoreErrors: false };
       for (const [section, tasks] of [['pre_tasks', play.preTasks], ['tasks', play.tasks], ['post_tasks', play.postTasks]] as const) {
         if (ctx.aborted || this.interrupted) break;
+        await this.prefetch(ctx, tasks, inh);
         await this.runList(ctx, tasks, ctx.active(), inh, section);
         await this.flushHandlers(ctx, inh);
       }
@@ -177,6 +181,45 @@ class Runner {
     if (!setup || !need.length) return;
     const task = syntheticTask(setup, 'Gathering Facts', ctx.play);
     await this.runModuleTask(ctx, task, need, { tags: ['always'], blockVars: [], noLog: false, ignoreErrors: false, become: ctx.play.become, becomeUser: ctx.play.becomeUser }, 'facts', false);
+  }
+
+  /** Reads the facts of a whole section in one exec per host (see prefetch.ts). */
+  private async prefetch(ctx: PlayRun, tasks: Task[], outer: Inherited): Promise<void> {
+    if (this.opts.prefetch === false) return;
+    await pool(ctx.active(), this.opts.forks ?? 20, async (h) => {
+      const found: Array<{ fact: Fact; inh: Inherited }> = [];
+      let firstScope: Scope | undefined;
+      const visit = (list: Task[], inh: Inherited) => {
+        for (const t of list) {
+          const sub = this.inherit(inh, t);
+          if (t.kind === 'block') [t.block, t.rescue, t.always].forEach((l) => visit(l, sub));
+          else if (t.kind === 'include') visit(t.tasks, sub);
+          else if (t.module.probe && !t.module.local && this.selected(sub.tags)) {
+            try {
+              const scope = this.scope(ctx, h, t, sub);
+              firstScope ??= scope;
+              const items = t.loop === undefined ? [undefined] : this.loopItems(t.loop, scope);
+              for (const item of items) {
+                const s = t.loop === undefined ? scope : this.scope(ctx, h, t, sub, { [t.loopVar]: item });
+                const r = renderParams(t, s, this.env);
+                if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub });
+              }
+            } catch {
+              // Depends on something not known yet (a registered result, ...): probed when it runs.
+            }
+          }
+        }
+      };
+      visit(tasks, outer);
+      if (found.length < 2 || !firstScope) return;
+      try {
+        await this.ensureConnection(h, firstScope);
+        await prefetchFacts(h, found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) })), this.env);
+      } catch (e) {
+        if (isUnreachable(e) || e instanceof UserError) return; // the task that needs the host reports it
+        throw e;
+      }
+    });
   }
 
   // ---- task lists ---------------------------------------------------------------------------

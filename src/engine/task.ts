@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BecomeError, CommandTimeoutError, UnreachableError } from '../connection/types.js';
 import { UserError } from '../errors.js';
-import type { ExecResult, FileDiff, Plan, PlanContext, PrepareContext, Step } from '../modules/define.js';
+import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, Step } from '../modules/define.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { findLocalFile, fileCandidates } from '../playbook/files.js';
 import { renderTemplate } from '../playbook/templates.js';
@@ -66,6 +66,26 @@ export function effectiveBecome(hs: HostState, become: boolean | undefined, beco
   return { user: becomeUser ?? hs.connVars?.becomeUser ?? 'root', password: hs.connVars?.becomePassword };
 }
 
+/** Renders a task's parameters for a host and validates them with the module's schema. */
+export function renderParams(task: ModuleTask, scope: Scope, env: TaskEnv): { ok: true; params: unknown } | { ok: false; error: string } {
+  const module = task.module;
+  const rendered = stripOmit(unwrapSecrets(render(task.args, scope), (s) => env.secrets.add(s)));
+  for (const s of scope.secretsUsed) env.secrets.add(s);
+  const parsed = module.params.safeParse(rendered);
+  if (!parsed.success) {
+    const iss = parsed.error.issues[0]!;
+    return { ok: false, error: `${module.name}: ${iss.path.length ? `${iss.path.join('.')}: ` : ''}${iss.message}` };
+  }
+  for (const k of module.secretParams ?? []) {
+    const v = (parsed.data as Record<string, unknown>)[k];
+    if (typeof v === 'string' && v) env.secrets.add(v);
+  }
+  return { ok: true, params: parsed.data };
+}
+
+/** Where a fact's output is cached on a host: the same command run as the same user. */
+export const factCacheKey = (f: Fact, become?: { user: string }) => `${become?.user ?? ''}\0${f.key}\0${f.command}`;
+
 export async function runModuleItem(
   task: ModuleTask,
   hs: HostState,
@@ -77,18 +97,9 @@ export async function runModuleItem(
   // 1. Parameters: render templates, unwrap secrets (remembering them), then validate.
   let params: unknown;
   try {
-    const rendered = stripOmit(unwrapSecrets(render(task.args, scope), (s) => env.secrets.add(s)));
-    for (const s of scope.secretsUsed) env.secrets.add(s);
-    const parsed = module.params.safeParse(rendered);
-    if (!parsed.success) {
-      const iss = parsed.error.issues[0]!;
-      return fail(`${module.name}: ${iss.path.length ? `${iss.path.join('.')}: ` : ''}${iss.message}`);
-    }
-    params = parsed.data;
-    for (const k of module.secretParams ?? []) {
-      const v = (params as Record<string, unknown>)[k];
-      if (typeof v === 'string' && v) env.secrets.add(v);
-    }
+    const r = renderParams(task, scope, env);
+    if (!r.ok) return fail(r.error);
+    params = r.params;
   } catch (e) {
     if (e instanceof UserError) return fail(e.diagnostics[0]?.message ?? e.message);
     throw e;
@@ -122,24 +133,34 @@ export async function runModuleItem(
   // 3. Probe: every fact of the task in one exec; check mode uses assumed facts where known.
   const facts: Record<string, unknown> = {};
   if (module.probe && !module.local) {
-    const specs = module.probe(params as never) as Record<string, import('../modules/define.js').Fact>;
-    const toRun: Array<[string, import('../modules/define.js').Fact]> = [];
-    for (const [name, f] of Object.entries(specs)) {
-      if (opts.check && hs.assumed.has(f.key)) facts[name] = hs.assumed.get(f.key);
-      else toRun.push([name, f]);
+    const specs = module.probe(params as never) as Record<string, Fact>;
+    const outputs = new Map<string, ExecResult>();
+    const toRun: Fact[] = [];
+    for (const f of Object.values(specs)) {
+      if (opts.check && hs.assumed.has(f.key)) continue;
+      const cached = hs.factCache.get(factCacheKey(f, opts.become));
+      if (cached) outputs.set(f.key, cached);
+      else toRun.push(f);
     }
     if (toRun.length) {
-      const batch = batchFacts(toRun.map(([, f]) => f));
+      const batch = batchFacts(toRun);
       env.stats.probeExecs++;
       const out = await conn!.run(batch.script, { become: opts.become, signal: env.signal });
-      const parts = batch.split(out);
-      for (let i = 0; i < toRun.length; i++) {
-        const [name, f] = toRun[i]!;
-        try {
-          facts[name] = f.parse(parts[i]!);
-        } catch (e) {
-          return fail(`could not read fact ${f.key}: ${(e as Error).message}`, { stderrTail: stderrTail(parts[i]!.stderr, 5) });
-        }
+      batch.split(out).forEach((r, i) => {
+        outputs.set(toRun[i]!.key, r);
+        hs.factCache.set(factCacheKey(toRun[i]!, opts.become), r);
+      });
+    }
+    for (const [name, f] of Object.entries(specs)) {
+      if (opts.check && hs.assumed.has(f.key)) {
+        facts[name] = hs.assumed.get(f.key);
+        continue;
+      }
+      const out = outputs.get(f.key)!;
+      try {
+        facts[name] = f.parse(out);
+      } catch (e) {
+        return fail(`could not read fact ${f.key}: ${(e as Error).message}`, { stderrTail: stderrTail(out.stderr, 5) });
       }
     }
   }
@@ -172,6 +193,8 @@ export async function runModuleItem(
   const steps: Step[] = plan.changed ? plan.steps : (plan.steps ?? []);
   const runSteps = !plan.changed || !opts.check || plan.runInCheckMode;
   if (runSteps) {
+    // The host is about to change: facts read before may no longer hold.
+    if (steps.length) hs.factCache.clear();
     for (const step of steps) {
       try {
         env.stats.stepExecs++;

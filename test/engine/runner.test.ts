@@ -95,6 +95,26 @@ describe('engine (fake connections)', () => {
     expect(r2.summary.hosts.h1).to.include({ ok: 2, changed: 0 });
     const scripts = world.order.slice(before).map(([, s]) => s);
     expect(scripts.every((s) => s.includes('@@tsplay-fact-'))).to.equal(true);
+    // Facts of the whole section are read up front: one exec per host for a converged run.
+    expect(scripts).to.have.length(3);
+    expect(r2.summary.stats.probeExecs).to.equal(3);
+  });
+
+  it('a fact read before a change is read again after it (the cache is cleared by any step)', async () => {
+    const world = new FakeWorld();
+    const r = await run(
+      `
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - fake_file: {path: /a, content: one}
+    - fake_run: write /a changed-behind-our-back
+    - fake_file: {path: /a, content: one}
+`,
+      { world },
+    );
+    expect(r.summary.hosts.h1).to.include({ changed: 3 });
+    expect(world.host('h1').files.get('/a')).to.equal('one');
   });
 
   it('check mode plans but never applies, and later tasks see the planned state', async () => {
