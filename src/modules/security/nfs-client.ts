@@ -103,5 +103,7 @@ export function planClient(s: NfsSettings, f: Record<string, unknown>, ctx: Plan
   const output = { role: 'client', mounts: s.mounts.map((m) => m.path), ...(notMounted ? { not_mounted: mounts.unsupported, not_mounted_reason: NO_KERNEL_SUPPORT } : {}) };
   // Only a plan with changes assumes; an unchanged mounts fact needs no assumption.
   if (b.empty) return noop(`${CLIENT_PACKAGE} is installed; accounts and fstab entries are as wanted${notMounted ? `; ${notMounted}` : ''}`, { output });
+  // Say why nothing is mounted on the run that writes the entries too, not only on later noops.
+  if (notMounted) b.changes.push(notMounted);
   return change(b.changes, b.steps, { diffs: b.diffs, assume: b.assume, output });
 }
