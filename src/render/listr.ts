@@ -15,6 +15,9 @@ interface Live {
   counts: Record<HostStatus, number>;
   failures: TaskHostResult[];
   ignored: number;
+  /** Messages shown under the row (debug output). */
+  messages: string[];
+  show: boolean;
   diffs: string[];
   setTitle?: (t: string) => void;
   /** Set by task:end; the Listr task settles with it whenever it gets to run. */
@@ -30,7 +33,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
   const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
 
   const start = (id: number, name: string, total: number, handler: boolean) => {
-    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, diffs: [], done: Promise.resolve() };
+    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], done: Promise.resolve() };
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
     const list = new Listr(
@@ -56,6 +59,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       const run = list.run().catch(() => undefined);
       await isReady;
       await run;
+      for (const m of l.messages) out.write(m + '\n');
       for (const d of l.diffs) out.write(d + '\n');
       for (const f of l.failures) out.write(failureLines(f, ch).join('\n') + '\n');
     });
@@ -73,6 +77,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         break;
       case 'task:start':
         start(e.id, e.name, e.hosts.length, e.handler);
+        live!.show = e.module === 'debug';
         break;
       case 'task:host': {
         const l = live;
@@ -81,6 +86,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         l.counts[r.status]++;
         if (r.status === 'failed' || r.status === 'unreachable') l.failures.push(r);
         if (r.ignored) l.ignored++;
+        if (l.show && r.msg && r.status !== 'failed') l.messages.push(`  ${r.host}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg}`);
         for (const d of r.diffs ?? []) {
           const t = renderDiff(d, ch);
           if (t) l.diffs.push(ch.dim(`--- ${r.host}`) + '\n' + t);

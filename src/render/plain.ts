@@ -6,6 +6,8 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
   const ch = makeChalk(out);
   const w = (s: string) => out.write(s + '\n');
   const names = new Map<number, string>();
+  /** Tasks whose message is the point of the task (debug), shown without -v. */
+  const shows = new Set<number>();
   bus.on((e: EngineEvent) => {
     switch (e.type) {
       case 'run:start':
@@ -17,11 +19,12 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         break;
       case 'task:start':
         names.set(e.id, e.name);
+        if (e.module === 'debug') shows.add(e.id);
         w('');
         w(ch.bold(`${e.handler ? 'HANDLER' : 'TASK'} [${e.name}]`));
         break;
       case 'task:host':
-        line(e.result);
+        line(e.result, shows.has(e.id));
         break;
       case 'warning':
         w(ch.yellow(`[WARNING]${e.host ? ` ${e.host}:` : ''} ${e.msg}`));
@@ -33,7 +36,7 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         break;
     }
   });
-  function line(r: TaskHostResult) {
+  function line(r: TaskHostResult, show: boolean) {
     const color = ch[STATUS_COLOR[r.status]];
     const item = r.item !== undefined ? ` => (item=${r.item})` : '';
     if (r.status === 'failed') {
@@ -41,7 +44,7 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       for (const l of failureLines(r, ch)) w(l);
       return;
     }
-    const detail = r.status === 'changed' && r.changes?.length ? ` ${r.changes.join('; ')}` : opts.verbose && r.msg ? ` ${r.msg}` : r.status === 'unreachable' ? ` ${r.msg}` : '';
+    const detail = r.status === 'changed' && r.changes?.length ? ` ${r.changes.join('; ')}` : (opts.verbose || show) && r.msg ? ` ${r.msg}` : r.status === 'unreachable' ? ` ${r.msg}` : '';
     w(color(`${r.status}: [${r.host}]${item}`) + (detail ? ch.dim(detail) : ''));
     for (const d of r.diffs ?? []) {
       const text = renderDiff(d, ch);

@@ -29,6 +29,9 @@ function project(): { dir: string; playbook: string } {
     - name: skipped one
       command: "true"
       when: false
+    - name: say something
+      debug:
+        msg: "hello from {{ inventory_hostname }}"
 `,
   );
   return { dir, playbook };
@@ -53,7 +56,8 @@ describe('renderers', function () {
     expect(out).to.match(/✖ localhost: command failed with exit code 3 .*\(ignored\)/);
     expect(out).to.include('exit code: 3');
     expect(out).to.include('│ broken');
-    expect(out).to.match(/localhost\s+: ok=0\s+changed=1\s+unreachable=0\s+failed=0\s+skipped=1\s+rescued=0\s+ignored=1/);
+    expect(out).to.include('localhost: hello from localhost');
+    expect(out).to.match(/localhost\s+: ok=1\s+changed=1\s+unreachable=0\s+failed=0\s+skipped=1\s+rescued=0\s+ignored=1/);
     expect(r.status).to.equal(0);
   });
 
@@ -63,6 +67,7 @@ describe('renderers', function () {
     expect(r.stdout).to.include('TASK [write a file]\nchanged: [localhost]');
     expect(r.stdout).to.include('failed (ignored): [localhost]');
     expect(r.stdout).to.include('TASK [skipped one]\nskipped: [localhost]');
+    expect(r.stdout).to.include('TASK [say something]\nok: [localhost] hello from localhost');
     expect(r.stdout).to.not.match(/\x1b\[/);
     // second run: converged
     const again = spawnSync(process.execPath, [cli, 'run', playbook], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -76,6 +81,6 @@ describe('renderers', function () {
     expect(events[0].type).to.equal('run:start');
     expect(events.at(-1).type).to.equal('recap');
     const results = events.filter((e) => e.type === 'task:host').map((e) => e.result.status);
-    expect(results).to.deep.equal(['changed', 'failed', 'skipped']);
+    expect(results).to.deep.equal(['changed', 'failed', 'skipped', 'ok']);
   });
 });
