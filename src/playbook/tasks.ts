@@ -180,6 +180,9 @@ export class TaskParser {
     for (const iss of r.error.issues) {
       const path = iss.path as Array<string | number>;
       if (touchesTemplate(args, path)) continue;
+      // A refinement over a list or object (e.g. apt's "every name is a package name") cannot be
+      // decided while an element is still a template: `name: [fail2ban, "{{ extra }}"]`.
+      if (iss.code === 'custom' && holdsTemplate(getIn(args, path))) continue;
       if (iss.code === 'unrecognized_keys') {
         for (const k of iss.keys) {
           const dym = didYouMean(k, shape);
@@ -346,6 +349,13 @@ function getIn(v: unknown, path: Array<string | number>): unknown {
     cur = (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
+}
+
+/** True when a template string is anywhere inside `v` (v itself, or a list item or object value at any depth). */
+export function holdsTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{');
+  if (v === null || typeof v !== 'object') return false;
+  return Object.values(v as Record<string, unknown>).some(holdsTemplate);
 }
 
 /** True when a value on the way to `path` is a template string: its type is known only at run time. */
