@@ -4,79 +4,26 @@
  * function returning an error message (or undefined), wrapped as zod schemas so a playbook
  * with a bad value fails at validation time with file:line:col.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-
-/** The address as a bigint and its width in bits; undefined when it is not an IP address. */
-function ipBits(addr: string): { value: bigint; width: 32 | 128 } | undefined {
-  if (isIPv4(addr)) {
-    return { value: addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n), width: 32 };
-  }
-  if (!isIPv6(addr)) return undefined;
-  let text = addr;
-  // A trailing dotted quad (::ffff:1.2.3.4) becomes two hex groups.
-  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (quad) {
-    const v4 = ipBits(quad[1]!)!.value;
-    text = text.slice(0, quad.index) + `${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  return { value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), width: 128 };
-}
+import { canonicalCidr, cidrContains as contains, networkBytes, parseCidr, type Cidr } from './ip.js';
 
 export function isIp(text: string): boolean {
-  return isIPv4(text) || isIPv6(text);
+  const c = parseCidr(text);
+  return typeof c !== 'string' && !c.hasPrefix;
 }
 
 /** Checks "10.0.0.0/8", "fd00::/64" or a bare address; the message says what is wrong. */
 export function cidrError(text: string): string | undefined {
-  const slash = text.indexOf('/');
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const bits = addr.includes('%') ? undefined : ipBits(addr);
-  if (!bits) return `"${text}" is not an IP address or network (CIDR like 192.168.1.0/24 or fd00::/64)`;
-  if (slash < 0) return undefined;
-  const prefixText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits.width) {
-    return `"${text}": the prefix length must be 0-${bits.width}`;
-  }
-  const prefix = BigInt(prefixText);
-  const hostMask = (1n << (BigInt(bits.width) - prefix)) - 1n;
-  if ((bits.value & hostMask) !== 0n) {
-    return `"${text}" has host bits set: the network is ${networkOf(bits.value & ~hostMask, bits.width)}/${prefixText}`;
-  }
+  const c = parseCidr(text);
+  if (typeof c === 'string') return c.startsWith(`"${text}": `) ? c : `"${text}" is not an IP address or network (CIDR like 192.168.1.0/24 or fd00::/64)`;
+  const net = networkBytes(c.bytes, c.prefix);
+  if (net.some((b, i) => b !== c.bytes[i])) return `"${text}" has host bits set: the network is ${canonicalCidr({ ...c, bytes: net }, { keepHostPrefix: true })}`;
   return undefined;
-}
-
-function networkOf(value: bigint, width: 32 | 128): string {
-  if (width === 32) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
-  // Shorten the longest run of zero groups to "::" (RFC 5952 style).
-  let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  if (best.at < 0) return groups.join(':');
-  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
 }
 
 /** Whether network `outer` contains `inner` (both valid CIDRs or addresses, same family). */
 export function cidrContains(outer: string, inner: string): boolean {
-  const parse = (t: string) => {
-    const [addr, prefix] = t.split('/') as [string, string | undefined];
-    const bits = ipBits(addr)!;
-    return { ...bits, prefix: prefix === undefined ? bits.width : Number(prefix) };
-  };
-  const a = parse(outer);
-  const b = parse(inner);
-  if (a.width !== b.width || a.prefix > b.prefix) return false;
-  const shift = BigInt(a.width - a.prefix);
-  return a.value >> shift === b.value >> shift;
+  return contains(parseCidr(outer) as Cidr, parseCidr(inner) as Cidr);
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
