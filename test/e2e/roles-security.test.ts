@@ -283,6 +283,8 @@ describe('roles firewall, fail2ban and ssh-hardening on lab hosts (end to end)',
       const r = await run(playbook(22));
       expect(failures(r)).to.deep.equal([]);
       expect(r.status('sshd hardening drop-in')).to.deep.equal({ [HOST]: 'changed' });
+      // The reload handler re-execs sshd: new connections are refused for a moment.
+      await sh(HOST, 'for i in $(seq 50); do nc -z 127.0.0.1 22 && exit 0; sleep 0.1; done; exit 1');
 
       const t = Date.now();
       const refused = await passwordLogin(22);
