@@ -115,8 +115,26 @@ export class SshConnection implements Connection {
 
   connect(): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`bug: connection to ${this.host} used after close()`));
-    this.connecting ??= this.open();
+    this.connecting ??= this.openWithRetry();
     return this.connecting;
+  }
+
+  /**
+   * A refused connection or one the server drops before the handshake is often momentary:
+   * sshd re-executing itself on reload, or shedding load past MaxStartups. Try again twice
+   * (after 0.3 s and 1 s) before calling the host unreachable; nothing else is retried.
+   */
+  private async openWithRetry(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.open();
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const transient = cause?.code === 'ECONNREFUSED' || /lost before handshake/i.test(cause?.message ?? '');
+        if (!transient || attempt >= 2 || this.closed || err instanceof HostKeyError) throw err;
+        await new Promise((r) => setTimeout(r, attempt === 0 ? 300 : 1000));
+      }
+    }
   }
 
   async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {

@@ -157,7 +157,8 @@ class Runner {
   private async runPlay(play: Play): Promise<void> {
     const names = this.playHosts(play);
     this.bus.emit({ type: 'play:start', play: play.name, hosts: names });
-    for (const n of names) collectSecrets(play.vars.vars, this.env.secrets);
+    collectSecrets(play.vars.vars, this.env.secrets);
+    for (const l of play.varsFiles) collectSecrets(l.vars, this.env.secrets);
     for (const batch of batches(names, play.serial)) {
       if (this.interrupted) break;
       const hosts = batch.map((n) => this.host(n));

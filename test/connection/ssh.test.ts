@@ -269,13 +269,14 @@ describe('connection/ssh (real sshd)', function () {
   });
 
   describe('unreachable hosts', () => {
-    it('a closed port fails quickly', async () => {
+    it('a closed port fails quickly (after two short retries: sshd may be restarting)', async () => {
       const port = await closedPort();
       const started = Date.now();
       const err = await failure(connect({ port }).connect());
       expect(err).to.be.instanceOf(UnreachableError);
       expect(err.message).to.equal(`ssh to tsplay-t1@127.0.0.1:${port} failed: connection refused`);
-      expect(Date.now() - started).to.be.below(1000);
+      const took = Date.now() - started;
+      expect(took).to.be.within(1300, 2500);
     });
 
     it('a server that never answers hits the connect timeout', async () => {
