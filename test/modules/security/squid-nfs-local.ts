@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { LocalConnection } from '../../../src/connection/local.js';
 import { runStep, StepFailed } from '../../../src/engine/apply.js';
 import { batchFacts } from '../../../src/engine/facts-batch.js';
-import type { AnyModule, Fact, Plan, PlanContext } from '../../../src/modules/define.js';
+import type { AnyModule, Fact, Plan, PlanContext, PlanFail } from '../../../src/modules/define.js';
 
 const conn = new LocalConnection('localhost');
 
@@ -27,15 +27,17 @@ export async function probeLocal(mod: AnyModule, params: unknown): Promise<Recor
   return Object.fromEntries(specs.map(([name, f], i) => [name, f.parse(parts[i]!)]));
 }
 
-export async function planLocal(mod: AnyModule, raw: Record<string, unknown>): Promise<Plan> {
+/** Probe and plan; a failed plan throws (these tests expect plans that can be applied). */
+export async function planLocal(mod: AnyModule, raw: Record<string, unknown>): Promise<Exclude<Plan, PlanFail>> {
   const params = mod.params.parse(raw);
-  return mod.plan(params as never, await probeLocal(mod, params), ctx());
+  const plan: Plan = mod.plan(params as never, await probeLocal(mod, params), ctx());
+  if ('failed' in plan) throw new Error(`plan failed: ${plan.msg}`);
+  return plan;
 }
 
 /** Probe, plan and apply; returns the plan that was applied. A failed step throws with its stderr. */
-export async function applyLocal(mod: AnyModule, raw: Record<string, unknown>): Promise<Plan> {
+export async function applyLocal(mod: AnyModule, raw: Record<string, unknown>): Promise<Exclude<Plan, PlanFail>> {
   const plan = await planLocal(mod, raw);
-  if ('failed' in plan) throw new Error(`plan failed: ${plan.msg}`);
   for (const step of plan.changed ? plan.steps : []) {
     try {
       await runStep(step, { conn });
