@@ -9,7 +9,8 @@ import { constants as osConstants } from 'node:os';
 import type { ExecResult } from '../modules/define.js';
 import { quote } from '../modules/shell.js';
 import { SudoSession, toBuffer } from './become.js';
-import { CommandTimeoutError, type Connection, type ConnectionStats, type RunOptions } from './types.js';
+import { commandSettler } from './settle.js';
+import type { Connection, ConnectionStats, RunOptions } from './types.js';
 
 export class LocalConnection implements Connection {
   readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
@@ -49,27 +50,7 @@ export class LocalConnection implements Connection {
     }
 
     return new Promise<ExecResult>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        kill();
-        settle(() => reject(opts.signal!.reason));
-      };
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        sudo?.dispose();
-        opts.signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      if (opts.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          kill();
-          settle(() => reject(new CommandTimeoutError(`command timed out after ${opts.timeoutMs! / 1000} s on ${this.host}`)));
-        }, opts.timeoutMs);
-      }
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = commandSettler({ host: this.host, timeoutMs: opts.timeoutMs, signal: opts.signal, kill, cleanup: () => sudo?.dispose() }, reject);
       child.on('error', (err) => settle(() => reject(err)));
       child.on('close', (code, signal) => {
         settle(() => {

@@ -21,8 +21,8 @@ import type { ExecResult } from '../modules/define.js';
 import { SudoSession, toBuffer } from './become.js';
 import { HostKeyCheck } from './host-key-check.js';
 import { Semaphore } from './semaphore.js';
+import { commandSettler } from './settle.js';
 import {
-  CommandTimeoutError,
   HostKeyError,
   UnreachableError,
   type Connection,
@@ -391,26 +391,7 @@ export class SshConnection implements Connection {
     };
 
     return new Promise<ExecResult>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        kill();
-        settle(() => reject(opts.signal!.reason));
-      };
-      const settle = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      if (opts.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          kill();
-          settle(() => reject(new CommandTimeoutError(`command timed out after ${opts.timeoutMs! / 1000} s on ${this.host}`)));
-        }, opts.timeoutMs);
-      }
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = commandSettler({ host: this.host, timeoutMs: opts.timeoutMs, signal: opts.signal, kill }, reject);
       ssh
         .execCommand(command, {
           noTrim: true,
