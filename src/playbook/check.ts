@@ -120,7 +120,8 @@ class PlayChecker {
         this.checkTasks(t.rescue, new Set([...names, 'ansible_failed_task', 'ansible_failed_result']));
         this.checkTasks(t.always, names);
       } else if (t.kind === 'include') {
-        this.checkTasks(t.tasks, names);
+        // An include with a loop gives its tasks the loop variable.
+        this.checkTasks(t.tasks, t.loop === undefined ? names : itemNames);
         if (t.what === 'role') this.checkTasks(t.handlers, names);
       } else {
         this.checkModuleTask(t, itemNames, what);

@@ -35,10 +35,25 @@ interface Run {
   results: (task: string) => TaskHostResult[];
 }
 
-async function run(playbook: string, opts: { check?: boolean; world?: FakeWorld; extraVars?: Record<string, unknown>; tags?: string[]; skipTags?: string[]; limit?: string; diff?: boolean } = {}): Promise<Run> {
+interface RunOpts {
+  check?: boolean;
+  world?: FakeWorld;
+  extraVars?: Record<string, unknown>;
+  tags?: string[];
+  skipTags?: string[];
+  limit?: string;
+  diff?: boolean;
+  forks?: number;
+  startAtTask?: string;
+  /** More files of the project (included task files, vars files, other playbooks). */
+  files?: Record<string, string>;
+}
+
+async function run(playbook: string, opts: RunOpts = {}): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-engine-'));
   writeFileSync(join(dir, 'inventory.yml'), INVENTORY);
   writeFileSync(join(dir, 'playbook.yml'), playbook);
+  for (const [f, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, f), text);
   const inventory = loadInventory([join(dir, 'inventory.yml')]);
   const registry = new ModuleRegistry([...BUNDLED_MODULES, ...FAKE_MODULES]);
   const { playbook: pb } = await loadPlaybook(join(dir, 'playbook.yml'), { inventory, registry, extraVars: opts.extraVars });
@@ -46,7 +61,7 @@ async function run(playbook: string, opts: { check?: boolean; world?: FakeWorld;
   const bus = new EventBus();
   const events: EngineEvent[] = [];
   bus.on((e) => events.push(e));
-  const summary = await runPlaybook(pb, { inventory, registry, bus, connect: world.connect, check: opts.check, diff: opts.diff, extraVars: opts.extraVars, tags: opts.tags, skipTags: opts.skipTags, limit: opts.limit });
+  const summary = await runPlaybook(pb, { inventory, registry, bus, connect: world.connect, check: opts.check, diff: opts.diff, extraVars: opts.extraVars, tags: opts.tags, skipTags: opts.skipTags, limit: opts.limit, forks: opts.forks, startAtTask: opts.startAtTask });
   const names = new Map<number, string>();
   for (const e of events) if (e.type === 'task:start') names.set(e.id, e.name);
   const results = (task: string) => events.flatMap((e) => (e.type === 'task:host' && names.get(e.id) === task ? [e.result] : []));
@@ -397,5 +412,111 @@ describe('engine (fake connections)', () => {
 `);
     expect(Object.keys(statusOf(r, 'once'))).to.deep.equal(['h1']);
     expect(r.world.host('h3').log).to.include('echo got token');
+  });
+
+  it('--start-at-task skips the tasks before it; --skip-tags skips tagged tasks', async () => {
+    const r = await run(
+      `
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - {name: one, fake_run: echo one}
+    - {name: two, fake_run: echo two}
+    - {name: three, fake_run: echo three, tags: [slow]}
+    - {name: four, fake_run: echo four}
+`,
+      { startAtTask: 't*o', skipTags: ['slow'] },
+    );
+    expect(r.world.host('h1').log).to.deep.equal(['echo two', 'echo four']);
+  });
+
+  it('--forks caps how many hosts are worked on at once', async () => {
+    const pb = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: a, fake_run: echo a}
+`;
+    const serialWorld = new FakeWorld();
+    await run(pb, { world: serialWorld, forks: 1 });
+    expect(serialWorld.maxInFlight).to.equal(1);
+    const parallel = new FakeWorld();
+    await run(pb, { world: parallel });
+    expect(parallel.maxInFlight).to.equal(3);
+  });
+
+  it('max_fail_percentage stops the play when too many hosts failed', async () => {
+    const world = new FakeWorld();
+    world.host('h1').failCommands = /^echo a/;
+    const r = await run(
+      `
+- hosts: all
+  gather_facts: false
+  max_fail_percentage: 20
+  tasks:
+    - {name: a, fake_run: echo a}
+    - {name: b, fake_run: echo b}
+`,
+      { world },
+    );
+    expect(statusOf(r, 'a')).to.deep.equal({ h1: 'failed', h2: 'changed', h3: 'changed' });
+    expect(r.results('b')).to.be.empty;
+  });
+
+  it('include_tasks with a loop runs the file once per item; import_playbook; vars_files', async () => {
+    const r = await run(
+      `
+- import_playbook: first.yml
+- hosts: h1
+  gather_facts: false
+  vars_files: [vars.yml]
+  tasks:
+    - include_tasks: per-user.yml
+      loop: "{{ users }}"
+`,
+      {
+        files: {
+          'first.yml': '- hosts: h2\n  gather_facts: false\n  tasks:\n    - {name: imported, fake_run: echo imported}\n',
+          'vars.yml': 'users: [ann, bob]\n',
+          'per-user.yml': '- name: greet\n  fake_run: "echo hello {{ item }}"\n',
+        },
+      },
+    );
+    expect(r.world.host('h2').log).to.deep.equal(['echo imported']);
+    expect(r.world.host('h1').log).to.deep.equal(['echo hello ann', 'echo hello bob']);
+  });
+
+  it('with_dict, until/retries, environment and hostvars', async () => {
+    const world = new FakeWorld();
+    const r = await run(
+      `
+- hosts: h1,h2
+  gather_facts: false
+  vars:
+    ports: {http: 80, https: 443}
+  tasks:
+    - name: dict
+      fake_run: "echo {{ item.key }}={{ item.value }}"
+      with_dict: "{{ ports }}"
+    - name: retry
+      fake_run: count /n
+      register: counter
+      until: "Number(counter.stdout) >= 3"
+      retries: 5
+      delay: 0
+    - name: env
+      fake_run: echo $GREETING
+      environment:
+        GREETING: "hi-from-{{ inventory_hostname }}"
+    - name: peek at the other host
+      fake_run: "echo other={{ hostvars[inventory_hostname === 'h1' ? 'h2' : 'h1'].inventory_hostname }}"
+`,
+      { world },
+    );
+    expect(world.host('h1').log).to.include.members(['echo http=80', 'echo https=443', 'echo other=h2']);
+    expect(world.host('h1').files.get('/n')).to.equal('3');
+    expect(statusOf(r, 'retry')).to.deep.equal({ h1: 'changed', h2: 'changed' });
+    expect(world.host('h2').env).to.deep.equal({ GREETING: 'hi-from-h2' });
+    expect(world.host('h2').log).to.include('echo other=h1');
   });
 });

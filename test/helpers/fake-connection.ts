@@ -15,6 +15,8 @@ export interface FakeHost {
   /** Drop the connection after this many execs. */
   dropAfter?: number;
   failCommands?: RegExp;
+  /** Variables exported by `export K=V; ...` prefixes (the engine's `environment:`). */
+  env?: Record<string, string>;
 }
 
 export class FakeWorld {
@@ -22,6 +24,9 @@ export class FakeWorld {
   readonly connections: FakeConnection[] = [];
   /** Global order of (host, script) pairs. */
   readonly order: Array<[string, string]> = [];
+  /** Commands running at the same moment, and the most seen (for --forks). */
+  inFlight = 0;
+  maxInFlight = 0;
 
   host(name: string): FakeHost {
     let h = this.hosts.get(name);
@@ -54,7 +59,13 @@ function interpret(h: FakeHost, script: string, stdin?: string): ExecResult {
     }
     return { stdout, stderr: '', code: 0 };
   }
-  for (const line of script.split('\n')) {
+  for (let line of script.split('\n')) {
+    const exp = /^export ((?:\w+=\S+ ?)+); /.exec(line);
+    if (exp) {
+      h.env ??= {};
+      for (const kv of exp[1]!.trim().split(' ')) h.env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+      line = line.slice(exp[0].length);
+    }
     const [cmd, ...args] = line.trim().split(' ');
     if (h.failCommands?.test(line)) return { stdout, stderr: `boom: ${line}\nerror: it failed`, code: 3 };
     if (cmd === 'read') {
@@ -63,7 +74,12 @@ function interpret(h: FakeHost, script: string, stdin?: string): ExecResult {
       else stdout += v;
     } else if (cmd === 'write') h.files.set(args[0]!, args.slice(1).join(' '));
     else if (cmd === 'writestdin') h.files.set(args[0]!, stdin ?? '');
-    else if (cmd === 'echo') stdout += args.join(' ') + '\n';
+    else if (cmd === 'echo') stdout += args.map((a) => (a.startsWith('$') ? (h.env?.[a.slice(1)] ?? '') : a)).join(' ') + '\n';
+    else if (cmd === 'count') {
+      const n = Number(h.files.get(args[0]!) ?? '0') + 1;
+      h.files.set(args[0]!, String(n));
+      stdout += `${n}\n`;
+    }
     else if (cmd === 'exit') return { stdout, stderr: '', code: Number(args[0]) };
   }
   return { stdout, stderr: '', code };
@@ -91,7 +107,10 @@ export class FakeConnection implements Connection {
     this.stats.execs++;
     h.log.push(script);
     this.world.order.push([this.host, script]);
-    await new Promise((r) => setImmediate(r));
+    this.world.inFlight++;
+    this.world.maxInFlight = Math.max(this.world.maxInFlight, this.world.inFlight);
+    await new Promise((r) => setTimeout(r, 2));
+    this.world.inFlight--;
     return interpret(h, script, opts.stdin === undefined ? undefined : String(opts.stdin));
   }
   async put(path: string, content: string | Buffer): Promise<void> {
