@@ -2,9 +2,8 @@
 /**
  * The tsplay command line: a thin layer over the library API (src/index.ts).
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import chalk from 'chalk';
 import { UserError } from '../errors.js';
 import { handleError, printDiagnostics } from './output.js';
@@ -14,18 +13,11 @@ import { parseExtraVars } from '../vars/extra-vars.js';
 import { loadPlaybook, loadProjectModules } from '../playbook/load.js';
 import { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema } from '../docs/schema.js';
 import { moduleDoc, moduleTable, withModuleTable } from '../docs/module-doc.js';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
+import { extraVarsOption, inventoryOption } from './options.js';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-export function inventoryOption() {
-  return new Option('-i, --inventory <path>', 'inventory file or folder (repeatable)').argParser(collect).default([] as string[]);
-}
-export function extraVarsOption() {
-  return new Option('-e, --extra-vars <vars>', 'k=v pairs, JSON/YAML, or @file (repeatable)').argParser(collect).default([] as string[]);
-}
 
 const program = new Command();
 program
@@ -46,12 +38,10 @@ program
   .addOption(extraVarsOption())
   .option('--roles-path <dirs>', 'extra role folders, separated by :')
   .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string }) => {
-    const diagsAll: import('../errors.js').Diagnostic[] = [];
     const extraVars = parseExtraVars(o.extraVars);
     const inventory = loadInventory(o.inventory, { playbookDir: dirname(resolve(playbook)) });
     const { playbook: pb, warnings } = await loadPlaybook(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
-    diagsAll.push(...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings);
-    printDiagnostics(diagsAll);
+    printDiagnostics([...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings]);
     const tasks = pb.plays.reduce((n, p) => n + p.preTasks.length + p.tasks.length + p.postTasks.length, 0);
     process.stdout.write(`${chalk.green('ok')}: ${playbook}: ${pb.plays.length} play(s), ${tasks} top-level task(s)${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`);
   });

@@ -10,11 +10,10 @@ import { listrRenderer } from '../render/listr.js';
 import { plainRenderer } from '../render/plain.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { printDiagnostics } from './output.js';
+import { csv, extraVarsOption, inventoryOption } from './options.js';
 import { UserError } from '../errors.js';
 import { secret } from '../vars/secret.js';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-const csv = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export interface RunCliOptions {
   inventory: string[];
@@ -109,8 +108,8 @@ export function registerRunCommands(program: Command): void {
     .command('run')
     .description('run a playbook (validates first; nothing is contacted when validation fails)')
     .argument('<playbook>')
-    .addOption(new Option('-i, --inventory <path>', 'inventory file or folder (repeatable)').argParser(collect).default([]))
-    .addOption(new Option('-e, --extra-vars <vars>', 'k=v pairs, JSON/YAML, or @file (repeatable)').argParser(collect).default([]))
+    .addOption(inventoryOption())
+    .addOption(extraVarsOption())
     .option('-C, --check', 'dry run: probe and plan, change nothing, report what would change')
     .option('-D, --diff', 'show a unified diff of every file that changes or would change')
     .option('-l, --limit <pattern>', 'further limit the hosts with a pattern')

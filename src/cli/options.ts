@@ -1,0 +1,8 @@
+/** Options several commands share. */
+import { Option } from 'commander';
+
+export const collect = (v: string, prev: string[]) => [...prev, v];
+export const csv = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export const inventoryOption = () => new Option('-i, --inventory <path>', 'inventory file or folder (repeatable)').argParser(collect).default([] as string[]);
+export const extraVarsOption = () => new Option('-e, --extra-vars <vars>', 'k=v pairs, JSON/YAML, or @file (repeatable)').argParser(collect).default([] as string[]);
