@@ -184,22 +184,24 @@ export class TaskParser {
       // decided while an element is still a template: `name: [fail2ban, "{{ extra }}"]`.
       if (iss.code === 'custom' && holdsTemplate(getIn(args, path))) continue;
       if (iss.code === 'unrecognized_keys') {
+        const keys = path.length ? objectKeysAt(module.params, path) : shape;
         for (const k of iss.keys) {
-          const dym = didYouMean(k, shape);
+          const dym = didYouMean(k, keys);
           this.ctx.diags.error(
             `${module.name}: unknown parameter "${k}"${dym ? `; did you mean "${dym}"?` : ''}`,
             file.keyPos([...argsPath, ...path, k]),
-            dym ? undefined : `parameters of ${module.name}: ${shape.join(', ')}`,
+            dym ? undefined : `${path.length ? path.join('.') : `parameters of ${module.name}`}: ${keys.join(', ')}`,
           );
         }
         continue;
       }
-      const missing = iss.code === 'invalid_type' && getIn(args, path) === undefined;
+      const missing = getIn(args, path) === undefined && iss.code !== 'custom';
       const where = path.length ? path.join('.') : '';
       const message = missing
         ? `${module.name}: missing required parameter "${where}"`
         : `${module.name}: ${where ? `${where}: ` : ''}${iss.message}`;
-      const pos = missing ? file.keyPos(argsPath) : file.pos([...argsPath, ...path]);
+      // A missing parameter is shown where it should be: its parent mapping (or the module key).
+      const pos = missing ? (path.length > 1 ? file.pos([...argsPath, ...path.slice(0, -1)]) : file.keyPos(argsPath)) : file.pos([...argsPath, ...path]);
       this.ctx.diags.error(message, pos);
     }
   }
@@ -340,6 +342,24 @@ export function describe(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v)}`;
   return `${typeof v} ${String(v)}`;
+}
+
+/** The keys of the object schema found at `path` inside a module's parameter schema. */
+function objectKeysAt(schema: z.ZodType, path: Array<string | number>): string[] {
+  let cur: z.ZodType | undefined = schema;
+  const unwrap = (t: z.ZodType | undefined): z.ZodType | undefined => {
+    let x = t;
+    while (x && (x instanceof z.ZodOptional || x instanceof z.ZodDefault || x instanceof z.ZodNullable)) x = x.unwrap() as z.ZodType;
+    return x;
+  };
+  for (const seg of path) {
+    cur = unwrap(cur);
+    if (cur instanceof z.ZodObject) cur = cur.shape[String(seg)] as z.ZodType | undefined;
+    else if (cur instanceof z.ZodArray) cur = cur.element as z.ZodType;
+    else return [];
+  }
+  cur = unwrap(cur);
+  return cur instanceof z.ZodObject ? Object.keys(cur.shape) : [];
 }
 
 function getIn(v: unknown, path: Array<string | number>): unknown {
