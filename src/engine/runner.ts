@@ -16,7 +16,7 @@ import { render } from '../vars/expr.js';
 import { buildScope, type VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
 import { collectSecrets, maskSecrets } from '../vars/secret.js';
-import { emptyCounters, EventBus, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
+import { EventBus, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
 import { condition, connectionFailureMessage, effectiveBecome, isUnreachable, OMIT, renderParams, runModuleItem, type ItemOutcome, type TaskEnv } from './task.js';
 import { prefetchFacts } from './prefetch.js';
@@ -679,5 +679,3 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, { once: true });
   });
 }
-
-export { emptyCounters };

@@ -38,9 +38,6 @@ export interface ItemOutcome {
   setFacts?: Record<string, unknown>;
 }
 
-/** A host-side problem that makes the host unreachable (not failed). */
-export class HostUnreachable extends Error {}
-
 /** Evaluates conditions that must be booleans (when, changed_when, failed_when, until). */
 export function condition(code: string, scope: Scope, key: string): boolean {
   if (code === 'true') return true;

@@ -51,7 +51,7 @@ class PlayChecker {
   }
 
   run(): void {
-    const { play, ctx } = this;
+    const { play } = this;
     this.checkHosts();
     // Registered results and set_fact names are known to the whole play (handlers run late).
     const allTasks = [...play.preTasks, ...play.tasks, ...play.postTasks, ...play.handlers];
@@ -60,15 +60,9 @@ class PlayChecker {
       if (t.register) this.registered.add(t.register);
       if (t.moduleName === 'set_fact' && t.args && typeof t.args === 'object') for (const k of Object.keys(t.args)) this.registered.add(k);
     });
-    for (const h of play.handlers) {
-      if (h.name) this.topics.add(h.name);
-      for (const l of h.listen) this.topics.add(l);
-    }
+    for (const h of play.handlers) this.addTopics(h);
     walk(allTasks, (t) => {
-      if (t.kind === 'include') for (const h of t.handlers) {
-        if (h.name) this.topics.add(h.name);
-        for (const l of h.listen) this.topics.add(l);
-      }
+      if (t.kind === 'include') for (const h of t.handlers) this.addTopics(h);
     });
     this.checkVars(play.vars, new Set());
     for (const l of play.varsFiles) this.checkVars(l, new Set());
@@ -79,7 +73,11 @@ class PlayChecker {
       this.checkVars(r.params, rn);
     }
     for (const list of [play.preTasks, play.tasks, play.postTasks, play.handlers]) this.checkTasks(list, new Set());
-    void ctx;
+  }
+
+  private addTopics(h: Handler): void {
+    if (h.name) this.topics.add(h.name);
+    for (const l of h.listen) this.topics.add(l);
   }
 
   private checkHosts(): void {
@@ -234,5 +232,3 @@ export function walk(tasks: Task[], fn: (t: Task) => void): void {
     }
   }
 }
-
-export type { Handler };

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { didYouMean } from '../errors.js';
 import type { YamlFile } from '../yaml/source.js';
 import { LoadContext } from './context.js';
-import type { Handler, LoadedRole, RoleRef, Src, Task, VarsLayer } from './model.js';
+import type { Handler, LoadedRole, RoleRef, Src, VarsLayer } from './model.js';
 import { describe, touchesTemplate, type TaskParser } from './tasks.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -276,5 +276,3 @@ function describeOpt(options: Record<string, ArgOption>, key: string): string | 
   const d = Array.isArray(o.description) ? o.description.join(' ') : o.description;
   return `${key} (${o.type ?? 'str'})${d ? `: ${d}` : ''}`;
 }
-
-export type { Task };

@@ -3,7 +3,7 @@
  * path into the data (e.g. a zod issue path) maps back to file:line:column.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { Diagnostics, UserError, type SourcePos } from '../errors.js';
 import { Secret } from '../vars/secret.js';
 
@@ -112,9 +112,4 @@ export function loadYamlFile(file: string, diags?: Diagnostics): YamlFile {
     throw new UserError(msg);
   }
   return parseYaml(text, file, diags);
-}
-
-/** Multi-document YAML is not used by playbooks; reject it clearly. */
-export function countDocuments(text: string): number {
-  return parseAllDocuments(text).length;
 }
