@@ -9,6 +9,7 @@ import { sh } from '../shell.js';
 import { keys } from '../../facts/keys.js';
 import { sha256 } from '../../facts/file-content.js';
 import { user as userFact, type UserFact } from '../../facts/user.js';
+import { group as groupFact, type GroupFact } from '../../facts/group.js';
 
 export const ACCOUNT = /^[a-z_][a-z0-9_.-]*\$?$/;
 
@@ -16,7 +17,7 @@ const params = z.object({
   name: z.string().regex(ACCOUNT, 'a user name is lower case letters, digits, _ . - and starts with a letter or _').describe('User name'),
   state: z.enum(['present', 'absent']).default('present').describe('Whether the account should exist'),
   uid: z.number().int().min(0).optional().describe('User id'),
-  group: z.string().optional().describe('Primary group (name or gid); it must exist. Default for a new user: the system default (usually a group named like the user)'),
+  group: z.string().optional().describe('Primary group (name or gid); it must exist. Default for a new user: the group named like the user (created when it does not exist yet)'),
   groups: z.array(z.string()).optional().describe('Supplementary groups; see append'),
   append: z.boolean().default(false).describe('Add the user to groups and keep other memberships; false: groups is the exact list'),
   shell: z.string().optional().describe('Login shell, e.g. /bin/bash or /usr/sbin/nologin'),
@@ -30,7 +31,8 @@ const params = z.object({
 });
 
 type Params = z.output<typeof params>;
-type Facts = { user: UserFact };
+/** namesake: the group named like the user, probed when no primary group is given (a new user joins it). */
+type Facts = { user: UserFact; namesake?: GroupFact };
 
 const output = z.object({
   name: z.string().describe('User name'),
@@ -50,9 +52,9 @@ export default defineModule<typeof params, Facts>({
   params,
   output,
   secretParams: ['password'],
-  probe: (p) => ({ user: userFact(p.name) }),
+  probe: (p) => (p.state === 'present' && p.group === undefined ? { user: userFact(p.name), namesake: groupFact(p.name) } : { user: userFact(p.name) }),
   plan: (p, f) => {
-    const plan = planUser(p, f.user);
+    const plan = planUser(p, f.user, f.namesake);
     return 'failed' in plan ? plan : { ...plan, output: { name: p.name, state: p.state } };
   },
 });
@@ -61,7 +63,7 @@ function passwordStep(p: Params): Step {
   return { kind: 'exec', cmd: 'chpasswd -e', stdin: `${p.name}:${p.password}\n`, description: `set the password of ${p.name}` };
 }
 
-function planUser(p: Params, u: UserFact): Plan {
+function planUser(p: Params, u: UserFact, namesake: GroupFact | undefined): Plan {
   if (p.state === 'absent') {
     if (!u.exists) return noop(`user ${p.name} does not exist`);
     return change(`remove user ${p.name}${p.remove ? ' and its home' : ''}`, [{ kind: 'exec', cmd: sh`userdel ${[...(p.remove ? ['-r'] : []), p.name]}` }], {
@@ -72,7 +74,9 @@ function planUser(p: Params, u: UserFact): Plan {
   if (!u.exists) {
     const args: string[] = [];
     if (p.uid !== undefined) args.push('-u', String(p.uid));
-    if (p.group !== undefined) args.push('-g', p.group);
+    // useradd refuses to create the user's own group when it exists ("group NAME exists"): join it, as Ansible does.
+    const group = p.group ?? (namesake?.exists ? p.name : undefined);
+    if (group !== undefined) args.push('-g', group);
     if (p.groups?.length) args.push('-G', p.groups.join(','));
     if (p.shell !== undefined) args.push('-s', p.shell);
     if (p.home !== undefined) args.push('-d', p.home);
