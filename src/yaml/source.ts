@@ -3,7 +3,7 @@
  * path into the data (e.g. a zod issue path) maps back to file:line:column.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { Diagnostics, UserError, type SourcePos } from '../errors.js';
 import { Secret } from '../vars/secret.js';
 
@@ -76,13 +76,48 @@ export class YamlFile {
   }
 }
 
+/**
+ * An unclosed quoted string or flow collection is only noticed where the parser gives up (often
+ * the end of the file). Like PyYAML, point at where it started: the innermost quoted scalar (for
+ * a missing quote) or flow collection (for a missing } or ]) that runs up to the error.
+ */
+function unclosedStart(doc: Document, e: YAMLError): { offset: number; what: string } | undefined {
+  const off = e.pos[0];
+  const quote = e.code === 'MISSING_CHAR' && /quote/.test(e.message);
+  const flow = /^Flow (map|sequence)/.exec(e.message)?.[1];
+  if (!quote && !flow) return undefined;
+  let found: { offset: number; what: string } | undefined;
+  visit(doc, {
+    Node(_key, n) {
+      const r = n.range;
+      if (!r || r[0] >= off || r[1] < off || (found && found.offset > r[0])) return;
+      if (quote && isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE')) {
+        found = { offset: r[0], what: `${n.type === 'QUOTE_DOUBLE' ? 'double' : 'single'}-quoted string` };
+      } else if (flow && isCollection(n) && n.flow && (flow === 'map') === isMap(n)) {
+        found = { offset: r[0], what: `flow ${flow} (${flow === 'map' ? '{' : '['})` };
+      }
+    },
+  });
+  return found;
+}
+
 export function parseYaml(text: string, file: string, diags?: Diagnostics): YamlFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines, prettyErrors: false });
   const d = diags ?? new Diagnostics();
+  const unclosedQuoteAt = new Set<number>();
   for (const e of doc.errors) {
     const off = e.pos?.[0] ?? 0;
     const { line, col } = lines.linePos(off);
+    const start = unclosedStart(doc, e);
+    if (start) {
+      // An unclosed quote swallows the brackets after it: their errors at the same place are noise.
+      if (start.what.startsWith('flow') && unclosedQuoteAt.has(off)) continue;
+      if (!start.what.startsWith('flow')) unclosedQuoteAt.add(off);
+      const at = off >= text.length ? 'the end of the file' : `line ${line}, column ${col}`;
+      d.error(`YAML syntax: a ${start.what} starts here and is never closed (the parser gave up at ${at})`, { file, ...lines.linePos(start.offset) });
+      continue;
+    }
     let msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     if (e.code === 'DUPLICATE_KEY') msg = `duplicate key: ${msg.replace(/^Map keys must be unique;?\s*/, '') || 'map keys must be unique'}`;
     d.error(`YAML syntax: ${msg}`, { file, line, col });
