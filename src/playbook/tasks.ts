@@ -44,9 +44,34 @@ export class TaskParser {
     const out: Task[] = [];
     value.forEach((item, i) => {
       const t = this.parseTask(file, [...path, i], item, opts);
-      if (t) out.push(t);
+      if (t && opts.handlers && t.kind !== 'module') out.push(...this.importedHandlers(t, item as Record<string, unknown>));
+      else if (t) out.push(t);
     });
     return out;
+  }
+
+  /**
+   * A handler list holds modules, and import_tasks whose tasks become handlers each notified by
+   * its own name or listen (as in Ansible, not by the import's name). The import's when, tags
+   * and become pass to them; anything dynamic (blocks, include_*, roles) is refused.
+   */
+  private importedHandlers(t: BlockTask | IncludeTask, value: Record<string, unknown>): Handler[] {
+    const key = t.kind === 'block' ? 'block' : INCLUDE_KEYS.find((k) => k in value)!;
+    if (t.kind === 'block' || key !== 'import_tasks') {
+      this.ctx.error(t.src, `${key} in handlers is not supported; use import_tasks (each imported task becomes a handler) or a module`, key);
+      return [];
+    }
+    const passed = new Set(['name', 'import_tasks', 'when', 'tags', 'become', 'become_user']);
+    const other = Object.keys(value).filter((k) => !passed.has(k));
+    for (const k of other) this.ctx.error(t.src, `"${k}" on an import_tasks in handlers is not supported; put it on the imported handlers`, k);
+    if (other.length) return [];
+    return (t.tasks as Handler[]).map((h) => ({
+      ...h,
+      when: [...t.when, ...h.when],
+      tags: [...new Set([...t.tags, ...h.tags])],
+      become: h.become ?? t.become,
+      becomeUser: h.becomeUser ?? t.becomeUser,
+    }));
   }
 
   parseTask(file: YamlFile, path: YamlPath, value: unknown, opts: TaskListOptions): Task | undefined {

@@ -248,6 +248,40 @@ describe('engine (fake connections)', () => {
     expect(statusOf(r, 'restart')).to.deep.equal({ h1: 'changed' });
   });
 
+  it('handlers: import_tasks brings in handlers, each notified by its own name or listen topic; the import keeps its when', async () => {
+    const world = new FakeWorld();
+    const r = await run(`
+- hosts: web
+  gather_facts: false
+  tasks:
+    - name: a
+      fake_file: {path: /a, content: one}
+      notify: [reload app, web config changed]
+  handlers:
+    - name: not notified by the name of an import (as in Ansible)
+      import_tasks: app-handlers.yml
+      when: inventory_hostname !== 'h2'
+`, {
+      world,
+      files: {
+        'app-handlers.yml': `
+- name: reload app
+  fake_run: echo reload
+- name: restart web
+  fake_run: echo restart
+  listen: web config changed
+- name: never notified
+  fake_run: echo never
+`,
+      },
+    });
+    expect(r.summary.hosts.h1).to.include({ failed: 0 });
+    expect(statusOf(r, 'reload app')).to.deep.equal({ h1: 'changed', h2: 'skipped' });
+    expect(statusOf(r, 'restart web')).to.deep.equal({ h1: 'changed', h2: 'skipped' });
+    expect(world.host('h1').log.filter((s) => s.startsWith('echo'))).to.deep.equal(['echo reload', 'echo restart']);
+    expect(world.host('h2').log.filter((s) => s.startsWith('echo'))).to.deep.equal([]);
+  });
+
   it('loop, register, when, changed_when, failed_when, ignore_errors', async () => {
     const r = await run(`
 - hosts: h1
