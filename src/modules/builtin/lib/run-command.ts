@@ -44,16 +44,26 @@ export function probeGuards(p: GuardParams) {
   return facts;
 }
 
+/**
+ * A word of a free-form command, as Ansible's split_args sees it: `{{ }}` and `{% %}` templates
+ * and quoted strings stay whole, even with spaces inside (`chdir={{ base }}/app`).
+ */
+const WORD = /(?:\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|"(?:\\.|[^"\\])*"|'[^']*'|\S)+/g;
+
 /** Extracts Ansible's inline `creates=... removes=... chdir=...` words from a free-form command. */
 export function inlineGuards(text: string): { rest: string; guards: GuardParams } {
   const guards: GuardParams = {};
-  const rest = text
-    .replace(/(^|\s)(creates|removes|chdir)=(\S+)/g, (_m, _sp, key: 'creates' | 'removes' | 'chdir', value: string) => {
-      guards[key] = value;
-      return '';
-    })
-    .trim();
-  return { rest, guards };
+  let rest = '';
+  let from = 0;
+  for (const m of text.matchAll(WORD)) {
+    const kv = /^(creates|removes|chdir)=([\s\S]*)$/.exec(m[0]);
+    if (!kv) continue;
+    const value = kv[2]!;
+    guards[kv[1] as 'creates' | 'removes' | 'chdir'] = /^(?:"(?:\\.|[^"\\])*"|'[^']*')$/.test(value) ? value.slice(1, -1) : value;
+    rest += text.slice(from, m.index).replace(/\s+$/, '');
+    from = m.index + m[0].length;
+  }
+  return { rest: (rest + text.slice(from)).trim(), guards };
 }
 
 function skipped(cmd: string, why: string): Plan {
