@@ -21,7 +21,7 @@ export interface SshProbe {
 
 export type Verdict =
   | { allowed: true; by: string }
-  | { allowed: false; by: string; ignored: string[] };
+  | { allowed: false; by: string; ignored: string[]; /** The deny or reject rule that blocks, if a rule does. */ rule?: UfwRule };
 
 type Match = { m: 'never' } | { m: 'always' } | { m: 'maybe'; why: string };
 
@@ -56,7 +56,7 @@ export function sshVerdict(rules: UfwRule[], policy: UfwPolicy | '', probe: SshP
       if (r.m === 'always') return { allowed: true, by: `rule "${text}"` };
       ignored.push(`"${text}" (${r.why})`);
     } else {
-      return { allowed: false, by: `rule "${text}", which comes before any rule that surely allows SSH`, ignored };
+      return { allowed: false, by: `rule "${text}", which comes before any rule that surely allows SSH`, ignored, rule: t };
     }
   }
   if (policy === 'allow') return { allowed: true, by: 'the default incoming policy (allow)' };

@@ -17,7 +17,7 @@ import { aptInstallStep, installedFact } from './apt-install.js';
 import { formatAddress, parseCidr, type Cidr } from './ip.js';
 import { diffRules } from './ufw-diff.js';
 import { sshRelevant, sshVerdict, type SshProbe } from './ufw-lockout.js';
-import { describeRule, groupTuples, matchKey, ruleSchema, ruleTuples, type RuleGroup } from './ufw-rules.js';
+import { describeRule, fullKey, groupTuples, matchKey, ruleSchema, ruleTuples, ufwCommand, type RuleGroup } from './ufw-rules.js';
 
 const policy = z.enum(['allow', 'deny', 'reject']);
 const LOG_LEVELS = ['off', 'low', 'medium', 'high', 'full'] as const;
@@ -186,7 +186,7 @@ function planUfw(p: Params, f: Facts, ctx: PlanContext) {
   }
 
   if (p.state === 'enabled' && p.protect_ssh && !ctx.connection.local) {
-    const refusal = lockoutRefusal(p, cur, final, wasActive, f.peers, ctx);
+    const refusal = lockoutRefusal(p, cur, final, desired, wasActive, f.peers, ctx);
     if (refusal) return failPlan(refusal);
   }
 
@@ -270,7 +270,7 @@ export function confirmedController(address: string | undefined, peers: SshPeers
 }
 
 /** Why the plan would lock tsplay out, or undefined when SSH stays reachable. */
-function lockoutRefusal(p: Params, cur: UfwStateFact, final: UfwStateFact, wasActive: boolean, peers: SshPeersFact, ctx: PlanContext): string | undefined {
+function lockoutRefusal(p: Params, cur: UfwStateFact, final: UfwStateFact, desired: RuleGroup[], wasActive: boolean, peers: SshPeersFact, ctx: PlanContext): string | undefined {
   const port = p.ssh_port ?? ctx.connection.port;
   const { controller, unconfirmed } = confirmedController(ctx.connection.controllerAddress, peers);
   const probe: SshProbe = { port, controller };
@@ -291,9 +291,22 @@ function lockoutRefusal(p: Params, cur: UfwStateFact, final: UfwStateFact, wasAc
         : "any address (tsplay does not know the controller's address)";
     const from = addr ? `, from: ${addr}` : '';
     const ignored = verdict.ignored.length ? ` Not counted: ${verdict.ignored.join(', ')}.` : '';
+    const declareSsh = `a rule that allows them, first in the list: { action: allow, port: "${port}/tcp"${from} }`;
+    // A rule not declared here stays where it is, ahead of every declared rule (rules are never
+    // moved), so declaring an SSH rule "first" cannot beat it: it has to go.
+    const blocker = verdict.rule;
+    const declared = new Set(desired.flatMap((g) => g.tuples.map(fullKey)));
+    let fix = `Declare ${declareSsh}.`;
+    if (blocker && !declared.has(fullKey(blocker))) {
+      const group = groupTuples(final.rules).find((g) => g.tuples.includes(blocker))!;
+      const declaresSsh = sshVerdict(desired.flatMap((g) => g.tuples.filter((t) => t.v6 === v6)), 'deny', probe).allowed;
+      fix =
+        `That rule is not declared here and tsplay never moves rules, so no declared rule can get ahead of it: set exclusive: true to delete it (with every other rule not declared here), ` +
+        `or delete it first: ${ufwCommand(group.tuples, { kind: 'delete' })}.${declaresSsh ? '' : ` Also declare ${declareSsh}.`}`;
+    }
     return (
       `install-ufw would lock tsplay out of ${ctx.host}: afterwards, new SSH connections to port ${port}/tcp${v6 ? ' over IPv6' : ''} from ${who} ` +
-      `would be blocked by ${verdict.by}. Declare a rule that allows them, first in the list: { action: allow, port: "${port}/tcp"${from} }.${ignored} ` +
+      `would be blocked by ${verdict.by}. ${fix}${ignored} ` +
       `If sshd listens on another port than the one tsplay connects to (NAT), set ssh_port; if you reach the host another way (console), set protect_ssh: false.`
     );
   }
