@@ -5,7 +5,8 @@
  * install-ufw on e2e1: check mode changes nothing; the first run installs and enables ufw, after
  * which a NEW SSH connection still works, a declared port answers from e2e2 and an undeclared
  * one does not; the second run changes nothing; dropping a rule (exclusive) closes its port; a
- * plan that would block SSH is refused and leaves the firewall as it was.
+ * plan that would block SSH is refused and leaves the firewall as it was; when an undeclared deny
+ * rule blocks SSH, the refusal's advice (exclusive: true), followed, enables ufw with SSH open.
  *
  * docker-firewall on e2e2 (its own dockerd): a published port answers from e2e1 only when
  * declared, also after `systemctl restart docker`; the second run changes nothing; state: absent
@@ -136,6 +137,28 @@ ${extra}`;
       expect(r.result('firewall', HOST).msg).to.include('install-ufw would lock tsplay out of e2e1');
       expect(await sh(HOST, 'cat /etc/ufw/user.rules /etc/ufw/user6.rules')).to.equal(before);
       expect((await lab.ssh(HOST, 'true')).code).to.equal(0);
+    });
+
+    it('an undeclared deny rule ahead of SSH: the refusal advises exclusive: true, and following it succeeds', async () => {
+      // Someone stopped the firewall and put a rule of their own first.
+      await sh(HOST, 'ufw --force disable && ufw insert 1 deny 22');
+      const refused = await run(playbook(WANTED).replace('exclusive: true', 'exclusive: false'));
+      expect(refused.status('firewall')).to.deep.equal({ [HOST]: 'failed' });
+      const advice = refused.result('firewall', HOST).msg ?? '';
+      expect(advice).to.include('would be blocked by rule "deny 22"');
+      expect(advice).to.include('set exclusive: true');
+      expect(await sh(HOST, 'ufw status')).to.match(/^Status: inactive/);
+
+      const followed = await run(playbook(WANTED));
+      expect(failures(followed)).to.deep.equal([]);
+      expect(followed.result('firewall', HOST).changes).to.include('remove deny 22');
+      const status = await sh(HOST, 'ufw status');
+      expect(status).to.match(/^Status: active/);
+      expect(status).to.not.match(/DENY/);
+      const login = await lab.ssh(HOST, 'echo still-in');
+      expect(login.stdout.trim(), `a new SSH connection after following the advice: ${login.stderr}`).to.equal('still-in');
+      const again = await run(playbook(WANTED));
+      expect(again.summary.hosts[HOST]).to.include({ changed: 0, failed: 0 });
     });
   });
 
