@@ -207,8 +207,8 @@ export function truthy(v: unknown): boolean {
 
 /**
  * Renders every template string inside a value (deeply). A string that is exactly one
- * expression (whitespace around it allowed) becomes the expression's value with its type;
- * other strings stay strings. Secrets are replaced by their value and reported to the scope.
+ * expression, with nothing around it (not even whitespace), becomes the expression's value
+ * with its type; any other template gives a string (`"{{ n }}\n"` is `"8080\n"`). Secrets are replaced by their value and reported to the scope.
  * The result of an expression is never rendered again.
  */
 export function render(value: unknown, scope: ScopeLike): unknown {
@@ -242,7 +242,7 @@ function renderString(text: string, src: VarSource): unknown {
     throw e;
   }
   const exprs = parts.filter((p) => p.kind === 'expr');
-  const lone = exprs.length === 1 && parts.every((p) => p.kind === 'expr' || p.text.trim() === '');
+  const lone = parts.length === 1 && exprs.length === 1;
   const run = (p: { code: string; offset: number }): unknown => {
     try {
       return evaluate(p.code, src);

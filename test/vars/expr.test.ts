@@ -224,10 +224,17 @@ describe('vars/expr', () => {
 
     it('keeps the type of a string that is exactly one expression', () => {
       expect(render('{{ ports }}', vars)).to.deep.equal([80, 443]);
-      expect(render('  {{ port }}\n', vars)).to.equal(8080);
+      expect(render('{{port}}', vars)).to.equal(8080);
       expect(render('{{ cfg }}', vars)).to.deep.equal({ a: 1 });
       expect(render('{{ port > 1 }}', vars)).to.equal(true);
       expect(render('{{ no }}', vars)).to.equal(undefined);
+    });
+
+    it('keeps text and whitespace around one expression: the value is then a string', () => {
+      expect(render('{{ host }}\n', vars)).to.equal('web1\n');
+      expect(render('{{ port }}\n', vars)).to.equal('8080\n');
+      expect(render('  {{ port }}', vars)).to.equal('  8080');
+      expect(render(' {{ ports }} ', vars)).to.equal(' [80,443] ');
     });
 
     it('stringifies expressions inside text (objects as JSON, null as empty)', () => {
