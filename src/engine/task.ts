@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BecomeError, CommandTimeoutError, UnreachableError } from '../connection/types.js';
 import { UserError } from '../errors.js';
 import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, Step } from '../modules/define.js';
+import { coerceScalars } from '../modules/coerce.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { findLocalFile, fileCandidates } from '../playbook/files.js';
 import { renderTemplate } from '../playbook/templates.js';
@@ -68,7 +69,7 @@ export function renderParams(task: ModuleTask, scope: Scope, env: TaskEnv): { ok
   const module = task.module;
   const rendered = stripOmit(unwrapSecrets(render(task.args, scope), (s) => env.secrets.add(s)));
   for (const s of scope.secretsUsed) env.secrets.add(s);
-  const parsed = module.params.safeParse(rendered);
+  const parsed = module.params.safeParse(coerceScalars(module.params, rendered));
   if (!parsed.success) {
     const iss = parsed.error.issues[0]!;
     return { ok: false, error: `${module.name}: ${iss.path.length ? `${iss.path.join('.')}: ` : ''}${iss.message}` };

@@ -1,6 +1,9 @@
 /**
  * EJS templates, rendered on the controller. Compiled during validation so a syntax error
  * surfaces before any host is contacted.
+ *
+ * Templates write configuration files, not HTML: `<%= x %>` inserts the value verbatim (no
+ * `&amp;` or `&#39;`), exactly like `<%- x %>`; null and undefined insert nothing.
  */
 import ejs from 'ejs';
 import { parse } from 'acorn';
@@ -9,11 +12,14 @@ import type { Diagnostic } from '../errors.js';
 
 const cache = new Map<string, ejs.AsyncTemplateFunction>();
 
+/** EJS's escape function for `<%=`: none (the value as text). */
+const verbatim = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+
 function compile(file: string): ejs.AsyncTemplateFunction {
   let fn = cache.get(file);
   if (!fn) {
     const text = readFileSync(file, 'utf8');
-    fn = ejs.compile(text, { filename: file, async: true, strict: false, _with: true, rmWhitespace: false });
+    fn = ejs.compile(text, { filename: file, async: true, strict: false, _with: true, rmWhitespace: false, escape: verbatim });
     cache.set(file, fn);
   }
   return fn;

@@ -5,7 +5,7 @@
  * name is read through a function call, so variables are looked up only when actually used
  * (`vars.x !== undefined && x > 1` does not fail when x is missing).
  *
- * This is not a sandbox: playbooks are the user's own code. The checks catch typos.
+ * The checks catch typos; isolation is the job of sandbox.ts, which runs the compiled form.
  */
 import { parseExpressionAt, type Node } from 'acorn';
 import { ExprSyntaxError } from './expr-errors.js';
@@ -18,6 +18,12 @@ export interface Analysis {
 export interface CompiledForm extends Analysis {
   /** The expression with every free name `x` replaced by `(GET("x"))`. */
   body: string;
+  /**
+   * True when the expression surely finishes quickly: no functions, loops, classes, `new`, regular
+   * expressions or calls other than to helpers and built-in methods that take no callback and
+   * cannot backtrack (`x.includes(y)`, `defaultTo(a, b)`). Such an expression runs without a watchdog.
+   */
+  quick: boolean;
 }
 
 /** Parameter names of the compiled function (chosen so they cannot clash with user names). */
@@ -36,7 +42,7 @@ export function parseExpression(code: string): AnyNode {
   if (code.trim() === '') throw new ExprSyntaxError('empty expression', 0);
   let node: AnyNode;
   try {
-    node = parseExpressionAt(code, 0, { ecmaVersion: 'latest', sourceType: 'script' }) as AnyNode;
+    node = parseExpressionAt(code, 0, { ecmaVersion: 'latest', sourceType: 'script', preserveParens: true }) as AnyNode;
   } catch (e) {
     const err = e as SyntaxError & { pos?: number };
     const reason = err.message.replace(/\s*\(\d+:\d+\)$/, '');
@@ -71,7 +77,45 @@ export function compileForm(code: string): CompiledForm {
   walk(root, new Bindings(null), { reference, edits });
   let body = code;
   for (const e of edits.sort((a, b) => b.start - a.start)) body = body.slice(0, e.start) + e.text + body.slice(e.end);
-  return { names, body };
+  return { names, body, quick: isQuick(root) };
+}
+
+const QUICK_NODES = new Set([
+  'Identifier', 'Literal', 'MemberExpression', 'ChainExpression', 'BinaryExpression', 'LogicalExpression', 'UnaryExpression',
+  'ConditionalExpression', 'TemplateLiteral', 'TemplateElement', 'ArrayExpression', 'ObjectExpression', 'Property',
+  'SpreadElement', 'SequenceExpression', 'ParenthesizedExpression', 'CallExpression',
+]);
+/** Helpers and global functions that run in bounded time and call no user code (regexReplace can backtrack). */
+const QUICK_FUNCTIONS = new Set([
+  'String', 'Number', 'Boolean', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent', 'decodeURIComponent', 'encodeURI',
+  'decodeURI', 'defaultTo', 'bool', 'b64encode', 'b64decode', 'quote', 'toJson', 'fromJson', 'toYaml', 'fromYaml', 'join', 'unique',
+  'flatten', 'basename', 'dirname', 'hash',
+]);
+/** Methods of strings, arrays, numbers, Math, JSON and Object that take no callback and no pattern. */
+const QUICK_METHODS = new Set([
+  'includes', 'indexOf', 'lastIndexOf', 'join', 'startsWith', 'endsWith', 'toUpperCase', 'toLowerCase', 'trim', 'trimStart', 'trimEnd',
+  'slice', 'substring', 'at', 'concat', 'toString', 'toFixed', 'keys', 'values', 'entries', 'hasOwnProperty', 'flat',
+  'max', 'min', 'abs', 'floor', 'ceil', 'round', 'trunc', 'sign', 'parse', 'stringify',
+]);
+
+function isQuick(root: AnyNode): boolean {
+  const ok = (n: AnyNode): boolean => {
+    if (!QUICK_NODES.has(n.type)) return false;
+    if (n.type === 'Literal' && n.regex) return false;
+    if (n.type === 'Property' && (n.kind !== 'init' || n.method)) return false;
+    if (n.type === 'CallExpression') {
+      const c = n.callee;
+      const quickCallee = (c.type === 'Identifier' && QUICK_FUNCTIONS.has(c.name)) || (c.type === 'MemberExpression' && !c.computed && QUICK_METHODS.has(c.property.name));
+      if (!quickCallee) return false;
+    }
+    for (const v of Object.values(n)) {
+      if (Array.isArray(v)) {
+        for (const x of v) if (isNode(x) && !ok(x)) return false;
+      } else if (isNode(v) && !ok(v)) return false;
+    }
+    return true;
+  };
+  return ok(root);
 }
 
 /** Names bound inside the expression (arrow params, local declarations), chained outward. */
@@ -147,6 +191,7 @@ function walk(node: AnyNode, scope: Bindings, ctx: WalkCtx): void {
       walkChildren(node, scope, ctx);
       return;
     case 'UnaryExpression':
+      while (node.operator === 'typeof' && node.argument.type === 'ParenthesizedExpression') node.argument = node.argument.expression;
       if (node.operator === 'typeof' && node.argument.type === 'Identifier' && !scope.has(node.argument.name)) {
         // typeof x of a missing variable is 'undefined', as in plain JavaScript.
         ctx.reference(node.argument, scope);
@@ -310,6 +355,8 @@ function targetRoots(p: AnyNode): AnyNode[] {
       return targetRoots(p.argument);
     case 'AssignmentPattern':
       return targetRoots(p.left);
+    case 'ParenthesizedExpression':
+      return targetRoots(p.expression);
     default:
       return [];
   }

@@ -14,7 +14,9 @@ import { Secret } from './secret.js';
 import { analyzeExpression, compileForm, GET, jinjaHint, TYPEOF } from './analyze.js';
 import { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError } from './expr-errors.js';
 import { EXPR_GLOBALS, HELPERS } from './helpers.js';
-import { didYouMean } from '../errors.js';
+import { bounded, callInContext, compileInContext, DeadlineExceeded, forgetHostErrors, isBounded, setHandedListener, setHelpers, takeHostError, type CompiledExpr, type Lookup } from './sandbox.js';
+import { types } from 'node:util';
+import { didYouMean, UserError } from '../errors.js';
 
 export { analyzeExpression } from './analyze.js';
 export { EXPR_GLOBALS } from './helpers.js';
@@ -29,6 +31,8 @@ export interface VarSource {
   readonly vars: Record<string, unknown>;
   /** Called with every secret string handed to an expression or rendered into a value. */
   noteSecret(value: string): void;
+  /** The secret strings noted so far (to keep them out of error messages). */
+  readonly secretsUsed?: ReadonlySet<string>;
 }
 
 export type ScopeLike = VarSource | Record<string, unknown>;
@@ -104,39 +108,104 @@ function findClose(text: string, start: number): number {
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
-type Compiled = (get: (name: string) => unknown, typeOf: (name: string) => string) => unknown;
+interface Compiled {
+  fn: CompiledExpr;
+  /** Known to finish quickly (analyze.ts): runs without a watchdog. */
+  quick: boolean;
+}
 
 const compiledCache = new Map<string, Compiled>();
 const CACHE_LIMIT = 10_000;
 
 function compile(code: string): Compiled {
-  let fn = compiledCache.get(code);
-  if (fn) return fn;
+  let c = compiledCache.get(code);
+  if (c) return c;
   const form = compileForm(code); // throws ExprSyntaxError
   try {
-    fn = new Function(GET, TYPEOF, `"use strict";\nreturn (${form.body}\n);`) as Compiled;
+    c = { fn: compileInContext(`(function (${GET}, ${TYPEOF}) {\n"use strict";\nreturn (${form.body}\n);\n})`), quick: form.quick };
   } catch (e) {
     // Strict-mode-only errors acorn does not report in script mode (e.g. octal literals).
-    throw new ExprSyntaxError((e as Error).message, 0);
+    throw new ExprSyntaxError(String((e as Error).message), 0);
   }
   if (compiledCache.size >= CACHE_LIMIT) compiledCache.clear();
-  compiledCache.set(code, fn);
-  return fn;
+  compiledCache.set(code, c);
+  return c;
 }
+
+setHelpers(HELPERS);
+
+// ---------------------------------------------------------------------------------------------
+// Time bound
+
+/** Seconds an expression may run, from TSPLAY_EXPR_TIMEOUT (default 5). */
+export function exprTimeoutFromEnv(env: Record<string, string | undefined>): number {
+  const raw = env.TSPLAY_EXPR_TIMEOUT;
+  if (raw === undefined || raw === '') return 5;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`TSPLAY_EXPR_TIMEOUT must be a number of seconds greater than 0 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+let timeoutSeconds: number | undefined;
+
+/** Seconds each evaluation may run before it fails with "did not finish". */
+export function exprTimeout(): number {
+  return (timeoutSeconds ??= exprTimeoutFromEnv(process.env));
+}
+
+export function setExprTimeout(seconds: number): void {
+  timeoutSeconds = seconds;
+}
+
+/** The expressions running right now, innermost last (names the one a deadline stopped). */
+const running: string[] = [];
+
+/**
+ * State saved when a deadline is set and restored if it passes: the frames in between are
+ * abandoned without their `finally` blocks (scope.ts registers its stack of variables being
+ * resolved).
+ */
+const unwinders: Array<() => () => void> = [];
+
+export function onDeadlineUnwind(save: () => () => void): void {
+  unwinders.push(save);
+}
+
+function withDeadline<T>(fn: () => T): T {
+  const depth = running.length;
+  const restores = unwinders.map((save) => save());
+  try {
+    return bounded(exprTimeout(), fn);
+  } catch (e) {
+    if (!(e instanceof DeadlineExceeded)) throw e;
+    const code = running[running.length - 1] ?? '';
+    running.length = depth;
+    for (const restore of restores) restore();
+    throw new ExprRuntimeError(`expression {{ ${code.trim()} }} did not finish in ${exprTimeout()} s`, code);
+  } finally {
+    if (depth === 0) forgetHostErrors();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
 
 /** A plain object serving as a VarSource (for tests and simple callers). */
 class PlainSource implements VarSource {
+  readonly secretsUsed = new Set<string>();
   constructor(readonly vars: Record<string, unknown>) {}
   has(name: string): boolean {
     return Object.hasOwn(this.vars, name);
   }
   get(name: string): unknown {
-    return unwrapSecrets(this.vars[name]);
+    return unwrapSecrets(this.vars[name], (s) => this.noteSecret(s));
   }
   names(): string[] {
     return Object.keys(this.vars);
   }
-  noteSecret(): void {}
+  noteSecret(value: string): void {
+    if (value) this.secretsUsed.add(value);
+  }
 }
 
 /** Plain objects (object literals) are variable maps; anything else must implement VarSource. */
@@ -149,30 +218,63 @@ export function toVarSource(s: ScopeLike): VarSource {
 }
 
 /**
- * Evaluates one expression. Throws ExprSyntaxError, UndefinedVariableError, or ExprRuntimeError
- * (a JavaScript exception thrown by the expression, as one line).
+ * Evaluates one expression, isolated from the controller (sandbox.ts) and bounded in time
+ * (exprTimeout()). Throws ExprSyntaxError, UndefinedVariableError, or ExprRuntimeError (a
+ * JavaScript exception thrown by the expression, as one line; "did not finish in N s").
  */
 export function evaluate(code: string, scope: ScopeLike): unknown {
   const src = toVarSource(scope);
-  const fn = compile(code);
-  const get = (name: string): unknown => {
-    if (name === 'vars') return src.vars;
-    if (src.has(name)) return src.get(name);
-    if (Object.hasOwn(HELPERS, name)) return HELPERS[name];
-    throw undefinedVariable(name, code, src);
+  const c = compile(code);
+  return c.quick || isBounded() ? run(code, c, src) : withDeadline(() => run(code, c, src));
+}
+
+function run(code: string, c: Compiled, src: VarSource): unknown {
+  const handed: Array<[string, unknown]> = [];
+  const note = (label: string, value: unknown) => handed.push([label, value]);
+  const lookup: Lookup = {
+    get: (name) => {
+      if (name === 'vars') return [1, src.vars];
+      if (src.has(name)) return [1, src.get(name)];
+      if (Object.hasOwn(HELPERS, name)) return [2];
+      throw undefinedVariable(name, code, src);
+    },
+    defined: (name) => name === 'vars' || src.has(name) || Object.hasOwn(HELPERS, name),
+    handed: note,
   };
-  const typeOf = (name: string): string => {
-    if (name !== 'vars' && !src.has(name) && !Object.hasOwn(HELPERS, name)) return 'undefined';
-    return typeof get(name);
-  };
+  running.push(code);
+  const listener = setHandedListener(note);
+  let r: ReturnType<typeof callInContext>;
   try {
-    return fn(get, typeOf);
-  } catch (e) {
-    if (e instanceof ExprError) throw e;
-    const err = e as Error;
-    const line = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : `threw ${String(e)}`;
-    throw new ExprRuntimeError(`expression {{ ${code.trim()} }} failed: ${line}`, code, e);
+    r = callInContext(c.fn, lookup);
+  } finally {
+    setHandedListener(listener);
+    running.pop();
   }
+  const original = r[0] === 0 ? takeHostError(r[2]) : undefined;
+  if (running.length === 0 && !isBounded()) forgetHostErrors();
+  if (r[0] === 1) return r[1];
+  if (original instanceof ExprError) throw original;
+  const message = original instanceof Error ? `${original.name}: ${original.message.split('\n')[0]}` : r[1];
+  const secretNames = secretVariables(handed, src);
+  if (secretNames.length) {
+    const names = secretNames.map((n) => `'${n}'`).join(', ');
+    const kind = message.match(/^[A-Za-z]*Error\b/)?.[0] ?? 'an error';
+    throw new ExprRuntimeError(`expression {{ ${code.trim()} }} failed: ${kind} (message hidden: the expression read secret variable ${names})`, code);
+  }
+  throw new ExprRuntimeError(`expression {{ ${code.trim()} }} failed: ${message}`, code, original);
+}
+
+/** Names under which the expression was handed a value holding one of the source's secrets. */
+function secretVariables(handed: Array<[string, unknown]>, src: VarSource): string[] {
+  const secrets = [...(src.secretsUsed ?? [])].filter((s) => s.length > 0);
+  if (!secrets.length) return [];
+  const holds = (v: unknown, seen: Set<unknown>): boolean => {
+    if (typeof v === 'string') return secrets.some((s) => v.includes(s));
+    if (!v || typeof v !== 'object' || seen.has(v) || types.isProxy(v)) return false;
+    seen.add(v);
+    return Object.values(v).some((x) => holds(x, seen));
+  };
+  return [...new Set(handed.filter(([, v]) => holds(v, new Set())).map(([label]) => label))];
 }
 
 function undefinedVariable(name: string, code: string, src: VarSource): UndefinedVariableError {
@@ -207,8 +309,8 @@ export function truthy(v: unknown): boolean {
 
 /**
  * Renders every template string inside a value (deeply). A string that is exactly one
- * expression (whitespace around it allowed) becomes the expression's value with its type;
- * other strings stay strings. Secrets are replaced by their value and reported to the scope.
+ * expression, with nothing around it (not even whitespace), becomes the expression's value
+ * with its type; any other template gives a string (`"{{ n }}\n"` is `"8080\n"`). Secrets are replaced by their value and reported to the scope.
  * The result of an expression is never rendered again.
  */
 export function render(value: unknown, scope: ScopeLike): unknown {
@@ -242,7 +344,7 @@ function renderString(text: string, src: VarSource): unknown {
     throw e;
   }
   const exprs = parts.filter((p) => p.kind === 'expr');
-  const lone = exprs.length === 1 && parts.every((p) => p.kind === 'expr' || p.text.trim() === '');
+  const lone = parts.length === 1 && exprs.length === 1;
   const run = (p: { code: string; offset: number }): unknown => {
     try {
       return evaluate(p.code, src);

@@ -19,7 +19,7 @@
  */
 import type { SourcePos } from '../errors.js';
 import { ExprError, VarCycleError } from './expr-errors.js';
-import { render, unwrapSecrets, type VarSource } from './expr.js';
+import { onDeadlineUnwind, render, unwrapSecrets, type VarSource } from './expr.js';
 
 export interface Layer {
   /** Where the values come from, e.g. "play vars", "group_vars/web.yml". */
@@ -47,6 +47,13 @@ export interface Explanation {
 /** Variables being resolved right now, to detect `a: "{{ b }}", b: "{{ a }}"`. */
 const resolving: Array<{ scope: Scope; name: string }> = [];
 const MAX_DEPTH = 100;
+// An expression stopped by its deadline abandons renderVar frames without their `finally`.
+onDeadlineUnwind(() => {
+  const depth = resolving.length;
+  return () => {
+    resolving.length = depth;
+  };
+});
 
 /** A JS object whose properties are the variables of a scope (the `vars` of expressions). */
 class VarsMap {}

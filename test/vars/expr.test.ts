@@ -4,6 +4,10 @@ import {
   evaluate,
   evaluateCondition,
   ExprRuntimeError,
+  exprTimeout,
+  exprTimeoutFromEnv,
+  isPlainObject,
+  setExprTimeout,
   ExprSyntaxError,
   isTemplate,
   parseTemplate,
@@ -14,6 +18,7 @@ import {
 } from '../../src/vars/expr.js';
 import { UserError } from '../../src/errors.js';
 import { secret } from '../../src/vars/secret.js';
+import { Scope } from '../../src/vars/scope.js';
 
 /** Runs fn and returns what it threw (fails the test if it did not throw). */
 function thrown(fn: () => unknown): any {
@@ -90,6 +95,13 @@ describe('vars/expr', () => {
     it('handles names declared inside function bodies and catch clauses', () => {
       const code = '(() => { const n = m + 1; let [p] = ps; function f(w) { return w + arguments.length } try { g() } catch (err) { return err } return f(n + p) })()';
       expect(analyzeExpression(code).names).to.deep.equal(['m', 'ps', 'g']);
+    });
+
+    it('reads an expression wrapped in parentheses', () => {
+      expect(analyzeExpression('({ a: x })').names).to.deep.equal(['x']);
+      expect(evaluate('({ a: x })', { x: 1 })).to.deep.equal({ a: 1 });
+      expect(evaluate('typeof (missing)', {})).to.equal('undefined');
+      expect(thrown(() => analyzeExpression('(x) = 1'))).to.be.instanceOf(ExprSyntaxError);
     });
 
     it('lists each name once, in order of first use', () => {
@@ -188,6 +200,119 @@ describe('vars/expr', () => {
     });
   });
 
+  describe('isolation (expressions cannot reach the controller)', () => {
+    /** What each escape attempt gives: an error, or a value that is not the controller's process. */
+    const attempt = (code: string, vars: Record<string, unknown> = {}): unknown => {
+      try {
+        return evaluate(code, vars);
+      } catch (e) {
+        return e;
+      }
+    };
+    const escapes = [
+      "''.constructor.constructor('return process')()",
+      "x.constructor.constructor('return process')()",
+      "vars.constructor.constructor('return process')()",
+      "defaultTo.constructor('return process')()",
+      "JSON.constructor.constructor('return process')()",
+      "(() => { try { nope } catch (e) { return e.constructor.constructor('return process')() } })()",
+      "(() => { try { bool('maybe') } catch (e) { return e.constructor.constructor('return process')() } })()",
+      "(() => { try { null.x } catch (e) { return e.constructor.constructor('return process')() } })()",
+    ];
+    for (const code of escapes) {
+      it(`gives no process: ${code}`, () => {
+        const r = attempt(code, { x: { a: 1 } });
+        expect(r).not.to.equal(process);
+        expect(r).to.be.instanceOf(ExprRuntimeError);
+        expect((r as Error).message).to.match(/Code generation from strings disallowed/);
+      });
+    }
+
+    it('has no require, module or global process', () => {
+      expect(attempt("''.constructor.constructor('return typeof require')()")).to.be.instanceOf(ExprRuntimeError);
+      expect(evaluate("typeof vars.process + typeof vars.require", {})).to.equal('undefinedundefined');
+    });
+
+    it('cannot pollute prototypes, for the controller or for the next expression', () => {
+      const tries = [
+        'Object.assign(Object.prototype, { polluted: 1 })',
+        '(() => { [].constructor.prototype.polluted = 1 })()',
+        "Object.defineProperty(Object.getPrototypeOf(x), 'polluted', { value: 1 })",
+        "(() => { x.__proto__.polluted = 1 })()",
+        "Object.defineProperty(String.prototype, 'polluted', { value: 1 })",
+      ];
+      for (const code of tries) attempt(code, { x: { a: 1 } });
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+      expect(([] as unknown as Record<string, unknown>).polluted).to.equal(undefined);
+      expect(evaluate('[({}).polluted, [].polluted, x.polluted, "s".polluted]', { x: { a: 1 } })).to.deep.equal([undefined, undefined, undefined, undefined]);
+    });
+
+    it('passes values in as copies: an expression cannot change a variable', () => {
+      const vars = { xs: [3, 1, 2], cfg: { a: 1 } };
+      expect(evaluate('xs.sort()', vars)).to.deep.equal([1, 2, 3]);
+      evaluate("(c => { c.a = 2; return 1 })(cfg)", vars);
+      expect(vars).to.deep.equal({ xs: [3, 1, 2], cfg: { a: 1 } });
+    });
+
+    it('returns plain controller values', () => {
+      const v = evaluate('({ list: [1, { b: "x" }], when: new Date(0), n: null })', {}) as Record<string, unknown>;
+      expect(isPlainObject(v)).to.equal(true);
+      expect(Array.isArray(v.list)).to.equal(true);
+      expect(v.when).to.be.instanceOf(Date);
+      expect(v).to.deep.equal({ list: [1, { b: 'x' }], when: new Date(0), n: null });
+    });
+  });
+
+  describe('time bound', () => {
+    let before: number;
+    beforeEach(() => {
+      before = exprTimeout();
+      setExprTimeout(0.3);
+    });
+    afterEach(() => setExprTimeout(before));
+
+    it('stops an expression that does not finish, naming it', () => {
+      const t0 = Date.now();
+      const e = thrown(() => evaluate('(() => { for (;;) {} })()', {}));
+      expect(Date.now() - t0).to.be.below(2000);
+      expect(e).to.be.instanceOf(ExprRuntimeError);
+      expect(e.message).to.equal('expression {{ (() => { for (;;) {} })() }} did not finish in 0.3 s');
+    });
+
+    it('stops a loop in a variable read by another expression, and the scope still works after', () => {
+      const scope = new Scope([{ label: 'play vars', kind: 'template', vars: { spin: '{{ (() => { while (true) {} })() }}', uses: '{{ spin + 1 }}', ok: '{{ 1 + 1 }}' } }]);
+      const e = thrown(() => evaluate('uses', scope));
+      expect(e).to.be.instanceOf(ExprRuntimeError);
+      expect(e.message).to.match(/^expression \{\{ \(\(\) => \{ while \(true\) \{\} \}\)\(\) \}\} did not finish in 0\.3 s/);
+      const again = thrown(() => evaluate('spin', scope));
+      expect(again.message, 'not a false cycle').to.match(/did not finish/);
+      expect(evaluate('ok', scope)).to.equal(2);
+    });
+
+    it('reads its default from TSPLAY_EXPR_TIMEOUT (5 s when unset)', () => {
+      expect(exprTimeoutFromEnv({})).to.equal(5);
+      expect(exprTimeoutFromEnv({ TSPLAY_EXPR_TIMEOUT: '0.5' })).to.equal(0.5);
+      expect(() => exprTimeoutFromEnv({ TSPLAY_EXPR_TIMEOUT: 'soon' })).to.throw(/TSPLAY_EXPR_TIMEOUT/);
+    });
+  });
+
+  describe('secrets in errors', () => {
+    it('names the expression and the secret variable, never the value', () => {
+      for (const code of ['JSON.parse(token)', 'bool(token)', 'fromJson(token)', 'new RegExp(token + "(")', 'JSON.parse(cfg.token)']) {
+        const e = thrown(() => evaluate(code, { token: secret('hunter2-is-long'), cfg: { token: secret('hunter2-is-long') } }));
+        expect(e, code).to.be.instanceOf(ExprRuntimeError);
+        expect(e.message, code).not.to.match(/hunt/);
+        expect(e.message, code).to.include(`{{ ${code} }}`);
+        expect(e.message, code).to.match(/secret variable '(token|cfg)'/);
+        expect(String(e.cause ?? ''), code).not.to.match(/hunt/);
+      }
+    });
+
+    it('keeps the message of an error that did not read a secret', () => {
+      expect(thrown(() => evaluate('JSON.parse(s)', { s: 'nope', token: secret('x') })).message).to.match(/"nope" is not valid JSON/);
+    });
+  });
+
   describe('evaluateCondition (when:)', () => {
     const vars = { n: 3, name: 'web', flag: 'false', yes: 'yes', list: [] as unknown[], stdout: '' };
     const cases: Array<[unknown, boolean]> = [
@@ -224,10 +349,17 @@ describe('vars/expr', () => {
 
     it('keeps the type of a string that is exactly one expression', () => {
       expect(render('{{ ports }}', vars)).to.deep.equal([80, 443]);
-      expect(render('  {{ port }}\n', vars)).to.equal(8080);
+      expect(render('{{port}}', vars)).to.equal(8080);
       expect(render('{{ cfg }}', vars)).to.deep.equal({ a: 1 });
       expect(render('{{ port > 1 }}', vars)).to.equal(true);
       expect(render('{{ no }}', vars)).to.equal(undefined);
+    });
+
+    it('keeps text and whitespace around one expression: the value is then a string', () => {
+      expect(render('{{ host }}\n', vars)).to.equal('web1\n');
+      expect(render('{{ port }}\n', vars)).to.equal('8080\n');
+      expect(render('  {{ port }}', vars)).to.equal('  8080');
+      expect(render(' {{ ports }} ', vars)).to.equal(' [80,443] ');
     });
 
     it('stringifies expressions inside text (objects as JSON, null as empty)', () => {
