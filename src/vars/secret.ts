@@ -116,8 +116,3 @@ export class Masker {
   }
 }
 
-
-/** Replaces every form of every secret in text with ********. */
-export function maskSecrets(text: string, secrets: Iterable<string>): string {
-  return new Masker(new Set(secrets)).mask(text);
-}
