@@ -16,7 +16,7 @@ import type { IncludeTask, Playbook } from '../playbook/model.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { listrRenderer } from '../render/listr.js';
 import { plainRenderer } from '../render/plain.js';
-import { printDiagnostics } from './output.js';
+import { outputMasker, printDiagnostics } from './output.js';
 
 function progressPrinter(): (p: LabProgress) => void {
   return (p) => {
@@ -55,7 +55,7 @@ function renderTo(bus: EventBus): () => Promise<void> {
 
 async function runOnce(pb: Playbook, inventoryPath: string, registry: Awaited<ReturnType<typeof loadPlaybook>>['registry'], check: boolean): Promise<RunSummary> {
   const inventory = loadInventory([inventoryPath]);
-  const bus = new EventBus();
+  const bus = new EventBus(outputMasker);
   const idle = renderTo(bus);
   const s = await runPlaybook(pb, { inventory, registry, bus, check });
   await idle();

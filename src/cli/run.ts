@@ -9,7 +9,7 @@ import { jsonRenderer } from '../render/json.js';
 import { listrRenderer } from '../render/listr.js';
 import { plainRenderer } from '../render/plain.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
-import { printDiagnostics } from './output.js';
+import { outputMasker, printDiagnostics } from './output.js';
 import { csv, extraVarsOption, inventoryOption } from './options.js';
 import { UserError } from '../errors.js';
 import { secret } from '../vars/secret.js';
@@ -66,7 +66,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
   const forks = Number(o.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer (got ${o.forks})`);
 
-  const bus = new EventBus();
+  const bus = new EventBus(outputMasker);
   let idle: () => Promise<void> = async () => {};
   if (o.json) jsonRenderer(bus);
   else if (process.stdout.isTTY && !process.env.CI && !o.verbose) idle = listrRenderer(bus).idle;

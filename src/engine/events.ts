@@ -1,8 +1,10 @@
 /**
  * The engine's typed events. Renderers (src/render/*) subscribe; the engine never prints and
- * never imports a renderer. Everything in an event is already masked (secrets, no_log).
+ * never imports a renderer. The engine hides no_log results; the bus masks secrets in every
+ * string of every event before any listener sees it.
  */
 import type { FileDiff } from '../modules/define.js';
+import { Masker } from '../vars/secret.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -60,12 +62,15 @@ export type Listener = (e: EngineEvent) => void;
 
 export class EventBus {
   private readonly listeners: Listener[] = [];
+  /** The run's secrets: the engine adds to `masker.secrets`, every emitted event is masked. */
+  constructor(readonly masker: Masker = new Masker()) {}
   on(l: Listener): () => void {
     this.listeners.push(l);
     return () => this.listeners.splice(this.listeners.indexOf(l), 1);
   }
   emit(e: EngineEvent): void {
-    for (const l of this.listeners) l(e);
+    const masked = this.masker.maskDeep(e);
+    for (const l of this.listeners) l(masked);
   }
 }
 

@@ -15,7 +15,7 @@ import type { BlockTask, Handler, IncludeTask, ModuleTask, Play, Playbook, Task,
 import { render } from '../vars/expr.js';
 import { buildScope, type VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
-import { collectSecrets, maskSecrets } from '../vars/secret.js';
+import { collectSecrets } from '../vars/secret.js';
 import { EventBus, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
 import { condition, connectionFailureMessage, effectiveBecome, isUnreachable, OMIT, renderParams, runModuleItem, type ItemOutcome, type TaskEnv } from './task.js';
@@ -84,7 +84,7 @@ class Runner {
     private readonly opts: RunOptions,
   ) {
     this.bus = opts.bus ?? new EventBus();
-    this.env = { check: !!opts.check, diff: !!opts.diff, playbookDir: pb.dir, signal: opts.signal, secrets: new Set(), stats: { probeExecs: 0, stepExecs: 0 } };
+    this.env = { check: !!opts.check, diff: !!opts.diff, playbookDir: pb.dir, signal: opts.signal, secrets: this.bus.masker.secrets, stats: { probeExecs: 0, stepExecs: 0 } };
     this.started = !opts.startAtTask;
     this.extraVars = opts.extraVars ? [{ vars: opts.extraVars, label: 'extra vars (-e)' }] : [];
     collectSecrets(opts.extraVars, this.env.secrets);
@@ -357,11 +357,19 @@ class Runner {
   private taskName(ctx: PlayRun, t: ModuleTask, h?: HostState): string {
     if (!t.name) return t.moduleName;
     if (!t.name.includes('{{') || !h) return t.name;
+    const scope = this.scope(ctx, h, t, { tags: [], blockVars: [], noLog: false, ignoreErrors: false });
     try {
-      return String(render(t.name, this.scope(ctx, h, t, { tags: [], blockVars: [], noLog: false, ignoreErrors: false })));
+      return String(render(t.name, scope));
     } catch {
       return t.name;
+    } finally {
+      this.noteSecrets(scope);
     }
+  }
+
+  /** Secrets a template unwrapped are masked in all output from now on (see EventBus). */
+  private noteSecrets(scope: Scope): void {
+    for (const s of scope.secretsUsed) this.env.secrets.add(s);
   }
 
   /** The variable scope of a host for a task (see vars/precedence.ts for the order). */
@@ -405,7 +413,7 @@ class Runner {
     const names = CONNECTION_VAR_NAMES;
     const vars: Record<string, unknown> = {};
     for (const n of names) if (scope.has(n)) vars[n] = scope.get(n);
-    for (const s of scope.secretsUsed) this.env.secrets.add(s);
+    this.noteSecrets(scope);
     h.connVars = connectionVars(h.name, vars, { pos: (k) => this.opts.inventory.varSource(h.name, k)?.pos });
     if (h.connVars.password) this.env.secrets.add(h.connVars.password);
     if (h.connVars.becomePassword) this.env.secrets.add(h.connVars.becomePassword);
@@ -422,6 +430,7 @@ class Runner {
     try {
       scope = this.scope(ctx, h, t, inh);
       if (t.loop !== undefined) items = this.loopItems(t.loop, scope);
+      this.noteSecrets(scope);
       if (!t.module.local) await this.ensureConnection(h, scope);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
@@ -463,7 +472,7 @@ class Runner {
           outcome = { status: 'failed', msg: 'interrupted', result: { failed: true, changed: false, msg: 'interrupted' } };
         } else throw e;
       }
-      for (const s2 of s.secretsUsed) this.env.secrets.add(s2);
+      this.noteSecrets(s);
       outcomes.push(outcome);
       if (items) emit({ status: outcome.status, item: label, msg: outcome.msg, changes: outcome.changes, diffs: diff ? outcome.diffs : undefined, failure: outcome.failure, ignored: outcome.status === 'failed' && inh.ignoreErrors });
     }
@@ -544,7 +553,8 @@ class Runner {
         return t.loopLabel;
       }
     }
-    const text = typeof item === 'string' ? item : JSON.stringify(item);
+    // Masked before it is cut, so that no prefix of a secret is left to print.
+    const text = this.bus.masker.mask(typeof item === 'string' ? item : JSON.stringify(item));
     return text.length > 60 ? text.slice(0, 57) + '...' : text;
   }
 
@@ -566,24 +576,11 @@ class Runner {
     h.counters.failed++;
   }
 
-  /** Masks secrets and no_log output, then emits. */
+  /** Hides the result of a no_log task, then emits (the bus masks secrets in every event). */
   private emitResult(id: number, h: HostState, r: Omit<TaskHostResult, 'host'>, noLog: boolean): void {
-    const secrets = this.env.secrets;
-    const m = (s: string | undefined) => (s === undefined ? s : maskSecrets(s, secrets));
-    let result: TaskHostResult;
-    if (noLog) {
-      result = { host: h.name, status: r.status, durationMs: r.durationMs, hidden: true, ignored: r.ignored, msg: 'the output has been hidden due to no_log: true', item: r.item !== undefined ? '(hidden)' : undefined };
-    } else {
-      result = {
-        ...r,
-        host: h.name,
-        msg: m(r.msg),
-        item: m(r.item),
-        changes: r.changes?.map((c) => m(c)!),
-        diffs: r.diffs?.map((d) => ({ ...d, before: d.before === null ? null : m(d.before)!, after: d.after === null ? null : m(d.after)! })),
-        failure: r.failure && { ...r.failure, command: m(r.failure.command), stderrTail: r.failure.stderrTail?.map((l) => m(l)!) },
-      };
-    }
+    const result: TaskHostResult = noLog
+      ? { host: h.name, status: r.status, durationMs: r.durationMs, hidden: true, ignored: r.ignored, msg: 'the output has been hidden due to no_log: true', item: r.item !== undefined ? '(hidden)' : undefined }
+      : { ...r, host: h.name };
     this.bus.emit({ type: 'task:host', id, result });
   }
 
