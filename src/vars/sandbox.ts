@@ -421,11 +421,12 @@ const helperFns = new Map<string, (...args: unknown[]) => unknown>();
 
 /** Registers the helpers (helpers.ts) the context calls by name; built-ins are the context's own. */
 export function setHelpers(all: Readonly<Record<string, unknown>>): void {
-  if (instance) throw new Error('setHelpers after the sandbox started');
-  for (const [name, v] of Object.entries(all)) {
-    if (BUILTINS.includes(name)) continue;
-    if (typeof v === 'function') helperFns.set(name, v as (...args: unknown[]) => unknown);
-  }
+  const fns = Object.entries(all).filter(([name, v]) => !BUILTINS.includes(name) && typeof v === 'function');
+  // A second copy of expr.ts (a project module loaded through tsx imports its own) registers
+  // the same names again: that is fine. The context's helper list is fixed once it started.
+  const added = fns.filter(([name]) => !helperFns.has(name)).map(([name]) => name);
+  if (instance && added.length) throw new Error(`setHelpers after the sandbox started: ${added.join(', ')}`);
+  for (const [name, v] of fns) if (!helperFns.has(name)) helperFns.set(name, v as (...args: unknown[]) => unknown);
 }
 
 /** What kind of controller object this is, for copyIn (only for objects that are not plain). */

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import type { IncludeTask, ModuleTask } from '../../src/playbook/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
+import { evaluate } from '../../src/vars/expr.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-roles-'));
@@ -87,6 +88,9 @@ export default defineModule({
       'roles/r/modules/rhello.ts': mod('role_hello'),
       'roles/r/tasks/main.yml': '- role_hello: {greeting: hey}\n',
     });
+    // Expressions have already run in this process (the sandbox has started) when the
+    // project's modules load their own copy of tsplay's expression code.
+    expect(evaluate('1 + 1', {})).to.equal(2);
     const err = await loadPlaybook(join(dir, 'site.yml')).then(
       () => undefined,
       (e: unknown) => e,
