@@ -116,4 +116,11 @@ registerRunCommands(program);
 registerLabCommands(program);
 
 
+// A reader that went away (`tsplay doc | head -1`) is not an error: stop quietly with the code a
+// shell gives a command killed by SIGPIPE. `run` also stops its run then (run.ts).
+process.stdout.on('error', () => {
+  process.exitCode = 141;
+});
+process.stderr.on('error', () => undefined);
+
 program.parseAsync(process.argv).catch(handleError);

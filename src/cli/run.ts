@@ -47,7 +47,11 @@ export async function promptHidden(question: string): Promise<string> {
   return answer;
 }
 
-/** Exit codes: 0 ok, 1 usage/validation, 2 task failed, 3 pending change (--check --fail-on-change), 4 unreachable, 130 interrupted. */
+/**
+ * Exit codes: 0 ok, 1 usage/validation, 2 task failed, 3 pending change (--check --fail-on-change),
+ * 4 unreachable, and when the run was stopped early: 130 SIGINT (Ctrl-C), 143 SIGTERM, 141 stdout
+ * closed (e.g. `| head`; the code a shell gives a command killed by SIGPIPE).
+ */
 export function exitCode(s: RunSummary, o: { check?: boolean; failOnChange?: boolean }): number {
   if (s.interrupted) return 130;
   if (s.unreachable) return 4;
@@ -72,15 +76,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
   else if (process.stdout.isTTY && !process.env.CI && !o.verbose) idle = listrRenderer(bus).idle;
   else plainRenderer(bus, process.stdout, { verbose: o.verbose });
 
-  const abort = new AbortController();
-  let presses = 0;
-  const onSigint = () => {
-    presses++;
-    if (presses > 1) process.exit(130);
-    process.stderr.write('\ninterrupt: finishing running commands, starting nothing new (Ctrl-C again to quit now)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const stop = new RunStopper();
   try {
     const summary = await runPlaybook(pb, {
       inventory,
@@ -94,12 +90,65 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
       startAtTask: o.startAtTask,
       extraVars,
       forks,
-      signal: abort.signal,
+      signal: stop.signal,
     });
     await idle();
-    return exitCode(summary, o);
+    return stop.exitCode ?? exitCode(summary, o);
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
+  }
+}
+
+/** Exit code of each way a run is stopped early (see exitCode). */
+const STOP_CODES = { SIGINT: 130, SIGTERM: 143, EPIPE: 141 } as const;
+
+/**
+ * What stops a run early: Ctrl-C (SIGINT), SIGTERM (CI cancel, `timeout`, systemd) and a closed
+ * stdout all abort it the same way: nothing new starts, running commands are stopped, the recap
+ * is printed (where it still can be) and the exit code says why. A second signal quits at once.
+ */
+class RunStopper {
+  private readonly abort = new AbortController();
+  /** Set once the run was stopped. */
+  exitCode?: number;
+
+  constructor() {
+    process.on('SIGINT', this.onSigint);
+    process.on('SIGTERM', this.onSigterm);
+    process.stdout.on('error', this.onStdoutError);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSigint);
+    process.off('SIGTERM', this.onSigterm);
+    // The stdout listener stays: output written after the run (a late recap line) may still fail.
+  }
+
+  private readonly onSigint = () => this.onSignal('SIGINT', 'Ctrl-C again to quit now');
+  private readonly onSigterm = () => this.onSignal('SIGTERM', 'SIGTERM again to quit now');
+
+  private onSignal(name: 'SIGINT' | 'SIGTERM', again: string): void {
+    if (this.exitCode !== undefined) process.exit(STOP_CODES[name]);
+    const label = name === 'SIGINT' ? 'interrupt' : 'interrupt (SIGTERM)';
+    process.stderr.write(`\n${label}: finishing running commands, starting nothing new (${again})\n`);
+    this.stopWith(name);
+  }
+
+  /**
+   * A closed stdout (EPIPE; later writes fail as "stream destroyed") is an interrupt that prints
+   * nothing more: nobody reads it.
+   */
+  private readonly onStdoutError = () => {
+    if (this.exitCode === undefined) this.stopWith('EPIPE');
+  };
+
+  private stopWith(reason: keyof typeof STOP_CODES): void {
+    this.exitCode = STOP_CODES[reason];
+    this.abort.abort();
   }
 }
 

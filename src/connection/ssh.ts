@@ -20,6 +20,7 @@ import { quote } from '../modules/shell.js';
 import type { ExecResult } from '../modules/define.js';
 import { SudoSession, toBuffer } from './become.js';
 import { HostKeyCheck } from './host-key-check.js';
+import { killGroupScript, PRELUDE, ProcessGroup } from './process-group.js';
 import { Semaphore } from './semaphore.js';
 import { commandSettler } from './settle.js';
 import {
@@ -101,6 +102,8 @@ export class SshConnection implements Connection {
   private closedEvent?: Promise<void>;
   /** Exec channels open right now (the SFTP channel not included). */
   private openChannels = 0;
+  /** Aborted commands being stopped on the host (close() waits for them). */
+  private readonly stopping = new Set<Promise<void>>();
 
   constructor(
     private readonly vars: ConnectionVars,
@@ -141,8 +144,9 @@ export class SshConnection implements Connection {
     opts.signal?.throwIfAborted();
     await this.connect();
     const sudo = opts.become ? new SudoSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
-    // The login shell may be bash, zsh or fish: always hand the script to sh.
-    const command = sudo ? sudo.command : `sh -c ${quote(script)}`;
+    // The login shell may be bash, zsh or fish: always hand the script to sh, after PRELUDE
+    // (process-group.ts: how an aborted command is stopped).
+    const command = `sh -c ${quote(`${PRELUDE}\n${sudo ? `exec ${sudo.command}` : script}`)}`;
     try {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -188,6 +192,9 @@ export class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    // Stopping aborted commands needs the connection (and is bounded: see stopRemote).
+    while (this.stopping.size) await Promise.allSettled([...this.stopping]);
     if (this.closed) return;
     this.closed = true;
     const ssh = this.ssh;
@@ -352,6 +359,7 @@ export class SshConnection implements Connection {
   /** One exec channel: resolves when it closes; rejects on timeout/abort as soon as they happen. */
   private async execOnce(command: string, opts: RunOptions, sudo: SudoSession | undefined): Promise<ExecResult> {
     const release = await this.channels.acquire();
+    let channel: Ssh2Channel | undefined;
     let released = false;
     const releaseOnce = () => {
       if (released) return;
@@ -369,16 +377,18 @@ export class SshConnection implements Connection {
     const ssh = this.ssh!;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    let channel: Ssh2Channel | undefined;
     let stdin: string | Readable | undefined;
     let pipe: PassThrough | undefined;
     if (sudo) stdin = pipe = new PassThrough();
     else if (typeof opts.stdin === 'string') stdin = opts.stdin;
     else if (opts.stdin !== undefined) stdin = Readable.from([opts.stdin]);
 
-    const kill = () => {
+    const group = new ProcessGroup();
+    /** Ends the channel (sudo refused or hung: the command itself never ran). */
+    const closeChannel = () => {
       if (!channel) return;
       // Best effort: ssh2 only sends signals while stdin is open, so go to the protocol directly.
+      // sshd refuses it for root logins and it cannot reach a command run by sudo: see kill.
       const out = channel.outgoing;
       if (out && (out.state === 'open' || out.state === 'eof')) {
         try {
@@ -388,6 +398,15 @@ export class SshConnection implements Connection {
         }
       }
       channel.close();
+    };
+    /**
+     * Timeout or abort: stop the command's whole process group on the host, then the channel
+     * (once it is open, if it was still opening).
+     */
+    let stopWanted = false;
+    const kill = () => {
+      if (channel) this.stopRemote(group, opts.become, closeChannel);
+      else stopWanted = true;
     };
 
     return new Promise<ExecResult>((resolve, reject) => {
@@ -400,14 +419,20 @@ export class SshConnection implements Connection {
             channel = ch as unknown as Ssh2Channel;
             this.openChannels++;
             this.stats.execs++;
-            sudo?.attach({ write: (d) => pipe!.write(d), end: () => pipe!.end(), abort: kill });
+            sudo?.attach({ write: (d) => pipe!.write(d), end: () => pipe!.end(), abort: closeChannel });
+            if (stopWanted) this.stopRemote(group, opts.become, closeChannel);
           },
           onStdout: (chunk) => stdout.push(chunk),
-          onStderr: (chunk) => stderr.push(sudo ? sudo.stderr(chunk) : chunk),
+          onStderr: (chunk) => {
+            const own = group.stderr(chunk);
+            if (own.length) stderr.push(sudo ? sudo.stderr(own) : own);
+          },
         })
         .then(
           (res) => {
             releaseOnce();
+            const rest = group.end();
+            if (rest.length) stderr.push(sudo ? sudo.stderr(rest) : rest);
             settle(() => {
               try {
                 if (res.code === null && res.signal === null) {
@@ -426,10 +451,27 @@ export class SshConnection implements Connection {
           },
           (err) => {
             releaseOnce();
+            group.end();
             settle(() => reject(err));
           },
         );
     });
+  }
+
+  /**
+   * Kills an aborted command's process group over a fresh channel, as the same (become) user,
+   * then closes its channel. Waits up to 3 s for the group's line if it has not arrived yet.
+   */
+  private stopRemote(group: ProcessGroup, become: RunOptions['become'], closeChannel: () => void): void {
+    const stop = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const pgid = group.pgid ?? (await Promise.race([group.known, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 3000)))]));
+      clearTimeout(timer);
+      if (pgid !== undefined && !this.lost) await this.run(killGroupScript(pgid), { become, timeoutMs: 5000 }).catch(() => undefined);
+      closeChannel();
+    })();
+    this.stopping.add(stop);
+    void stop.finally(() => this.stopping.delete(stop));
   }
 
   private sftpChannel(): Promise<SftpChannel> {

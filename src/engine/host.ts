@@ -26,6 +26,11 @@ export class HostState {
   readonly factCache = new Map<string, ExecResult>();
   conn?: Connection;
   connVars?: ConnectionVars;
+  /**
+   * Stops this host's running commands; the runner aborts it when the run's signal fires. Each
+   * host has its own so that the run's signal keeps one listener however many hosts run at once.
+   */
+  readonly abort = new AbortController();
 
   constructor(
     readonly name: string,

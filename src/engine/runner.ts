@@ -97,6 +97,7 @@ class Runner {
       const layers: Layer[] = hv.layers.map((l) => ({ label: l.label, vars: l.vars, kind: 'template', file: l.file, pos: l.pos }));
       for (const l of hv.layers) collectSecrets(l.vars, this.env.secrets);
       hs = new HostState(name, layers);
+      if (this.interrupted) hs.abort.abort(this.opts.signal?.reason);
       this.hosts.set(name, hs);
     }
     return hs;
@@ -105,7 +106,12 @@ class Runner {
   async run(): Promise<RunSummary> {
     const t0 = Date.now();
     this.bus.emit({ type: 'run:start', playbook: this.pb.file, check: this.env.check, diff: this.env.diff });
-    const onAbort = () => (this.interrupted = true);
+    // The one listener on the run's signal: it fans out to the hosts' own signals (HostState.abort).
+    const onAbort = () => {
+      this.interrupted = true;
+      for (const h of this.hosts.values()) h.abort.abort(this.opts.signal!.reason);
+    };
+    if (this.opts.signal?.aborted) onAbort();
     this.opts.signal?.addEventListener('abort', onAbort);
     try {
       for (const play of this.pb.plays) {
@@ -215,7 +221,7 @@ class Runner {
       if (found.length < 2 || !firstScope) return;
       try {
         await this.ensureConnection(h, firstScope);
-        await prefetchFacts(h, found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) })), this.env);
+        await prefetchFacts(h, found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) })), this.envFor(h));
       } catch (e) {
         if (isUnreachable(e) || e instanceof UserError) return; // the task that needs the host reports it
         throw e;
@@ -408,6 +414,11 @@ class Runner {
     return scope;
   }
 
+  /** The task environment for one host: its commands stop on the host's own signal. */
+  private envFor(h: HostState): TaskEnv {
+    return this.opts.signal ? { ...this.env, signal: h.abort.signal } : this.env;
+  }
+
   private async ensureConnection(h: HostState, scope: Scope): Promise<void> {
     if (h.conn) return;
     const names = CONNECTION_VAR_NAMES;
@@ -507,7 +518,7 @@ class Runner {
   /** One item: run the module, then changed_when / failed_when, retrying while `until` is false. */
   private async attempt(t: ModuleTask, h: HostState, s: Scope, o: { become?: { user: string; password?: string }; check: boolean; diff: boolean; environment?: Record<string, string> }): Promise<ItemOutcome> {
     for (let n = 0; ; n++) {
-      let outcome = await runModuleItem(t, h, s, this.env, o);
+      let outcome = await runModuleItem(t, h, s, this.envFor(h), o);
       const withResult = t.register ? s.child({ label: 'this result', vars: { [t.register]: outcome.result }, kind: 'data' }) : s;
       if (outcome.status !== 'skipped' && t.changedWhen) {
         const c = t.changedWhen.every((x) => condition(x, withResult, 'changed_when'));
@@ -521,7 +532,7 @@ class Runner {
       }
       if (!t.until || n >= t.retries) return outcome;
       if (t.until.every((x) => condition(x, withResult, 'until'))) return outcome;
-      await sleep(t.delaySeconds * 1000, this.opts.signal);
+      await sleep(t.delaySeconds * 1000, h.abort.signal);
       if (this.interrupted) return outcome;
     }
   }
@@ -667,12 +678,16 @@ async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): 
   await Promise.all(workers);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -16,6 +16,7 @@ import {
   UnreachableError,
   type ConnectionVars,
 } from '../../src/connection/types.js';
+import { processesMentioning, waitForProcessCount } from '../helpers/processes.js';
 import { canRunSshd, startSshd, type Sshd } from '../helpers/sshd.js';
 
 describe('connection/ssh (real sshd)', function () {
@@ -130,6 +131,32 @@ describe('connection/ssh (real sshd)', function () {
       const err = await failure(c.run('sleep 10', { signal: ac.signal }));
       expect(err.message).to.equal('run cancelled');
     });
+
+    // sshd cannot signal a command that sudo runs as root, nor any command of a root login.
+    for (const [label, over, become] of [
+      ['through sudo', {}, { user: 'root' }],
+      ['of a root login', { user: 'root' }, undefined],
+    ] as const) {
+      it(`stops the whole process group of an aborted or timed-out command ${label}`, async () => {
+        const rootServer = await startSshd({ rootLogin: true });
+        try {
+          const c = connect(over, rootServer);
+          expect((await c.run('echo out; echo err >&2', { become })).stderr, 'the process group line is not stderr').to.equal('err\n');
+          expect(c.stats.execs, 'one exec per command').to.equal(1);
+          const ac = new AbortController();
+          const aborted = c.run('sleep 66.101 & sleep 66.101; echo', { signal: ac.signal, become });
+          expect(await waitForProcessCount('sleep 66.101', 2, 5000)).to.equal(2);
+          ac.abort(new Error('run cancelled'));
+          expect((await failure(aborted)).message).to.equal('run cancelled');
+          const timedOut = c.run('sleep 66.102 & sleep 66.102; echo', { timeoutMs: 500, become });
+          expect(await failure(timedOut)).to.be.instanceOf(CommandTimeoutError);
+          await c.close(); // waits for the kills
+          expect(processesMentioning('sleep 66.10'), 'left running').to.deep.equal([]);
+        } finally {
+          await rootServer.stop();
+        }
+      });
+    }
   });
 
   describe('put', () => {

@@ -554,3 +554,37 @@ describe('engine (fake connections)', () => {
     expect(world.host('h2').log).to.include('echo other=h1');
   });
 });
+
+describe('engine: abort signal listeners', () => {
+  /** Runs a playbook on `hosts` local hosts with an AbortSignal, collecting process warnings. */
+  async function runLocal(hosts: number, tasks: string): Promise<{ summary: RunSummary; warnings: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'tsplay-engine-'));
+    const names = Array.from({ length: hosts }, (_, i) => `l${i + 1}`);
+    writeFileSync(join(dir, 'inventory.yml'), `all:\n  vars: { ansible_connection: local }\n  hosts:\n${names.map((n) => `    ${n}:\n`).join('')}`);
+    writeFileSync(join(dir, 'playbook.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks}`);
+    const inventory = loadInventory([join(dir, 'inventory.yml')]);
+    const { playbook: pb, registry } = await loadPlaybook(join(dir, 'playbook.yml'), { inventory });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const summary = await runPlaybook(pb, { inventory, registry, signal: new AbortController().signal, forks: 20 });
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      return { summary, warnings };
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }
+
+  it('runs a task on 12 hosts at once without piling abort listeners on one signal', async () => {
+    const r = await runLocal(12, '    - command: sleep 0.3\n    - command: "true"\n');
+    expect(r.summary.hosts.l12).to.include({ changed: 2, failed: 0 });
+    expect(r.warnings).to.deep.equal([]);
+  });
+
+  it('retries a task more than 10 times without leaking a listener per retry', async () => {
+    const r = await runLocal(1, '    - command: "false"\n      register: r\n      until: r.rc == 0\n      retries: 12\n      delay: 0\n      failed_when: false\n');
+    expect(r.summary.hosts.l1).to.include({ failed: 0 });
+    expect(r.warnings).to.deep.equal([]);
+  });
+});

@@ -42,7 +42,11 @@ export function canRunSshd(): boolean {
   return process.getuid?.() === 0 && existsSync(SSHD_BIN);
 }
 
-export async function startSshd(opts: { maxStartups?: string; maxSessions?: number } = {}): Promise<Sshd> {
+/**
+ * `rootLogin`: also let root log in with the client key (as many real hosts are run: sshd then
+ * keeps the session in its privileged monitor and refuses to deliver signals to commands).
+ */
+export async function startSshd(opts: { maxStartups?: string; maxSessions?: number; rootLogin?: boolean } = {}): Promise<Sshd> {
   if (!canRunSshd()) throw new Error(`startSshd needs root and ${SSHD_BIN}`);
   ensureUsers();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -69,7 +73,7 @@ export async function startSshd(opts: { maxStartups?: string; maxSessions?: numb
       'PubkeyAuthentication yes',
       'PasswordAuthentication yes',
       'KbdInteractiveAuthentication no',
-      'PermitRootLogin no',
+      `PermitRootLogin ${opts.rootLogin ? 'prohibit-password' : 'no'}`,
       'UseDNS no',
       'PrintMotd no',
       'PrintLastLog no',

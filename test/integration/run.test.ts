@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForNoProcessMentioning, waitForProcessCount } from '../helpers/processes.js';
 import { canRunSshd, startSshd, type Sshd } from '../helpers/sshd.js';
 import {
   acceptedLogins,
@@ -24,6 +25,8 @@ import {
   startCli,
   targetDir,
   taskResults,
+  type CliResult,
+  type CliRun,
   type Project,
 } from './harness.js';
 
@@ -318,11 +321,7 @@ describe('integration: tsplay run against a real sshd', function () {
     while (!readdirSync(dir).some((n) => n.includes('.tsplay-')) && Date.now() < deadline) await sleep(5);
     expect(readdirSync(dir).some((n) => n.includes('.tsplay-')), 'temp file appeared').to.equal(true);
     await sleep(opts.delayMs);
-    const interruptedAt = Date.now();
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    expect(r.code, r.stdout + r.stderr).to.equal(130);
-    expect(Date.now() - interruptedAt, 'stops without waiting for the remote command').to.be.below(2500);
+    const r = await interrupt(run, 'SIGINT', 130, 2500);
     expect(r.stderr).to.include('interrupt: finishing running commands');
     expect(r.stdout).to.match(/PLAY RECAP\nweb1 +: /);
     expect(r.stdout).to.include('interrupted: no new task was started after Ctrl-C');
@@ -348,6 +347,63 @@ describe('integration: tsplay run against a real sshd', function () {
     // Through sudo the ssh signal (sent as tsplay-t1) cannot stop root's script: it outlives the
     // channel and sees its stdin end early, so only the byte count check keeps it from renaming.
     await interruptWrite({ content: 'y'.repeat(32 << 20), become: true, delayMs: 0 });
+  });
+
+  describe('stopping remote commands (root login: sshd refuses to deliver signals to its sessions)', () => {
+    let rootServer: Sshd;
+    before(async () => {
+      rootServer = await startSshd({ rootLogin: true });
+    });
+    after(async () => {
+      await rootServer?.stop();
+    });
+
+    /** A project whose hosts run `sleep SECONDS` (a number unique to the test, to find it in ps) as root and as tsplay-t1 via sudo. */
+    const sleeper = (seconds: string, more: Record<string, Record<string, unknown>> = {}) =>
+      project({
+        inventory: inventoryYaml({
+          asroot: sshVars(rootServer, { ansible_user: 'root', secs: seconds }),
+          viasudo: sshVars(server, { ansible_become: true, secs: seconds }),
+          ...more,
+        }),
+        playbook: `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: long
+      command: sleep {{ secs }}
+    - name: never started
+      command: "true"
+`,
+      });
+
+    it('SIGTERM stops like Ctrl-C: the remote commands end, the recap is printed, exit 143', async () => {
+      const p = sleeper('77.301');
+      const run = startCli(['run', p.playbook, '-i', p.inventory]);
+      await run.waitFor(/^TASK \[long\]/);
+      expect(await waitForProcessCount('sleep 77.301', 2, 10_000), 'both remote commands started').to.equal(2);
+      const r = await interrupt(run, 'SIGTERM', 143, 5000);
+      expect(r.stderr).to.include('interrupt (SIGTERM): finishing running commands');
+      expect(r.stdout).to.match(/PLAY RECAP\n/);
+      expect(r.stdout).to.match(/asroot +: /);
+      expect(r.stdout).to.match(/viasudo +: /);
+      expect(r.stdout).not.to.include('TASK [never started]');
+      expect(await waitForNoProcessMentioning('sleep 77.301', 2000), 'remote commands still running').to.deep.equal([]);
+    });
+
+    it('a closed stdout (--json | head -1) ends the run quietly like an interrupt: no stack trace, remote commands gone', async () => {
+      // The closed pipe is noticed at the next write: the result of host "quick", 1 s in.
+      const p = sleeper('77.302', { quick: sshVars(server, { secs: 1 }) });
+      const run = startCli(['run', p.playbook, '-i', p.inventory, '--json']);
+      await run.waitFor(/"type":"task:start"/);
+      expect(await waitForProcessCount('sleep 77.302', 2, 10_000), 'both remote commands started').to.equal(2);
+      run.child.stdout!.destroy(); // what `head -1` does once it has its line
+      const r = await run.done;
+      expect(r.ms, 'stopped at the next write, not after sleep 77').to.be.below(20_000);
+      expect(r.stderr).not.to.match(/Unhandled|EPIPE|\n\s+at /);
+      expect(r.code, r.stderr).to.equal(141);
+      expect(await waitForNoProcessMentioning('sleep 77.302', 2000), 'remote commands still running').to.deep.equal([]);
+    });
   });
 
   it('become: true writes a root-owned file through NOPASSWD sudo; without become the same write fails (exit 2)', async () => {
@@ -411,27 +467,18 @@ describe('integration: tsplay run against a real sshd', function () {
   });
 });
 
+/** Sends `signal` to a running tsplay and checks its exit code and that it stopped within `ms`. */
+async function interrupt(run: CliRun, signal: NodeJS.Signals, code: number, ms: number): Promise<CliResult> {
+  const at = Date.now();
+  run.child.kill(signal);
+  const r = await run.done;
+  expect(r.code, r.stdout + r.stderr).to.equal(code);
+  expect(Date.now() - at, 'stops without waiting for the remote command').to.be.below(ms);
+  return r;
+}
+
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-/** Waits until no process on this machine has `text` in its command line (the remote side of a run); returns those left. */
-async function waitForNoProcessMentioning(text: string, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const busy = readdirSync('/proc').flatMap((pid) => {
-      if (!/^\d+$/.test(pid) || Number(pid) === process.pid) return [];
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmd.includes(text) ? [`${pid}: ${cmd.replace(/\0/g, ' ').slice(0, 80)}`] : [];
-      } catch {
-        return [];
-      }
-    });
-    if (!busy.length || Date.now() > deadline) return busy;
-    await sleep(50);
-  }
-}
-
