@@ -79,6 +79,9 @@ export function planWrite(spec: WriteSpec, facts: WriteFacts, ctx: PlanContext):
     if (spec.group !== undefined) put.group = spec.group;
     if (spec.validate) put.validate = spec.validate;
     if (spec.backup && st.exists) put.backup = true;
+    // The write only lands if the file is still what this plan was made from.
+    if (!facts.content.exists) put.expect = 'absent';
+    else if (cur) put.expect = { sha256: cur.sha256 };
 
     const changes = [st.exists ? `update ${path}` : `create ${path} (${data.length} bytes)`];
     const diff: FileDiff = { path, before: st.exists ? diffText(facts.content) : null, after: textAfter };
