@@ -222,9 +222,13 @@ async function probePlanApply(
     for (const step of steps) {
       try {
         env.stats.stepExecs++;
-        results.push(await runStep(step, { conn: conn!, become: opts.become, environment: opts.environment, signal: env.signal }));
+        // A write checks that its file is still what the plan read, unless steps of this same
+        // plan ran before it: they may change the file themselves (a package install writes
+        // its default config before tsplay's), so such a write replaces it unconditionally.
+        const run = step.kind === 'put' && results.length ? { ...step, expect: undefined } : step;
+        results.push(await runStep(run, { conn: conn!, become: opts.become, environment: opts.environment, signal: env.signal }));
       } catch (e) {
-        if (e instanceof WriteConflict && results.length === 0) return e;
+        if (e instanceof WriteConflict) return e;
         if (e instanceof StepFailed) {
           const r = e.result;
           const output = module.result ? safeResult(() => module.result!(params as never, facts as never, [...results, r])) : {};
