@@ -6,6 +6,12 @@
  * is checked before anything else, so content cut short (stdin closed by an interrupted
  * connection) is never renamed into place; after an aborted put the engine removes the temp
  * file itself, since a SIGKILLed script cannot run its trap.
+ *
+ * A put with `expect` is conditional: right before the rename the script compares the target
+ * with the state the plan was made from (sha256, or absent) and exits 6 (WriteConflict) without
+ * touching it when it differs; the engine then reads and plans again. Conditional puts hold a
+ * flock on the target's folder for the compare and rename, so tsplay runs take turns; a writer
+ * that takes no lock can still change the file between the compare and the rename.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
