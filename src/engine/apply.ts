@@ -6,6 +6,12 @@
  * is checked before anything else, so content cut short (stdin closed by an interrupted
  * connection) is never renamed into place; after an aborted put the engine removes the temp
  * file itself, since a SIGKILLed script cannot run its trap.
+ *
+ * A put with `expect` is conditional: right before the rename the script compares the target
+ * with the state the plan was made from (sha256, or absent) and exits 6 (WriteConflict) without
+ * touching it when it differs; the engine then reads and plans again. Conditional puts hold a
+ * flock on the target's folder for the compare and rename, so tsplay runs take turns; a writer
+ * that takes no lock can still change the file between the compare and the rename.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
@@ -28,6 +34,17 @@ export class StepFailed extends Error {
   ) {
     super(message);
     this.name = 'StepFailed';
+  }
+}
+
+/** The exit code of a put whose target changed since the plan read it. */
+const CONFLICT_EXIT = 6;
+
+/** A put refused: the target is no longer what the plan was made from (nothing was written). */
+export class WriteConflict extends StepFailed {
+  constructor(step: PutStep, result: ExecResult) {
+    super(step, result, `${step.path} changed on the host since tsplay read it; not replaced`);
+    this.name = 'WriteConflict';
   }
 }
 
@@ -63,7 +80,18 @@ export function putScript(step: PutStep, nonce = randomBytes(6).toString('hex'))
     const cmd = step.validate.includes('%s') ? step.validate.split('%s').join('"$tmp"') : `${step.validate} "$tmp"`;
     lines.push(`if ! out=$( ${cmd} 2>&1 ); then printf 'validation failed: %s\\n' "$out" >&2; exit 4; fi`);
   }
-  if (step.backup) lines.push('if [ -e "$dest" ]; then cp -p "$dest" "$dest.$(date +%Y-%m-%d@%H:%M:%S)~"; fi');
+  if (step.expect) {
+    // Writers that check serialise on a lock of the folder (its inode survives the rename), so
+    // their compare-and-rename is atomic among them; an outside writer takes no lock.
+    lines.push(`if command -v flock >/dev/null 2>&1 && [ -r ${q(dir)} ]; then exec 9<${q(dir)}; flock -w 60 9 || { echo "another write held the lock on the folder for 60 s" >&2; exit 7; }; fi`);
+  }
+  if (step.backup) lines.push('bak=; if [ -e "$dest" ]; then bak="$dest.$(date +%Y-%m-%d@%H:%M:%S)~"; cp -p "$dest" "$bak"; fi');
+  if (step.expect) {
+    // Right before the rename: the target must still be what the plan was made from.
+    const unchanged = step.expect === 'absent' ? '[ ! -e "$dest" ] && [ ! -L "$dest" ]' : `[ "$(sha256sum < "$dest" 2>/dev/null || true)" = ${q(`${step.expect.sha256}  -`)} ]`;
+    const dropBackup = step.backup ? '[ -z "$bak" ] || rm -f "$bak"; ' : '';
+    lines.push(`${unchanged} || { ${dropBackup}echo "the file changed since it was read; not replaced" >&2; exit ${CONFLICT_EXIT}; }`);
+  }
   lines.push('mv -f "$tmp" "$dest"', 'trap - EXIT INT TERM HUP PIPE');
   return lines.join('\n');
 }
@@ -84,6 +112,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<ExecResult>
     if (ctx.signal?.aborted) await ctx.conn.run(`rm -f -- ${quote(putTempPath(step.path, nonce))}`, { become: ctx.become, timeoutMs: 5000 }).catch(() => undefined);
     throw err;
   }
+  if (res.code === CONFLICT_EXIT && step.expect) throw new WriteConflict(step, res);
   if (res.code !== 0) {
     const reason =
       res.code === 4 ? 'validation failed' : res.code === 3 ? 'target folder does not exist' : res.code === 5 ? 'the content arrived incomplete' : `writing ${step.path} failed with exit code ${res.code}`;

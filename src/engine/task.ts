@@ -2,17 +2,18 @@
  * One module task on one host: when -> loop -> render params -> prepare -> probe (one batched
  * exec) -> plan -> apply (unless check mode) -> changed_when/failed_when -> register/notify.
  */
+import { setTimeout } from 'node:timers/promises';
 import { z } from 'zod';
 import { BecomeError, CommandTimeoutError, UnreachableError } from '../connection/types.js';
 import { UserError } from '../errors.js';
-import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, Step } from '../modules/define.js';
+import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, PutStep, Step } from '../modules/define.js';
 import { coerceScalars } from '../modules/coerce.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { findLocalFile, fileCandidates } from '../playbook/files.js';
 import { renderTemplate } from '../playbook/templates.js';
 import { evaluate, render, unwrapSecrets } from '../vars/expr.js';
 import type { Scope } from '../vars/scope.js';
-import { runStep, StepFailed } from './apply.js';
+import { runStep, StepFailed, WriteConflict } from './apply.js';
 import { exitCodeMeaning, stderrTail, type FailureDetail, type HostStatus } from './events.js';
 import { batchFacts } from './facts-batch.js';
 import type { HostState } from './host.js';
@@ -103,7 +104,6 @@ export async function runModuleItem(
     throw e;
   }
 
-  const conn = hs.conn;
   // 2. Controller-side preparation (templates, local files).
   if (module.prepare) {
     const pctx: PrepareContext = {
@@ -128,6 +128,33 @@ export async function runModuleItem(
     }
   }
 
+  // 3-5. Probe, plan, apply. A write refused because its file changed on the host since it was
+  // read (WriteConflict: nothing was written) is read, planned and applied again after a short
+  // random pause, which grows with each attempt: another run writing the same file in a loop
+  // gets ahead of a single retry about one time in five.
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await probePlanApply(task, hs, scope, params, env, opts);
+    if (!(outcome instanceof WriteConflict)) return outcome;
+    if (attempt === WRITE_ATTEMPTS) return conflictFailure(outcome, attempt, Date.now() - started);
+    // The cache was cleared before the write: the next probe reads the file as it is now.
+    await setTimeout(Math.random() * Math.min(1000, 10 * 2 ** attempt), undefined, { signal: env.signal }).catch(() => undefined);
+  }
+}
+
+/** Reads and plans of one task item whose writes were refused before tsplay gives up on it. */
+const WRITE_ATTEMPTS = 10;
+
+async function probePlanApply(
+  task: ModuleTask,
+  hs: HostState,
+  scope: Scope,
+  params: unknown,
+  env: TaskEnv,
+  opts: Parameters<typeof runModuleItem>[4],
+): Promise<ItemOutcome | WriteConflict> {
+  const module = task.module;
+  const conn = hs.conn;
   // 3. Probe: every fact of the task in one exec; check mode uses assumed facts where known.
   const facts: Record<string, unknown> = {};
   if (module.probe && !module.local) {
@@ -196,8 +223,13 @@ export async function runModuleItem(
     for (const step of steps) {
       try {
         env.stats.stepExecs++;
-        results.push(await runStep(step, { conn: conn!, become: opts.become, environment: opts.environment, signal: env.signal }));
+        // A write checks that its file is still what the plan read, unless steps of this same
+        // plan ran before it: they may change the file themselves (a package install writes
+        // its default config before tsplay's), so such a write replaces it unconditionally.
+        const run = step.kind === 'put' && results.length ? { ...step, expect: undefined } : step;
+        results.push(await runStep(run, { conn: conn!, become: opts.become, environment: opts.environment, signal: env.signal }));
       } catch (e) {
+        if (e instanceof WriteConflict) return e;
         if (e instanceof StepFailed) {
           const r = e.result;
           const output = module.result ? safeResult(() => module.result!(params as never, facts as never, [...results, r])) : {};
@@ -232,6 +264,17 @@ export async function runModuleItem(
     diffs: changed ? plan.diffs : undefined,
     setFacts: changed ? undefined : plan.setFacts,
   };
+}
+
+/** The last refused write of one task item: something keeps changing the file. */
+function conflictFailure(e: WriteConflict, attempts: number, ms: number): ItemOutcome {
+  const path = (e.step as PutStep).path;
+  return fail(`${path} changed on the host each time tsplay read and wrote it (${attempts} times in ${(ms / 1000).toFixed(1)} s); nothing was written`, {
+    command: `write ${path}`,
+    exitCode: e.result.code,
+    meaning: `${e.result.code} (the file changed since it was read)`,
+    stderrTail: stderrTail(e.result.stderr),
+  });
 }
 
 /** Drops parameters whose value is Ansible's `omit` placeholder. */

@@ -1,8 +1,9 @@
 /**
  * `authorizedKeys(user)`: the user's home (from getent), primary group, the mode and owner of
- * ~/.ssh and ~/.ssh/authorized_keys, and the file's content (sent as base64).
+ * ~/.ssh and ~/.ssh/authorized_keys, and the file's content (sent as base64) and its sha256.
  */
 import { fact, type ExecResult, type Fact } from '../modules/define.js';
+import { sha256 } from './file-content.js';
 import { sh } from '../modules/shell.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
@@ -22,8 +23,8 @@ export type AuthorizedKeysFact =
       group: string;
       /** ~/.ssh, or null when it does not exist. */
       dir: PathAttrs | null;
-      /** ~/.ssh/authorized_keys, or null when it does not exist. */
-      file: (PathAttrs & { content: string }) | null;
+      /** ~/.ssh/authorized_keys, or null when it does not exist; sha256 is of its bytes. */
+      file: (PathAttrs & { content: string; sha256: string }) | null;
     };
 
 export function authorizedKeys(user: string): Fact<AuthorizedKeysFact> {
@@ -48,11 +49,12 @@ function parseAuthorizedKeys(user: string, out: ExecResult): AuthorizedKeysFact 
     return mode === 'absent' || !owner || !grp ? null : { mode: mode!.padStart(4, '0'), owner, group: grp };
   };
   const fileAttrs = attrs(file);
+  const bytes = Buffer.from(b64.join(''), 'base64');
   return {
     userExists: true,
     home: home.slice(5),
     group: group.slice(6),
     dir: attrs(dir),
-    file: fileAttrs && { ...fileAttrs, content: Buffer.from(b64.join(''), 'base64').toString('utf8') },
+    file: fileAttrs && { ...fileAttrs, content: bytes.toString('utf8'), sha256: sha256(bytes) },
   };
 }

@@ -40,11 +40,16 @@ export interface ExecStep {
   timeoutMs?: number;
 }
 
-/** Write a file atomically: temp file in the target folder, optional validate, then rename. */
+/**
+ * Write a file atomically: temp file in the target folder, optional validate, then rename.
+ * With `expect`, the rename only happens if the target is still what the plan was made from.
+ */
 export interface PutStep {
   kind: 'put';
   path: string;
   content: string | Buffer;
+  /** The target's state the plan was made from: its sha256, or absent. Checked just before the rename. */
+  expect?: { sha256: string } | 'absent';
   mode?: string;
   owner?: string;
   group?: string;

@@ -5,7 +5,7 @@
  * library API with an EventBus.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { EventBus, type EngineEvent, type TaskHostResult } from '../../src/engin
 import { runPlaybook, type RunSummary } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import type { Sshd } from '../helpers/sshd.js';
+import { canRunSshd, startSshd, type Sshd } from '../helpers/sshd.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI from source (through tsx), so the test never runs a stale dist/. */
@@ -62,6 +62,50 @@ export function targetDir(user: string): string {
   const uid = Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!.split(':')[2]);
   chownSync(dir, uid, uid);
   return dir;
+}
+
+export interface SshdSuite {
+  /** The suite's sshd (set by its `before` hook). */
+  readonly server: Sshd;
+  /** A fresh target folder owned by the sshd's user, removed after the suite. */
+  target(): string;
+  /** A project folder (see makeProject), removed after the suite. */
+  project(files: Parameters<typeof makeProject>[0]): Project;
+  /** Removes this folder after the suite. */
+  removeLater(dir: string): void;
+}
+
+/**
+ * Call inside a `describe`: starts a real sshd before the suite (skipping it without root) and
+ * stops it after, removing every target and project the suite made.
+ */
+export function sshdSuite(): SshdSuite {
+  let server: Sshd | undefined;
+  const cleanup: string[] = [];
+  before(async function () {
+    if (!canRunSshd()) this.skip();
+    server = await startSshd();
+  });
+  after(async () => {
+    await server?.stop();
+    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+  });
+  const keep = <T>(dir: string, v: T) => (cleanup.push(dir), v);
+  return {
+    removeLater: (dir) => void cleanup.push(dir),
+    get server() {
+      if (!server) throw new Error('the sshd is not started yet (use it inside a test or hook)');
+      return server;
+    },
+    target: () => {
+      const d = targetDir(server!.user);
+      return keep(d, d);
+    },
+    project: (files) => {
+      const p = makeProject(files);
+      return keep(p.dir, p);
+    },
+  };
 }
 
 export interface Entry {

@@ -7,27 +7,25 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForNoProcessMentioning, waitForProcessCount } from '../helpers/processes.js';
-import { canRunSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { startSshd, type Sshd } from '../helpers/sshd.js';
 import {
   acceptedLogins,
   connectionsSeen,
   inventoryYaml,
-  makeProject,
   recapOf,
   runCli,
   runLib,
   snapshot,
+  sshdSuite,
   sshVars,
   startCli,
-  targetDir,
   taskResults,
   type CliResult,
   type CliRun,
-  type Project,
 } from './harness.js';
 
 /** The small playbook of the first tests: one task per core module kind. */
@@ -56,28 +54,10 @@ const TEMPLATES = { 'templates/app.conf.ejs': 'host=<%= inventory_hostname %>\np
 
 describe('integration: tsplay run against a real sshd', function () {
   this.timeout(30_000);
+  const suite = sshdSuite();
+  const { target, project } = suite;
   let server: Sshd;
-  const cleanup: string[] = [];
-
-  before(async function () {
-    if (!canRunSshd()) this.skip();
-    server = await startSshd();
-  });
-  after(async () => {
-    await server?.stop();
-    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
-  });
-
-  const target = () => {
-    const d = targetDir(server.user);
-    cleanup.push(d);
-    return d;
-  };
-  const project = (files: Parameters<typeof makeProject>[0]): Project => {
-    const p = makeProject(files);
-    cleanup.push(p.dir);
-    return p;
-  };
+  before(() => (server = suite.server));
   const site = (dir: string, hosts: Record<string, Record<string, unknown>> = { web1: sshVars(server, { app_port: 8080 }) }) =>
     project({ playbook: sitePlaybook(dir), inventory: inventoryYaml(hosts), extra: TEMPLATES });
 
@@ -193,7 +173,7 @@ describe('integration: tsplay run against a real sshd', function () {
   it('an unknown host key fails the host with the ssh-keyscan hint and writes nothing; accept-new trusts and appends it', async () => {
     const dir = target();
     const known = join(mkdtempSync(join(tmpdir(), 'tsplay-it-kh-')), 'known_hosts');
-    cleanup.push(join(known, '..'));
+    suite.removeLater(join(known, '..'));
     writeFileSync(known, '');
     const p = site(dir, { web1: sshVars(server, { known_hosts_file: known, app_port: 1 }) });
 
@@ -219,7 +199,7 @@ describe('integration: tsplay run against a real sshd', function () {
   it('a host with a wrong key file is unreachable (exit 4) while the others on the same sshd finish', async () => {
     const dir = target();
     const keys = mkdtempSync(join(tmpdir(), 'tsplay-it-key-'));
-    cleanup.push(keys);
+    suite.removeLater(keys);
     const wrongKey = join(keys, 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrongKey]);
     const p = project({
@@ -408,7 +388,7 @@ describe('integration: tsplay run against a real sshd', function () {
 
   it('become: true writes a root-owned file through NOPASSWD sudo; without become the same write fails (exit 2)', async () => {
     const rootDir = mkdtempSync(join(tmpdir(), 'tsplay-it-root-'));
-    cleanup.push(rootDir);
+    suite.removeLater(rootDir);
     chmodSync(rootDir, 0o755); // root's, so tsplay-t1 cannot write here by itself
     const play = (become: boolean) => `
 - hosts: all

@@ -9,6 +9,7 @@ import { change, defineModule, failPlan, noop, type FileDiff, type Plan, type Pl
 import { sh } from '../shell.js';
 import { keys } from '../../facts/keys.js';
 import { authorizedKeys, type AuthorizedKeysFact } from '../../facts/authorized-keys.js';
+import { sha256 } from '../../facts/file-content.js';
 import { ACCOUNT } from './user.js';
 
 const KEY = /(?:^|\s)((?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)\s+[A-Za-z0-9+/]+=*)(?:\s|$)/;
@@ -108,7 +109,7 @@ function planKeys(p: Params, f: AuthorizedKeysFact, ctx: PlanContext): Plan {
 
   const diffs: FileDiff[] = [];
   if (!f.file || after !== before) {
-    steps.push({ kind: 'put', path, content: after, mode: '0600', owner: p.user, group: f.group });
+    steps.push({ kind: 'put', path, content: after, mode: '0600', owner: p.user, group: f.group, expect: f.file ? { sha256: f.file.sha256 } : 'absent' });
     const added = keyLines(after).filter((l) => !keyLines(before).includes(l)).length;
     const removed = keyLines(before).filter((l) => !keyLines(after).includes(l)).length;
     changes.push(
@@ -125,7 +126,7 @@ function planKeys(p: Params, f: AuthorizedKeysFact, ctx: PlanContext): Plan {
     diffs,
     output: { user: p.user, path },
     assume: {
-      [keys.authorizedKeys(p.user)]: { ...f, dir: p.manage_dir ? { mode: '0700', owner: p.user, group: f.group } : f.dir, file: { ...attrs, content: after } },
+      [keys.authorizedKeys(p.user)]: { ...f, dir: p.manage_dir ? { mode: '0700', owner: p.user, group: f.group } : f.dir, file: { ...attrs, content: after, sha256: sha256(after) } },
     },
   });
 }

@@ -2,7 +2,8 @@
  * Writing a whole file: the plan shared by copy, template, lineinfile and blockinfile. The
  * module computes the wanted content on the controller; this compares it with the fetched
  * facts and plans one atomic `put` (content, mode, owner) or chmod/chown steps only, with the
- * diff and the facts that hold afterwards (for check mode).
+ * diff and the facts that hold afterwards (for check mode). The put expects the file to be what
+ * the facts say (its sha256, or absent), so it never replaces a change made after they were read.
  */
 import { change, failPlan, noop, type FileDiff, type Plan, type PlanContext, type PutStep } from '../../define.js';
 import { keys, normPath } from '../../../facts/keys.js';
@@ -79,6 +80,9 @@ export function planWrite(spec: WriteSpec, facts: WriteFacts, ctx: PlanContext):
     if (spec.group !== undefined) put.group = spec.group;
     if (spec.validate) put.validate = spec.validate;
     if (spec.backup && st.exists) put.backup = true;
+    // The write only lands if the file is still what this plan was made from.
+    if (!facts.content.exists) put.expect = 'absent';
+    else if (cur) put.expect = { sha256: cur.sha256 };
 
     const changes = [st.exists ? `update ${path}` : `create ${path} (${data.length} bytes)`];
     const diff: FileDiff = { path, before: st.exists ? diffText(facts.content) : null, after: textAfter };
