@@ -38,9 +38,20 @@ export interface Lookup {
 
 export type CompiledExpr = (get: unknown, typeOf: unknown) => unknown;
 
+/** A template function made inside the context (EJS's generated source, see templates.ts). */
+export type CompiledTemplate = (locals: unknown, escapeFn: unknown, include: unknown, rethrow: unknown) => unknown;
+
+/** A template's result: [1, text] or [0, description, controller error id, file, line where it failed]. */
+export type TemplateOutcome = [1, string] | [0, string, number | undefined, string, number | undefined];
+
+/** Finds the template an include() names, relative to the including file: [its function, its file]. */
+export type TemplateIncluder = (from: string, path: string) => [CompiledTemplate, string];
+
 interface Context {
   compile(source: string): CompiledExpr;
   call(fn: CompiledExpr, lookup: Lookup): Outcome;
+  compileTemplate(source: string, file: string): CompiledTemplate;
+  render(fn: CompiledTemplate, file: string, lookup: Lookup): TemplateOutcome;
 }
 
 /** Controller errors waiting to be matched with the context error that stands for them. */
@@ -83,7 +94,7 @@ export function forgetHostErrors(): void {
 const BOOTSTRAP = String.raw`(function (host) {
   'use strict';
   const G = globalThis;
-  const { keys, defineProperty, getPrototypeOf, freeze, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor } = Object;
+  const { keys, defineProperty, getPrototypeOf, freeze, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, hasOwn } = Object;
   const isArray = Array.isArray;
   const CtxError = Error, CtxMap = Map, CtxSet = Set, CtxWeakMap = WeakMap, CtxProxy = Proxy, CtxDate = Date, CtxRegExp = RegExp, CtxArray = Array;
   const ObjectProto = Object.prototype;
@@ -245,11 +256,11 @@ const BOOTSTRAP = String.raw`(function (host) {
     }
   }
 
-  /** Runs a compiled expression with lookups of one evaluation: [1, controller value] or [0, description, error id]. */
-  function run(fn, lookup) {
+  /** Reads names through a lookup, each once, copied in (helpers are the context's wrappers). */
+  function reader(lookup) {
     const seen = new CtxMap();
     const names = new CtxMap();
-    const get = (name) => {
+    return (name) => {
       if (names.has(name)) return names.get(name);
       const r = host.lookupGet(lookup, name);
       if (r[0] === 0) fail(r);
@@ -257,11 +268,86 @@ const BOOTSTRAP = String.raw`(function (host) {
       names.set(name, v);
       return v;
     };
+  }
+
+  /** Runs a compiled expression with lookups of one evaluation: [1, controller value] or [0, description, error id]. */
+  function run(fn, lookup) {
+    const get = reader(lookup);
     const typeOf = (name) => (host.lookupDefined(lookup, name) === true ? typeof get(name) : 'undefined');
     try {
       return [1, copyOut(fn(get, typeOf), new CtxMap())];
     } catch (e) {
       return [0, describe(e), errorIds.get(e)];
+    }
+  }
+
+  /** Names of EJS's generated code: never looked up as variables. */
+  const EJS_NAMES = new CtxSet(['__output', '__append', '__line', '__lines', '__filename', 'escapeFn', 'include', 'rethrow', 'locals']);
+  /** Global names of a fresh context; a template's sloppy assignments add others, removed around each render. */
+  let globalNames; // set once bootstrapping is done
+  function dropAddedGlobals() {
+    for (const k of getOwnPropertyNames(G)) {
+      if (globalNames.has(k)) continue;
+      const d = getOwnPropertyDescriptor(G, k);
+      if (d && d.configurable) delete G[k];
+    }
+  }
+  /** <%= %> inserts the value as text (config files are not HTML). */
+  const verbatim = (v) => (v === undefined || v === null ? '' : String(v));
+
+  /** The object a template's with() reads its variables from: data first (include's), then the parent's. */
+  function templateLocals(has, get) {
+    const no = () => false;
+    return new CtxProxy({}, {
+      has: (t, k) => typeof k === 'string' && !EJS_NAMES.has(k) && has(k),
+      get: (t, k) => (typeof k === 'string' && has(k) ? get(k) : undefined),
+      set: no, defineProperty: no, deleteProperty: no, setPrototypeOf: no,
+    });
+  }
+
+  /**
+   * Renders a compiled template (see compileTemplate) with the variables of one lookup:
+   * [1, text] or [0, description, error id, file, line]. include(path, data) asks the controller
+   * for the included template's compiled function and renders it the same way.
+   */
+  function runTemplate(fn, file, lookup) {
+    dropAddedGlobals();
+    const get = reader(lookup);
+    const known = new CtxMap();
+    const has = (k) => {
+      let d = known.get(k);
+      if (d === undefined) {
+        d = host.lookupDefined(lookup, k) === true;
+        known.set(k, d);
+      }
+      return d;
+    };
+    const where = new CtxWeakMap();
+    let whereLast;
+    const rethrow = (e, lines, filename, line) => {
+      if ((typeof e === 'object' && e !== null) || typeof e === 'function') {
+        if (!where.has(e)) where.set(e, [filename, line]);
+      } else if (!whereLast) whereLast = [filename, line];
+      throw e;
+    };
+    const render = (f, from, localsHas, localsGet) => {
+      const include = (path, data) => {
+        const r = host.includeTemplate(from, String(path));
+        if (r[0] === 0) fail(r);
+        const own = data !== undefined && data !== null ? data : {};
+        const h = (k) => hasOwn(own, k) || localsHas(k);
+        const g = (k) => (hasOwn(own, k) ? own[k] : localsGet(k));
+        return render(r[1], r[2], h, g);
+      };
+      return f(templateLocals(localsHas, localsGet), verbatim, include, rethrow);
+    };
+    try {
+      return [1, String(render(fn, file, has, get))];
+    } catch (e) {
+      const at = ((typeof e === 'object' && e !== null) || typeof e === 'function') && where.has(e) ? where.get(e) : whereLast;
+      return [0, describe(e), errorIds.get(e), at ? at[0] : file, at ? at[1] : undefined];
+    } finally {
+      dropAddedGlobals();
     }
   }
 
@@ -285,7 +371,13 @@ const BOOTSTRAP = String.raw`(function (host) {
   }
   defineProperty(G, '$tsplay$bounded', { value: () => host.boundedBody() });
   deepFreeze(G);
-  return freeze({ run });
+  // The global object itself cannot be frozen: make its bindings read-only (JSON = ... in a template changes nothing).
+  for (const k of getOwnPropertyNames(G)) {
+    const d = getOwnPropertyDescriptor(G, k);
+    if (d && 'value' in d && d.configurable) defineProperty(G, k, { value: d.value, writable: false, enumerable: d.enumerable, configurable: false });
+  }
+  globalNames = new CtxSet(getOwnPropertyNames(G));
+  return freeze({ run, runTemplate });
 })`;
 
 let instance: Context | undefined;
@@ -334,6 +426,10 @@ function context(): Context {
     },
     viewKeys: (p: object) => guarded(() => Reflect.ownKeys(p).filter((k) => typeof k === 'string')),
     callHelper: (name: string, args: unknown[]) => guarded(() => helperFns.get(name)!(...args)),
+    includeTemplate: (from: string, path: string) => {
+      const r = guarded(() => currentIncluder!(from, path));
+      return r[0] === 0 ? r : [1, r[1][0], r[1][1]];
+    },
     newArray: (n: number) => new Array(n),
     newObject: () => ({}),
     newDate: (t: number) => new Date(t),
@@ -341,11 +437,16 @@ function context(): Context {
     newMap: () => new Map(),
     newSet: () => new Set(),
   });
-  const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => { run: Context['call'] };
+  const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => {
+    run: Context['call'];
+    runTemplate: Context['render'];
+  };
   const api = make(host);
   instance = {
     compile: (source) => new vm.Script(source, { filename: 'expression' }).runInContext(ctx) as CompiledExpr,
     call: (fn, lookup) => api.run(fn, lookup),
+    compileTemplate: (source, file) => new vm.Script(`(function (locals, escapeFn, include, rethrow) {\n${source}\n})`, { filename: file, lineOffset: -1 }).runInContext(ctx) as CompiledTemplate,
+    render: (fn, file, lookup) => api.runTemplate(fn, file, lookup),
   };
   trampoline = new vm.Script('$tsplay$bounded()', { filename: 'tsplay-bounded' });
   contextRef = ctx;
@@ -372,6 +473,33 @@ export function compileInContext(source: string): CompiledExpr {
 /** Runs a compiled expression: [1, controller value] or [0, one-line description, controller error id]. */
 export function callInContext(fn: CompiledExpr, lookup: Lookup): Outcome {
   return context().call(fn, lookup);
+}
+
+/**
+ * Compiles the body of an EJS template function (EJS's generated source, non-strict: it uses
+ * `with`) inside the context. Throws SyntaxError.
+ */
+export function compileTemplateInContext(source: string, file: string): CompiledTemplate {
+  return context().compileTemplate(source, file);
+}
+
+/** Who resolves include() during the current render. */
+let currentIncluder: TemplateIncluder | undefined;
+
+/**
+ * Renders a compiled template with the variables of `lookup` (names the template uses that no
+ * variable or helper defines are the context's globals, or a ReferenceError). Not bounded in
+ * time by itself: callers wrap it in bounded().
+ */
+export function renderInContext(fn: CompiledTemplate, file: string, lookup: Lookup, include: TemplateIncluder): TemplateOutcome {
+  const ctx = context();
+  const before = currentIncluder;
+  currentIncluder = include;
+  try {
+    return ctx.render(fn, file, lookup);
+  } finally {
+    currentIncluder = before;
+  }
 }
 
 let inBound = false;
