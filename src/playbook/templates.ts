@@ -18,7 +18,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError, type Diagnostic } from '../errors.js';
 import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
-import { compileTemplateInContext, type CompiledTemplate } from '../vars/sandbox.js';
+import { compileTemplateInContext, type SandboxTemplate } from '../vars/sandbox.js';
+import { analyzeTemplateCode } from '../vars/analyze.js';
 
 type EjsTemplate = { generateSource(): void; source: string };
 const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => EjsTemplate }).Template;
@@ -47,16 +48,23 @@ function functionBody(text: string, file: string): string {
   ].join('\n');
 }
 
-const cache = new Map<string, { mtimeMs: number; size: number; fn: CompiledTemplate }>();
+type Compiled = SandboxTemplate & { quick: boolean };
+const cache = new Map<string, { mtimeMs: number; size: number; t: Compiled }>();
 
-/** The template's function, compiled in the sandbox; recompiled when the file changed. Throws SyntaxError. */
-function compile(file: string): CompiledTemplate {
+/** Names in EJS's generated code that are functions of its own (quick to call). */
+const EJS_FUNCTIONS = ['__append', 'escapeFn'];
+
+/** The template compiled in the sandbox; recompiled when the file changed. Throws SyntaxError. */
+function compile(file: string): Compiled {
   const st = statSync(file);
   const hit = cache.get(file);
-  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.fn;
-  const fn = compileTemplateInContext(functionBody(readFileSync(file, 'utf8'), file), file);
-  cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, fn });
-  return fn;
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.t;
+  const text = readFileSync(file, 'utf8');
+  const fn = compileTemplateInContext(functionBody(text, file), file);
+  const { names, quick } = analyzeTemplateCode(generated(text, file), EJS_FUNCTIONS);
+  const t = { fn, file, names, quick };
+  cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, t });
+  return t;
 }
 
 /** Compiles a template; returns a diagnostic instead of throwing. */
@@ -113,9 +121,8 @@ function locateSyntaxError(file: string): { line: number; reason: string; atEnd:
 }
 
 /** include(path) from a template: the path is relative to the including template's folder. */
-function include(from: string, path: string): [CompiledTemplate, string] {
-  const file = resolve(dirname(from), path);
-  return [compile(file), file];
+function include(from: string, path: string): SandboxTemplate {
+  return compile(resolve(dirname(from), path));
 }
 
 /** `scope` with `extra` variables on top (they win). */
@@ -145,12 +152,12 @@ function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
  * `scope` is a Scope (read lazily) or a plain object of variables; `extra` variables win.
  */
 export async function renderTemplate(file: string, scope: ScopeLike, extra?: Record<string, unknown>): Promise<string> {
-  let fn: CompiledTemplate;
+  let t: Compiled;
   try {
-    fn = compile(file);
+    t = compile(file);
   } catch (e) {
     const d = checkTemplate(file); // changed since validation, or never validated
     throw d ? new UserError(d) : e;
   }
-  return runTemplate(fn, file, extra ? overlay(scope, extra) : scope, include);
+  return runTemplate(t, extra ? overlay(scope, extra) : scope, include);
 }

@@ -26,7 +26,7 @@ import {
   setHelpers,
   takeHostError,
   type CompiledExpr,
-  type CompiledTemplate,
+  type SandboxTemplate,
   type Lookup,
   type TemplateIncluder,
 } from './sandbox.js';
@@ -269,18 +269,19 @@ function run(code: string, c: Compiled, src: VarSource): unknown {
 /**
  * Renders a compiled EJS template (templates.ts, sandbox.ts) with the variables of `scope`, read
  * lazily and copied in, isolated and bounded in time like an expression (includes share the
- * deadline). Throws ExprRuntimeError "FILE:LINE: ReferenceError: x is not defined" (the message
+ * deadline; a template known to finish quickly, analyze.ts analyzeTemplateCode, runs without
+ * the watchdog). Throws ExprRuntimeError "FILE:LINE: ReferenceError: x is not defined" (the message
  * hidden when the template read a secret) or "template FILE did not finish in N s".
  */
-export function runTemplate(fn: CompiledTemplate, file: string, scope: ScopeLike, include: TemplateIncluder): string {
+export function runTemplate(t: SandboxTemplate & { quick: boolean }, scope: ScopeLike, include: TemplateIncluder): string {
   const src = toVarSource(scope);
   const go = () =>
-    sandboxed({ file }, src, (lookup) => renderInContext(fn, file, lookup, include), {
-      code: file,
+    sandboxed({ file: t.file }, src, (lookup) => renderInContext(t, lookup, include), {
+      code: t.file,
       who: 'template',
       where: (r) => `${r[3]}${r[4] === undefined ? '' : `:${r[4]}`}:`,
     });
-  return isBounded() ? go() : withDeadline(go);
+  return t.quick || isBounded() ? go() : withDeadline(go);
 }
 
 type Failed = [0, string, number | undefined, ...unknown[]];

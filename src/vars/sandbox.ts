@@ -44,14 +44,21 @@ export type CompiledTemplate = (locals: unknown, escapeFn: unknown, include: unk
 /** A template's result: [1, text] or [0, description, controller error id, file, line where it failed]. */
 export type TemplateOutcome = [1, string] | [0, string, number | undefined, string, number | undefined];
 
-/** Finds the template an include() names, relative to the including file: [its function, its file]. */
-export type TemplateIncluder = (from: string, path: string) => [CompiledTemplate, string];
+/** A template compiled in the context, with the identifiers its code mentions (see analyze.ts analyzeTemplateCode). */
+export interface SandboxTemplate {
+  fn: CompiledTemplate;
+  file: string;
+  names: readonly string[];
+}
+
+/** Finds the template an include() names, relative to the including file. */
+export type TemplateIncluder = (from: string, path: string) => SandboxTemplate;
 
 interface Context {
   compile(source: string): CompiledExpr;
   call(fn: CompiledExpr, lookup: Lookup): Outcome;
   compileTemplate(source: string, file: string): CompiledTemplate;
-  render(fn: CompiledTemplate, file: string, lookup: Lookup): TemplateOutcome;
+  render(t: SandboxTemplate, lookup: Lookup): TemplateOutcome;
 }
 
 /** Controller errors waiting to be matched with the context error that stands for them. */
@@ -94,9 +101,9 @@ export function forgetHostErrors(): void {
 const BOOTSTRAP = String.raw`(function (host) {
   'use strict';
   const G = globalThis;
-  const { keys, defineProperty, getPrototypeOf, freeze, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, hasOwn } = Object;
+  const { keys, defineProperty, getPrototypeOf, freeze, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, hasOwn, create } = Object;
   const isArray = Array.isArray;
-  const CtxError = Error, CtxMap = Map, CtxSet = Set, CtxWeakMap = WeakMap, CtxProxy = Proxy, CtxDate = Date, CtxRegExp = RegExp, CtxArray = Array;
+  const CtxString = String, CtxError = Error, CtxMap = Map, CtxSet = Set, CtxWeakMap = WeakMap, CtxProxy = Proxy, CtxDate = Date, CtxRegExp = RegExp, CtxArray = Array;
   const ObjectProto = Object.prototype;
   const getTime = Date.prototype.getTime;
   const mapEntries = Map.prototype.entries, setValues = Set.prototype.values;
@@ -283,7 +290,10 @@ const BOOTSTRAP = String.raw`(function (host) {
 
   /** Names of EJS's generated code: never looked up as variables. */
   const EJS_NAMES = new CtxSet(['__output', '__append', '__line', '__lines', '__filename', 'escapeFn', 'include', 'rethrow', 'locals']);
-  /** Global names of a fresh context; a template's sloppy assignments add others, removed around each render. */
+  /**
+   * Global names of a fresh context. A template's sloppy assignments add others: they are removed
+   * before each render (only templates see globals by name; listing them costs ~40 µs).
+   */
   let globalNames; // set once bootstrapping is done
   function dropAddedGlobals() {
     for (const k of getOwnPropertyNames(G)) {
@@ -293,35 +303,39 @@ const BOOTSTRAP = String.raw`(function (host) {
     }
   }
   /** <%= %> inserts the value as text (config files are not HTML). */
-  const verbatim = (v) => (v === undefined || v === null ? '' : String(v));
+  const verbatim = (v) => (v === undefined || v === null ? '' : CtxString(v));
 
-  /** The object a template's with() reads its variables from: data first (include's), then the parent's. */
-  function templateLocals(has, get) {
-    const no = () => false;
-    return new CtxProxy({}, {
-      has: (t, k) => typeof k === 'string' && !EJS_NAMES.has(k) && has(k),
-      get: (t, k) => (typeof k === 'string' && has(k) ? get(k) : undefined),
-      set: no, defineProperty: no, deleteProperty: no, setPrototypeOf: no,
-    });
+  /**
+   * The object a template's with() reads its variables from: a getter for each name its code
+   * mentions that has() defines (a plain object: with() lookups on a proxy cost a trap each,
+   * and EJS's own names go through with() too).
+   */
+  function templateLocals(names, has, get) {
+    const o = create(null);
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i];
+      if (!EJS_NAMES.has(k) && has(k)) defineProperty(o, k, { get: () => get(k), enumerable: true });
+    }
+    return o;
   }
 
   /**
-   * Renders a compiled template (see compileTemplate) with the variables of one lookup:
+   * Renders a compiled template (see compileTemplateInContext) with the variables of one lookup:
    * [1, text] or [0, description, error id, file, line]. include(path, data) asks the controller
-   * for the included template's compiled function and renders it the same way.
+   * for the included template and renders it the same way.
    */
-  function runTemplate(fn, file, lookup) {
+  function runTemplate(fn, file, names, lookup) {
     dropAddedGlobals();
     const get = reader(lookup);
     const known = new CtxMap();
-    const has = (k) => {
-      let d = known.get(k);
-      if (d === undefined) {
-        d = host.lookupDefined(lookup, k) === true;
-        known.set(k, d);
-      }
-      return d;
+    const ask = (list) => {
+      const todo = [];
+      for (let i = 0; i < list.length; i++) if (!known.has(list[i]) && !EJS_NAMES.has(list[i])) todo.push(list[i]);
+      if (!todo.length) return;
+      const r = host.lookupDefinedAll(lookup, todo);
+      for (let i = 0; i < todo.length; i++) known.set(todo[i], r[i] === true);
     };
+    const has = (k) => known.get(k) === true;
     const where = new CtxWeakMap();
     let whereLast;
     const rethrow = (e, lines, filename, line) => {
@@ -330,24 +344,24 @@ const BOOTSTRAP = String.raw`(function (host) {
       } else if (!whereLast) whereLast = [filename, line];
       throw e;
     };
-    const render = (f, from, localsHas, localsGet) => {
+    const render = (f, from, fNames, localsHas, localsGet) => {
       const include = (path, data) => {
         const r = host.includeTemplate(from, String(path));
         if (r[0] === 0) fail(r);
+        ask(r[3]);
         const own = data !== undefined && data !== null ? data : {};
         const h = (k) => hasOwn(own, k) || localsHas(k);
         const g = (k) => (hasOwn(own, k) ? own[k] : localsGet(k));
-        return render(r[1], r[2], h, g);
+        return render(r[1], r[2], r[3], h, g);
       };
-      return f(templateLocals(localsHas, localsGet), verbatim, include, rethrow);
+      return f(templateLocals(fNames, localsHas, localsGet), verbatim, include, rethrow);
     };
     try {
-      return [1, String(render(fn, file, has, get))];
+      ask(names);
+      return [1, CtxString(render(fn, file, names, has, get))];
     } catch (e) {
       const at = ((typeof e === 'object' && e !== null) || typeof e === 'function') && where.has(e) ? where.get(e) : whereLast;
       return [0, describe(e), errorIds.get(e), at ? at[0] : file, at ? at[1] : undefined];
-    } finally {
-      dropAddedGlobals();
     }
   }
 
@@ -428,8 +442,16 @@ function context(): Context {
     callHelper: (name: string, args: unknown[]) => guarded(() => helperFns.get(name)!(...args)),
     includeTemplate: (from: string, path: string) => {
       const r = guarded(() => currentIncluder!(from, path));
-      return r[0] === 0 ? r : [1, r[1][0], r[1][1]];
+      return r[0] === 0 ? r : [1, r[1].fn, r[1].file, r[1].names];
     },
+    lookupDefinedAll: (l: Lookup, names: string[]) =>
+      names.map((name) => {
+        try {
+          return l.defined(name);
+        } catch {
+          return false;
+        }
+      }),
     newArray: (n: number) => new Array(n),
     newObject: () => ({}),
     newDate: (t: number) => new Date(t),
@@ -439,14 +461,14 @@ function context(): Context {
   });
   const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => {
     run: Context['call'];
-    runTemplate: Context['render'];
+    runTemplate: (fn: CompiledTemplate, file: string, names: readonly string[], lookup: Lookup) => TemplateOutcome;
   };
   const api = make(host);
   instance = {
     compile: (source) => new vm.Script(source, { filename: 'expression' }).runInContext(ctx) as CompiledExpr,
     call: (fn, lookup) => api.run(fn, lookup),
     compileTemplate: (source, file) => new vm.Script(`(function (locals, escapeFn, include, rethrow) {\n${source}\n})`, { filename: file, lineOffset: -1 }).runInContext(ctx) as CompiledTemplate,
-    render: (fn, file, lookup) => api.runTemplate(fn, file, lookup),
+    render: (t, lookup) => api.runTemplate(t.fn, t.file, t.names, lookup),
   };
   trampoline = new vm.Script('$tsplay$bounded()', { filename: 'tsplay-bounded' });
   contextRef = ctx;
@@ -491,12 +513,12 @@ let currentIncluder: TemplateIncluder | undefined;
  * variable or helper defines are the context's globals, or a ReferenceError). Not bounded in
  * time by itself: callers wrap it in bounded().
  */
-export function renderInContext(fn: CompiledTemplate, file: string, lookup: Lookup, include: TemplateIncluder): TemplateOutcome {
+export function renderInContext(t: SandboxTemplate, lookup: Lookup, include: TemplateIncluder): TemplateOutcome {
   const ctx = context();
   const before = currentIncluder;
   currentIncluder = include;
   try {
-    return ctx.render(fn, file, lookup);
+    return ctx.render(t, lookup);
   } finally {
     currentIncluder = before;
   }
