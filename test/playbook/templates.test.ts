@@ -44,6 +44,11 @@ describe('playbook/templates', () => {
     expect(await renderTemplate(write('crlf.ejs', 'a\r\n<% if (a) { %>b\r\n<% } %>'), { a: true })).to.equal('a\r\nb\r\n');
   });
 
+  it('sees the helpers of expressions and the context built-ins', async () => {
+    const file = write('helpers.ejs', "<%= quote(s) %> <%= defaultTo(vars.missing, 'd') %> <%= JSON.stringify([n]) %> <%= typeof missing %>");
+    expect(await renderTemplate(file, { s: "it's", n: 1 })).to.equal(`'it'\\''s' d [1] undefined`);
+  });
+
   it('renders a secret as its value (the engine masks output)', async () => {
     const file = write('secret.ejs', 'token=<%= token %>\n');
     expect(await renderTemplate(file, { token: secret('s3cr3t') })).to.equal('token=s3cr3t\n');
