@@ -10,15 +10,15 @@
  * its own frozen intrinsics, no `process`, no code from strings), and rendered with the
  * variables read lazily and copied in, bounded in time like an expression. Rendering is
  * synchronous: `include('part.ejs', { extra })` returns the text of another template, found
- * relative to the including one and rendered the same way.
+ * relative to the including one (inside the rendered template's folder) and rendered the same way.
  */
 import ejs from 'ejs';
 import { parse } from 'acorn';
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError, type Diagnostic } from '../errors.js';
 import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
-import { compileTemplateInContext, type SandboxTemplate } from '../vars/sandbox.js';
+import { compileTemplateInContext, type SandboxTemplate, type TemplateIncluder } from '../vars/sandbox.js';
 import { analyzeTemplateCode } from '../vars/analyze.js';
 
 type EjsTemplate = { generateSource(): void; source: string };
@@ -120,9 +120,22 @@ function locateSyntaxError(file: string): { line: number; reason: string; atEnd:
   }
 }
 
-/** include(path) from a template: the path is relative to the including template's folder. */
-function include(from: string, path: string): SandboxTemplate {
-  return compile(resolve(dirname(from), path));
+/**
+ * include(path) from a template: the path is relative to the including template's folder, and
+ * must stay inside `root`, the folder of the template being rendered (a template cannot read
+ * other files of the controller).
+ */
+function includer(root: string): TemplateIncluder {
+  const realRoot = realpathSync(root);
+  return (from, path) => {
+    const file = resolve(dirname(from), path);
+    const inside = (dir: string, f: string) => {
+      const rel = relative(dir, f);
+      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    };
+    if (!inside(root, file) || !inside(realRoot, realpathSync(file))) throw new Error(`include('${path}'): ${file} is outside ${root}`);
+    return compile(file);
+  };
 }
 
 /** `scope` with `extra` variables on top (they win). */
@@ -159,5 +172,5 @@ export async function renderTemplate(file: string, scope: ScopeLike, extra?: Rec
     const d = checkTemplate(file); // changed since validation, or never validated
     throw d ? new UserError(d) : e;
   }
-  return runTemplate(t, extra ? overlay(scope, extra) : scope, include);
+  return runTemplate(t, extra ? overlay(scope, extra) : scope, includer(dirname(resolve(file))));
 }

@@ -106,6 +106,16 @@ describe('playbook/templates', () => {
     expect(await renderTemplate(join(sub, 'main.ejs'), { name: 'N&M' })).to.equal('head\npart N&M E\npart other 2\ntail\n');
   });
 
+  it('include() stays inside the folder of the template being rendered', async () => {
+    const sub = mkdtempSync(join(dir, 'inc-'));
+    writeFileSync(join(dir, 'outside.txt'), 'controller file\n');
+    writeFileSync(join(sub, 'main.ejs'), "a\n<%- include('../outside.txt') %>");
+    const e = await rejected(join(sub, 'main.ejs'));
+    expect(e.message).to.equal(`${join(sub, 'main.ejs')}:2: Error: include('../outside.txt'): ${join(dir, 'outside.txt')} is outside ${sub}`);
+    writeFileSync(join(sub, 'abs.ejs'), `<%- include(${JSON.stringify(join(dir, 'outside.txt'))}) %>`);
+    expect((await rejected(join(sub, 'abs.ejs'))).message).to.include('is outside');
+  });
+
   it('an undefined variable names the template file and line', async () => {
     const file = write('undef.ejs', 'a\nb\n<%= nope %>\n');
     const e = await rejected(file, { nape: 1 });
