@@ -1,7 +1,7 @@
 /** `tsplay run`: validate everything (as `tsplay validate`), then execute. */
 import { Command, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { EventBus } from '../engine/events.js';
+import { EventBus, RunStopped } from '../engine/events.js';
 import { runPlaybook, type RunSummary } from '../engine/runner.js';
 import { loadInventory } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -101,6 +101,8 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
 
 /** Exit code of each way a run is stopped early (see exitCode). */
 const STOP_CODES = { SIGINT: 130, SIGTERM: 143, EPIPE: 141 } as const;
+/** What the recap says stopped the run. */
+const STOP_NAMES = { SIGINT: 'SIGINT (Ctrl-C)', SIGTERM: 'SIGTERM', EPIPE: 'closed output' } as const;
 
 /**
  * What stops a run early: Ctrl-C (SIGINT), SIGTERM (CI cancel, `timeout`, systemd) and a closed
@@ -148,7 +150,7 @@ class RunStopper {
 
   private stopWith(reason: keyof typeof STOP_CODES): void {
     this.exitCode = STOP_CODES[reason];
-    this.abort.abort();
+    this.abort.abort(new RunStopped(STOP_NAMES[reason]));
   }
 }
 

@@ -56,7 +56,18 @@ export type EngineEvent =
   | { type: 'task:end'; id: number; counts: Record<HostStatus, number>; total: number }
   | { type: 'warning'; msg: string; host?: string }
   | { type: 'play:end'; play: string }
-  | { type: 'recap'; hosts: Record<string, HostCounters>; durationMs: number; interrupted: boolean };
+  | { type: 'recap'; hosts: Record<string, HostCounters>; durationMs: number; interrupted: boolean; stoppedBy?: string };
+
+/**
+ * The reason to abort a run's signal with, naming what stopped it ("SIGTERM"): the recap says it.
+ * An AbortError, like the reason of a plain abort().
+ */
+export class RunStopped extends Error {
+  constructor(readonly by: string) {
+    super(`interrupted by ${by}`);
+    this.name = 'AbortError';
+  }
+}
 
 export type Listener = (e: EngineEvent) => void;
 

@@ -16,7 +16,7 @@ import { render } from '../vars/expr.js';
 import { buildScope, type VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
 import { collectSecrets } from '../vars/secret.js';
-import { EventBus, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
+import { EventBus, RunStopped, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
 import { condition, connectionFailureMessage, effectiveBecome, isUnreachable, OMIT, renderParams, runModuleItem, type ItemOutcome, type TaskEnv } from './task.js';
 import { prefetchFacts } from './prefetch.js';
@@ -125,7 +125,9 @@ class Runner {
     const hosts: Record<string, HostCounters> = {};
     for (const [n, h] of this.hosts) hosts[n] = h.counters;
     const durationMs = Date.now() - t0;
-    this.bus.emit({ type: 'recap', hosts, durationMs, interrupted: this.interrupted });
+    const reason: unknown = this.opts.signal?.reason;
+    const stoppedBy = this.interrupted && reason instanceof RunStopped ? reason.by : undefined;
+    this.bus.emit({ type: 'recap', hosts, durationMs, interrupted: this.interrupted, ...(stoppedBy ? { stoppedBy } : {}) });
     const all = [...this.hosts.values()];
     return {
       hosts,

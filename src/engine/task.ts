@@ -115,7 +115,7 @@ export async function runModuleItem(
         return f;
       },
       renderTemplate: async (file, extra) => {
-        const out = await renderTemplate(file, { ...scope.toObject(), ...(extra ?? {}) });
+        const out = await renderTemplate(file, scope, extra);
         for (const s of scope.secretsUsed) env.secrets.add(s);
         return out;
       },

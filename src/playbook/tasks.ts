@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { didYouMean } from '../errors.js';
+import { coerceScalars } from '../modules/coerce.js';
 import type { AnyModule } from '../modules/define.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
 import type { LoadContext } from './context.js';
@@ -196,10 +197,13 @@ export class TaskParser {
     return task;
   }
 
-  /** Checks module parameters with the module's schema, skipping values that are templates (known at run time). */
+  /**
+   * Checks module parameters with the module's schema, skipping values that are templates (known
+   * at run time). A number or boolean where a string is wanted is its string form, as at run time.
+   */
   checkArgs(file: YamlFile, argsPath: YamlPath, module: AnyModule, args: unknown): void {
     const schema = module.params instanceof z.ZodObject ? module.params.strict() : module.params;
-    const r = schema.safeParse(args);
+    const r = schema.safeParse(coerceScalars(module.params, args));
     if (r.success) return;
     const shape = module.params instanceof z.ZodObject ? Object.keys(module.params.shape) : [];
     for (const iss of r.error.issues) {

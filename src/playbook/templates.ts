@@ -4,25 +4,67 @@
  *
  * Templates write configuration files, not HTML: `<%= x %>` inserts the value verbatim (no
  * `&amp;` or `&#39;`), exactly like `<%- x %>`; null and undefined insert nothing.
+ *
+ * A template is code the playbook's author wrote, so it runs where expressions run: EJS turns
+ * it into function source, which is compiled inside the expression sandbox (src/vars/sandbox.ts:
+ * its own frozen intrinsics, no `process`, no code from strings), and rendered with the
+ * variables read lazily and copied in, bounded in time like an expression. Rendering is
+ * synchronous: `include('part.ejs', { extra })` returns the text of another template, found
+ * relative to the including one (inside the rendered template's folder) and rendered the same way.
  */
 import ejs from 'ejs';
 import { parse } from 'acorn';
-import { readFileSync } from 'node:fs';
-import type { Diagnostic } from '../errors.js';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { UserError, type Diagnostic } from '../errors.js';
+import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
+import { compileTemplateInContext, type SandboxTemplate, type TemplateIncluder } from '../vars/sandbox.js';
+import { analyzeTemplateCode } from '../vars/analyze.js';
 
-const cache = new Map<string, ejs.AsyncTemplateFunction>();
+type EjsTemplate = { generateSource(): void; source: string };
+const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => EjsTemplate }).Template;
 
-/** EJS's escape function for `<%=`: none (the value as text). */
-const verbatim = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+/** The code EJS generates for a template's text and tags (`__line = N` before each piece). */
+function generated(text: string, file: string): string {
+  const t = new EjsTemplate(text, { filename: file, compileDebug: true, _with: false, localsName: 'locals', strict: false, rmWhitespace: false });
+  t.generateSource();
+  return t.source;
+}
 
-function compile(file: string): ejs.AsyncTemplateFunction {
-  let fn = cache.get(file);
-  if (!fn) {
-    const text = readFileSync(file, 'utf8');
-    fn = ejs.compile(text, { filename: file, async: true, strict: false, _with: true, rmWhitespace: false, escape: verbatim });
-    cache.set(file, fn);
-  }
-  return fn;
+/** The function body ejs.compile would make of a template, for the sandbox (its rethrow records where an error happened). */
+function functionBody(text: string, file: string): string {
+  return [
+    `var __line = 1, __lines, __filename = ${JSON.stringify(file)};`,
+    'try {',
+    '  var __output = "";',
+    '  function __append(s) { if (s !== undefined && s !== null) __output += s }',
+    '  with (locals) {',
+    generated(text, file),
+    '  }',
+    '  return __output;',
+    '} catch (e) {',
+    '  rethrow(e, __lines, __filename, __line, escapeFn);',
+    '}',
+  ].join('\n');
+}
+
+type Compiled = SandboxTemplate & { quick: boolean };
+const cache = new Map<string, { mtimeMs: number; size: number; t: Compiled }>();
+
+/** Names in EJS's generated code that are functions of its own (quick to call). */
+const EJS_FUNCTIONS = ['__append', 'escapeFn'];
+
+/** The template compiled in the sandbox; recompiled when the file changed. Throws SyntaxError. */
+function compile(file: string): Compiled {
+  const st = statSync(file);
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.t;
+  const text = readFileSync(file, 'utf8');
+  const fn = compileTemplateInContext(functionBody(text, file), file);
+  const { names, quick } = analyzeTemplateCode(generated(text, file), EJS_FUNCTIONS);
+  const t = { fn, file, names, quick };
+  cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, t });
+  return t;
 }
 
 /** Compiles a template; returns a diagnostic instead of throwing. */
@@ -32,13 +74,26 @@ export function checkTemplate(file: string): Diagnostic | undefined {
     return undefined;
   } catch (e) {
     const where = locateSyntaxError(file);
-    const first = String((e as Error).message ?? e).split('\n')[0]!.replace(/ in \S+ while compiling ejs$/, '');
+    const first = String((e as Error).message ?? e).split('\n')[0]!;
+    const usesAwait = /\bawait\b/.test(readText(file));
     return {
       severity: 'error',
       message: `template syntax error: ${where?.reason ?? first}`,
       pos: { file, line: where?.line ?? 1, col: 1 },
-      hint: where?.atEnd ? 'a <% %> tag or a { } block opened in the template is not closed' : undefined,
+      hint: usesAwait
+        ? "templates are rendered synchronously: write include('part.ejs') without await"
+        : where?.atEnd
+          ? 'a <% %> tag or a { } block opened in the template is not closed'
+          : undefined,
     };
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -48,10 +103,7 @@ export function checkTemplate(file: string): Diagnostic | undefined {
  */
 function locateSyntaxError(file: string): { line: number; reason: string; atEnd: boolean } | undefined {
   try {
-    const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => { generateSource(): void; source: string } }).Template;
-    const t = new EjsTemplate(readFileSync(file, 'utf8'), { filename: file, compileDebug: true, async: true, _with: false, localsName: 'locals' });
-    t.generateSource();
-    const code = `(async function (locals) {\n${t.source}\n})`;
+    const code = `(function (locals) {\n${generated(readFileSync(file, 'utf8'), file)}\n})`;
     try {
       parse(code, { ecmaVersion: 'latest' });
       return undefined;
@@ -68,8 +120,57 @@ function locateSyntaxError(file: string): { line: number; reason: string; atEnd:
   }
 }
 
-/** Renders a template with variables in scope (each variable is a local name, plus `vars`). */
-export async function renderTemplate(file: string, vars: Record<string, unknown>): Promise<string> {
-  const fn = compile(file);
-  return fn({ ...vars, vars });
+/**
+ * include(path) from a template: the path is relative to the including template's folder, and
+ * must stay inside `root`, the folder of the template being rendered (a template cannot read
+ * other files of the controller).
+ */
+function includer(root: string): TemplateIncluder {
+  const realRoot = realpathSync(root);
+  return (from, path) => {
+    const file = resolve(dirname(from), path);
+    const inside = (dir: string, f: string) => {
+      const rel = relative(dir, f);
+      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    };
+    if (!inside(root, file) || !inside(realRoot, realpathSync(file))) throw new Error(`include('${path}'): ${file} is outside ${root}`);
+    return compile(file);
+  };
+}
+
+/** `scope` with `extra` variables on top (they win). */
+function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
+  const src = toVarSource(scope);
+  const own = (n: string) => Object.hasOwn(extra, n);
+  const source: VarSource = {
+    has: (n) => own(n) || src.has(n),
+    get: (n) => (own(n) ? unwrapSecrets(extra[n], (s) => src.noteSecret(s)) : src.get(n)),
+    names: () => [...new Set([...src.names(), ...Object.keys(extra)])],
+    noteSecret: (s) => src.noteSecret(s),
+    get secretsUsed() {
+      return src.secretsUsed;
+    },
+    vars: new Proxy({} as Record<string, unknown>, {
+      get: (_t, k) => (typeof k === 'string' && source.has(k) ? source.get(k) : undefined),
+      has: (_t, k) => typeof k === 'string' && source.has(k),
+      ownKeys: () => [...source.names()],
+      getOwnPropertyDescriptor: (_t, k) => (typeof k === 'string' && source.has(k) ? { value: source.get(k), enumerable: true, configurable: true, writable: false } : undefined),
+    }),
+  };
+  return source;
+}
+
+/**
+ * Renders a template with variables in scope: each variable is a local name, plus `vars`.
+ * `scope` is a Scope (read lazily) or a plain object of variables; `extra` variables win.
+ */
+export async function renderTemplate(file: string, scope: ScopeLike, extra?: Record<string, unknown>): Promise<string> {
+  let t: Compiled;
+  try {
+    t = compile(file);
+  } catch (e) {
+    const d = checkTemplate(file); // changed since validation, or never validated
+    throw d ? new UserError(d) : e;
+  }
+  return runTemplate(t, extra ? overlay(scope, extra) : scope, includer(dirname(resolve(file))));
 }

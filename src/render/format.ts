@@ -72,3 +72,8 @@ export function recapTable(hosts: Record<string, HostCounters>, ch: ChalkInstanc
   if (!names.length) lines.push('(no hosts)');
   return lines.join('\n');
 }
+
+/** The recap's last line when the run was stopped early, naming what stopped it when known. */
+export function interruptedLine(stoppedBy: string | undefined): string {
+  return `interrupted${stoppedBy ? ` by ${stoppedBy}` : ''}: no new task was started`;
+}

@@ -6,7 +6,7 @@
  */
 import { Listr } from 'listr2';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
-import { countersTitle, failureLines, makeChalk, recapTable, renderDiff } from './format.js';
+import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff } from './format.js';
 
 interface Live {
   id: number;
@@ -107,7 +107,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         break;
       case 'recap':
         write('\n' + recapTable(e.hosts, ch));
-        if (e.interrupted) write(ch.yellow('interrupted: no new task was started after Ctrl-C'));
+        if (e.interrupted) write(ch.yellow(interruptedLine(e.stoppedBy)));
         break;
     }
   });

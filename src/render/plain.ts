@@ -1,6 +1,6 @@
 /** Line-per-result renderer for pipes, CI logs and -v. */
 import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
-import { failureLines, makeChalk, recapTable, renderDiff, STATUS_COLOR } from './format.js';
+import { failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR } from './format.js';
 
 export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean } = {}): void {
   const ch = makeChalk(out);
@@ -32,7 +32,7 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       case 'recap':
         w('');
         w(recapTable(e.hosts, ch));
-        if (e.interrupted) w(ch.yellow('interrupted: no new task was started after Ctrl-C'));
+        if (e.interrupted) w(ch.yellow(interruptedLine(e.stoppedBy)));
         break;
     }
   });

@@ -7,7 +7,7 @@
  *
  * The checks catch typos; isolation is the job of sandbox.ts, which runs the compiled form.
  */
-import { parseExpressionAt, type Node } from 'acorn';
+import { parse, parseExpressionAt, type Node } from 'acorn';
 import { ExprSyntaxError } from './expr-errors.js';
 
 export interface Analysis {
@@ -98,14 +98,14 @@ const QUICK_METHODS = new Set([
   'max', 'min', 'abs', 'floor', 'ceil', 'round', 'trunc', 'sign', 'parse', 'stringify',
 ]);
 
-function isQuick(root: AnyNode): boolean {
+function isQuick(root: AnyNode, nodes: ReadonlySet<string> = QUICK_NODES, functions: ReadonlySet<string> = QUICK_FUNCTIONS): boolean {
   const ok = (n: AnyNode): boolean => {
-    if (!QUICK_NODES.has(n.type)) return false;
+    if (!nodes.has(n.type)) return false;
     if (n.type === 'Literal' && n.regex) return false;
     if (n.type === 'Property' && (n.kind !== 'init' || n.method)) return false;
     if (n.type === 'CallExpression') {
       const c = n.callee;
-      const quickCallee = (c.type === 'Identifier' && QUICK_FUNCTIONS.has(c.name)) || (c.type === 'MemberExpression' && !c.computed && QUICK_METHODS.has(c.property.name));
+      const quickCallee = (c.type === 'Identifier' && functions.has(c.name)) || (c.type === 'MemberExpression' && !c.computed && QUICK_METHODS.has(c.property.name));
       if (!quickCallee) return false;
     }
     for (const v of Object.values(n)) {
@@ -116,6 +116,32 @@ function isQuick(root: AnyNode): boolean {
     return true;
   };
   return ok(root);
+}
+
+/** Statements a template's code may hold and still surely finish quickly: no loops, functions, try, labels. */
+const QUICK_TEMPLATE_NODES = new Set([...QUICK_NODES, 'ExpressionStatement', 'BlockStatement', 'IfStatement', 'EmptyStatement', 'VariableDeclaration', 'VariableDeclarator', 'AssignmentExpression', 'UpdateExpression']);
+
+/**
+ * What the code EJS generates for a template's tags (the body of its function, without the
+ * wrapper) mentions: every identifier (a superset of the variables it reads), and whether it
+ * surely finishes quickly as an expression does (`<%= x %>`, `<% if (a) { %>`, but no loop and
+ * no include()). `internal` names the functions of EJS's generated code (`__append`, `escapeFn`).
+ * Throws acorn's SyntaxError.
+ */
+export function analyzeTemplateCode(code: string, internal: Iterable<string>): { names: string[]; quick: boolean } {
+  const root = parse(code, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true }) as AnyNode;
+  const names = new Set<string>();
+  const visit = (n: AnyNode): void => {
+    if (n.type === 'Identifier') names.add(n.name as string);
+    for (const v of Object.values(n)) {
+      if (Array.isArray(v)) {
+        for (const x of v) if (isNode(x)) visit(x);
+      } else if (isNode(v)) visit(v);
+    }
+  };
+  visit(root);
+  const quick = (root.body as AnyNode[]).every((st) => isQuick(st, QUICK_TEMPLATE_NODES, new Set([...QUICK_FUNCTIONS, ...internal])));
+  return { names: [...names], quick };
 }
 
 /** Names bound inside the expression (arrow params, local declarations), chained outward. */

@@ -14,7 +14,22 @@ import { Secret } from './secret.js';
 import { analyzeExpression, compileForm, GET, jinjaHint, TYPEOF } from './analyze.js';
 import { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError } from './expr-errors.js';
 import { EXPR_GLOBALS, HELPERS } from './helpers.js';
-import { bounded, callInContext, compileInContext, DeadlineExceeded, forgetHostErrors, isBounded, setHandedListener, setHelpers, takeHostError, type CompiledExpr, type Lookup } from './sandbox.js';
+import {
+  bounded,
+  callInContext,
+  compileInContext,
+  DeadlineExceeded,
+  forgetHostErrors,
+  isBounded,
+  renderInContext,
+  setHandedListener,
+  setHelpers,
+  takeHostError,
+  type CompiledExpr,
+  type SandboxTemplate,
+  type Lookup,
+  type TemplateIncluder,
+} from './sandbox.js';
 import { types } from 'node:util';
 import { didYouMean, UserError } from '../errors.js';
 
@@ -157,8 +172,8 @@ export function setExprTimeout(seconds: number): void {
   timeoutSeconds = seconds;
 }
 
-/** The expressions running right now, innermost last (names the one a deadline stopped). */
-const running: string[] = [];
+/** The expressions (code) and templates ({ file }) running right now, innermost last (names the one a deadline stopped). */
+const running: Array<string | { file: string }> = [];
 
 /**
  * State saved when a deadline is set and restored if it passes: the frames in between are
@@ -178,10 +193,11 @@ function withDeadline<T>(fn: () => T): T {
     return bounded(exprTimeout(), fn);
   } catch (e) {
     if (!(e instanceof DeadlineExceeded)) throw e;
-    const code = running[running.length - 1] ?? '';
+    const what = running[running.length - 1] ?? '';
     running.length = depth;
     for (const restore of restores) restore();
-    throw new ExprRuntimeError(`expression {{ ${code.trim()} }} did not finish in ${exprTimeout()} s`, code);
+    if (typeof what !== 'string') throw new ExprRuntimeError(`template ${what.file} did not finish in ${exprTimeout()} s`, what.file);
+    throw new ExprRuntimeError(`expression {{ ${what.trim()} }} did not finish in ${exprTimeout()} s`, what);
   } finally {
     if (depth === 0) forgetHostErrors();
   }
@@ -228,10 +244,9 @@ export function evaluate(code: string, scope: ScopeLike): unknown {
   return c.quick || isBounded() ? run(code, c, src) : withDeadline(() => run(code, c, src));
 }
 
-function run(code: string, c: Compiled, src: VarSource): unknown {
-  const handed: Array<[string, unknown]> = [];
-  const note = (label: string, value: unknown) => handed.push([label, value]);
-  const lookup: Lookup = {
+/** How code in the context reads the variables of `src` (and helpers); `note` sees each value handed over. */
+function lookupOf(src: VarSource, code: string, note: (label: string, value: unknown) => void): Lookup {
+  return {
     get: (name) => {
       if (name === 'vars') return [1, src.vars];
       if (src.has(name)) return [1, src.get(name)];
@@ -241,11 +256,55 @@ function run(code: string, c: Compiled, src: VarSource): unknown {
     defined: (name) => name === 'vars' || src.has(name) || Object.hasOwn(HELPERS, name),
     handed: note,
   };
-  running.push(code);
+}
+
+function run(code: string, c: Compiled, src: VarSource): unknown {
+  return sandboxed(code, src, (lookup) => callInContext(c.fn, lookup), {
+    code,
+    who: 'expression',
+    where: () => `expression {{ ${code.trim()} }} failed:`,
+  });
+}
+
+/**
+ * Renders a compiled EJS template (templates.ts, sandbox.ts) with the variables of `scope`, read
+ * lazily and copied in, isolated and bounded in time like an expression (includes share the
+ * deadline; a template known to finish quickly, analyze.ts analyzeTemplateCode, runs without
+ * the watchdog). Throws ExprRuntimeError "FILE:LINE: ReferenceError: x is not defined" (the message
+ * hidden when the template read a secret) or "template FILE did not finish in N s".
+ */
+export function runTemplate(t: SandboxTemplate & { quick: boolean }, scope: ScopeLike, include: TemplateIncluder): string {
+  const src = toVarSource(scope);
+  const go = () =>
+    sandboxed({ file: t.file }, src, (lookup) => renderInContext(t, lookup, include), {
+      code: t.file,
+      who: 'template',
+      where: (r) => `${r[3]}${r[4] === undefined ? '' : `:${r[4]}`}:`,
+    });
+  return t.quick || isBounded() ? go() : withDeadline(go);
+}
+
+type Failed = [0, string, number | undefined, ...unknown[]];
+
+/**
+ * Runs `call` (code in the sandbox) with lookups into `src`: its value, or an error whose
+ * message starts with `where` ("expression {{ x }} failed:", "site.conf.ejs:3:"). A user error
+ * from the controller (undefined variable, ...) comes out as itself; the message of any other
+ * error is hidden when the code was handed a secret.
+ */
+function sandboxed<T, F extends Failed>(
+  entry: (typeof running)[number],
+  src: VarSource,
+  call: (lookup: Lookup) => [1, T] | F,
+  failure: { code: string; who: string; where: (r: F) => string },
+): T {
+  const handed: Array<[string, unknown]> = [];
+  const note = (label: string, value: unknown) => handed.push([label, value]);
+  running.push(entry);
   const listener = setHandedListener(note);
-  let r: ReturnType<typeof callInContext>;
+  let r: [1, T] | F;
   try {
-    r = callInContext(c.fn, lookup);
+    r = call(lookupOf(src, failure.who === 'expression' ? failure.code : '', note));
   } finally {
     setHandedListener(listener);
     running.pop();
@@ -253,15 +312,16 @@ function run(code: string, c: Compiled, src: VarSource): unknown {
   const original = r[0] === 0 ? takeHostError(r[2]) : undefined;
   if (running.length === 0 && !isBounded()) forgetHostErrors();
   if (r[0] === 1) return r[1];
-  if (original instanceof ExprError) throw original;
+  const where = failure.where(r);
+  if (original instanceof ExprError) throw failure.who === 'expression' ? original : original.at(undefined, `in template ${where.slice(0, -1)}`);
   const message = original instanceof Error ? `${original.name}: ${original.message.split('\n')[0]}` : r[1];
   const secretNames = secretVariables(handed, src);
   if (secretNames.length) {
     const names = secretNames.map((n) => `'${n}'`).join(', ');
     const kind = message.match(/^[A-Za-z]*Error\b/)?.[0] ?? 'an error';
-    throw new ExprRuntimeError(`expression {{ ${code.trim()} }} failed: ${kind} (message hidden: the expression read secret variable ${names})`, code);
+    throw new ExprRuntimeError(`${where} ${kind} (message hidden: the ${failure.who} read secret variable ${names})`, failure.code);
   }
-  throw new ExprRuntimeError(`expression {{ ${code.trim()} }} failed: ${message}`, code, original);
+  throw new ExprRuntimeError(`${where} ${message}`, failure.code, original);
 }
 
 /** Names under which the expression was handed a value holding one of the source's secrets. */

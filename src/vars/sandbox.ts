@@ -38,9 +38,27 @@ export interface Lookup {
 
 export type CompiledExpr = (get: unknown, typeOf: unknown) => unknown;
 
+/** A template function made inside the context (EJS's generated source, see templates.ts). */
+export type CompiledTemplate = (locals: unknown, escapeFn: unknown, include: unknown, rethrow: unknown) => unknown;
+
+/** A template's result: [1, text] or [0, description, controller error id, file, line where it failed]. */
+export type TemplateOutcome = [1, string] | [0, string, number | undefined, string, number | undefined];
+
+/** A template compiled in the context, with the identifiers its code mentions (see analyze.ts analyzeTemplateCode). */
+export interface SandboxTemplate {
+  fn: CompiledTemplate;
+  file: string;
+  names: readonly string[];
+}
+
+/** Finds the template an include() names, relative to the including file. */
+export type TemplateIncluder = (from: string, path: string) => SandboxTemplate;
+
 interface Context {
   compile(source: string): CompiledExpr;
   call(fn: CompiledExpr, lookup: Lookup): Outcome;
+  compileTemplate(source: string, file: string): CompiledTemplate;
+  render(t: SandboxTemplate, lookup: Lookup): TemplateOutcome;
 }
 
 /** Controller errors waiting to be matched with the context error that stands for them. */
@@ -83,9 +101,9 @@ export function forgetHostErrors(): void {
 const BOOTSTRAP = String.raw`(function (host) {
   'use strict';
   const G = globalThis;
-  const { keys, defineProperty, getPrototypeOf, freeze, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor } = Object;
+  const { keys, defineProperty, getPrototypeOf, freeze, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, hasOwn, create } = Object;
   const isArray = Array.isArray;
-  const CtxError = Error, CtxMap = Map, CtxSet = Set, CtxWeakMap = WeakMap, CtxProxy = Proxy, CtxDate = Date, CtxRegExp = RegExp, CtxArray = Array;
+  const CtxString = String, CtxError = Error, CtxMap = Map, CtxSet = Set, CtxWeakMap = WeakMap, CtxProxy = Proxy, CtxDate = Date, CtxRegExp = RegExp, CtxArray = Array;
   const ObjectProto = Object.prototype;
   const getTime = Date.prototype.getTime;
   const mapEntries = Map.prototype.entries, setValues = Set.prototype.values;
@@ -245,11 +263,11 @@ const BOOTSTRAP = String.raw`(function (host) {
     }
   }
 
-  /** Runs a compiled expression with lookups of one evaluation: [1, controller value] or [0, description, error id]. */
-  function run(fn, lookup) {
+  /** Reads names through a lookup, each once, copied in (helpers are the context's wrappers). */
+  function reader(lookup) {
     const seen = new CtxMap();
     const names = new CtxMap();
-    const get = (name) => {
+    return (name) => {
       if (names.has(name)) return names.get(name);
       const r = host.lookupGet(lookup, name);
       if (r[0] === 0) fail(r);
@@ -257,11 +275,93 @@ const BOOTSTRAP = String.raw`(function (host) {
       names.set(name, v);
       return v;
     };
+  }
+
+  /** Runs a compiled expression with lookups of one evaluation: [1, controller value] or [0, description, error id]. */
+  function run(fn, lookup) {
+    const get = reader(lookup);
     const typeOf = (name) => (host.lookupDefined(lookup, name) === true ? typeof get(name) : 'undefined');
     try {
       return [1, copyOut(fn(get, typeOf), new CtxMap())];
     } catch (e) {
       return [0, describe(e), errorIds.get(e)];
+    }
+  }
+
+  /** Names of EJS's generated code: never looked up as variables. */
+  const EJS_NAMES = new CtxSet(['__output', '__append', '__line', '__lines', '__filename', 'escapeFn', 'include', 'rethrow', 'locals']);
+  /**
+   * Global names of a fresh context. A template's sloppy assignments add others: they are removed
+   * before each render (only templates see globals by name; listing them costs ~40 µs).
+   */
+  let globalNames; // set once bootstrapping is done
+  function dropAddedGlobals() {
+    for (const k of getOwnPropertyNames(G)) {
+      if (globalNames.has(k)) continue;
+      const d = getOwnPropertyDescriptor(G, k);
+      if (d && d.configurable) delete G[k];
+    }
+  }
+  /** <%= %> inserts the value as text (config files are not HTML). */
+  const verbatim = (v) => (v === undefined || v === null ? '' : CtxString(v));
+
+  /**
+   * The object a template's with() reads its variables from: a getter for each name its code
+   * mentions that has() defines (a plain object: with() lookups on a proxy cost a trap each,
+   * and EJS's own names go through with() too).
+   */
+  function templateLocals(names, has, get) {
+    const o = create(null);
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i];
+      if (!EJS_NAMES.has(k) && has(k)) defineProperty(o, k, { get: () => get(k), enumerable: true });
+    }
+    return o;
+  }
+
+  /**
+   * Renders a compiled template (see compileTemplateInContext) with the variables of one lookup:
+   * [1, text] or [0, description, error id, file, line]. include(path, data) asks the controller
+   * for the included template and renders it the same way.
+   */
+  function runTemplate(fn, file, names, lookup) {
+    dropAddedGlobals();
+    const get = reader(lookup);
+    const known = new CtxMap();
+    const ask = (list) => {
+      const todo = [];
+      for (let i = 0; i < list.length; i++) if (!known.has(list[i]) && !EJS_NAMES.has(list[i])) todo.push(list[i]);
+      if (!todo.length) return;
+      const r = host.lookupDefinedAll(lookup, todo);
+      for (let i = 0; i < todo.length; i++) known.set(todo[i], r[i] === true);
+    };
+    const has = (k) => known.get(k) === true;
+    const where = new CtxWeakMap();
+    let whereLast;
+    const rethrow = (e, lines, filename, line) => {
+      if ((typeof e === 'object' && e !== null) || typeof e === 'function') {
+        if (!where.has(e)) where.set(e, [filename, line]);
+      } else if (!whereLast) whereLast = [filename, line];
+      throw e;
+    };
+    const render = (f, from, fNames, localsHas, localsGet) => {
+      const include = (path, data) => {
+        const r = host.includeTemplate(from, String(path));
+        if (r[0] === 0) fail(r);
+        ask(r[3]);
+        const own = data !== undefined && data !== null ? data : {};
+        const h = (k) => hasOwn(own, k) || localsHas(k);
+        const g = (k) => (hasOwn(own, k) ? own[k] : localsGet(k));
+        return render(r[1], r[2], r[3], h, g);
+      };
+      return f(templateLocals(fNames, localsHas, localsGet), verbatim, include, rethrow);
+    };
+    try {
+      ask(names);
+      return [1, CtxString(render(fn, file, names, has, get))];
+    } catch (e) {
+      const at = ((typeof e === 'object' && e !== null) || typeof e === 'function') && where.has(e) ? where.get(e) : whereLast;
+      return [0, describe(e), errorIds.get(e), at ? at[0] : file, at ? at[1] : undefined];
     }
   }
 
@@ -285,7 +385,13 @@ const BOOTSTRAP = String.raw`(function (host) {
   }
   defineProperty(G, '$tsplay$bounded', { value: () => host.boundedBody() });
   deepFreeze(G);
-  return freeze({ run });
+  // The global object itself cannot be frozen: make its bindings read-only (JSON = ... in a template changes nothing).
+  for (const k of getOwnPropertyNames(G)) {
+    const d = getOwnPropertyDescriptor(G, k);
+    if (d && 'value' in d && d.configurable) defineProperty(G, k, { value: d.value, writable: false, enumerable: d.enumerable, configurable: false });
+  }
+  globalNames = new CtxSet(getOwnPropertyNames(G));
+  return freeze({ run, runTemplate });
 })`;
 
 let instance: Context | undefined;
@@ -334,6 +440,18 @@ function context(): Context {
     },
     viewKeys: (p: object) => guarded(() => Reflect.ownKeys(p).filter((k) => typeof k === 'string')),
     callHelper: (name: string, args: unknown[]) => guarded(() => helperFns.get(name)!(...args)),
+    includeTemplate: (from: string, path: string) => {
+      const r = guarded(() => currentIncluder!(from, path));
+      return r[0] === 0 ? r : [1, r[1].fn, r[1].file, r[1].names];
+    },
+    lookupDefinedAll: (l: Lookup, names: string[]) =>
+      names.map((name) => {
+        try {
+          return l.defined(name);
+        } catch {
+          return false;
+        }
+      }),
     newArray: (n: number) => new Array(n),
     newObject: () => ({}),
     newDate: (t: number) => new Date(t),
@@ -341,11 +459,16 @@ function context(): Context {
     newMap: () => new Map(),
     newSet: () => new Set(),
   });
-  const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => { run: Context['call'] };
+  const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => {
+    run: Context['call'];
+    runTemplate: (fn: CompiledTemplate, file: string, names: readonly string[], lookup: Lookup) => TemplateOutcome;
+  };
   const api = make(host);
   instance = {
     compile: (source) => new vm.Script(source, { filename: 'expression' }).runInContext(ctx) as CompiledExpr,
     call: (fn, lookup) => api.run(fn, lookup),
+    compileTemplate: (source, file) => new vm.Script(`(function (locals, escapeFn, include, rethrow) {\n${source}\n})`, { filename: file, lineOffset: -1 }).runInContext(ctx) as CompiledTemplate,
+    render: (t, lookup) => api.runTemplate(t.fn, t.file, t.names, lookup),
   };
   trampoline = new vm.Script('$tsplay$bounded()', { filename: 'tsplay-bounded' });
   contextRef = ctx;
@@ -372,6 +495,33 @@ export function compileInContext(source: string): CompiledExpr {
 /** Runs a compiled expression: [1, controller value] or [0, one-line description, controller error id]. */
 export function callInContext(fn: CompiledExpr, lookup: Lookup): Outcome {
   return context().call(fn, lookup);
+}
+
+/**
+ * Compiles the body of an EJS template function (EJS's generated source, non-strict: it uses
+ * `with`) inside the context. Throws SyntaxError.
+ */
+export function compileTemplateInContext(source: string, file: string): CompiledTemplate {
+  return context().compileTemplate(source, file);
+}
+
+/** Who resolves include() during the current render. */
+let currentIncluder: TemplateIncluder | undefined;
+
+/**
+ * Renders a compiled template with the variables of `lookup` (names the template uses that no
+ * variable or helper defines are the context's globals, or a ReferenceError). Not bounded in
+ * time by itself: callers wrap it in bounded().
+ */
+export function renderInContext(t: SandboxTemplate, lookup: Lookup, include: TemplateIncluder): TemplateOutcome {
+  const ctx = context();
+  const before = currentIncluder;
+  currentIncluder = include;
+  try {
+    return ctx.render(t, lookup);
+  } finally {
+    currentIncluder = before;
+  }
 }
 
 let inBound = false;

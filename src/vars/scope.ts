@@ -105,7 +105,7 @@ export class Scope implements VarSource {
     return [...out];
   }
 
-  /** Every variable fully resolved, as a plain object (for EJS templates). */
+  /** Every variable fully resolved, as a plain object. */
   toObject(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const n of this.names()) out[n] = this.get(n);

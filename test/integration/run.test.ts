@@ -304,7 +304,7 @@ describe('integration: tsplay run against a real sshd', function () {
     const r = await interrupt(run, 'SIGINT', 130, 2500);
     expect(r.stderr).to.include('interrupt: finishing running commands');
     expect(r.stdout).to.match(/PLAY RECAP\nweb1 +: /);
-    expect(r.stdout).to.include('interrupted: no new task was started after Ctrl-C');
+    expect(r.stdout).to.include('interrupted by SIGINT (Ctrl-C): no new task was started');
     expect(r.stdout).not.to.include('TASK [never started]');
 
     // Whatever the remote side still does after the interrupt must not leave a partial file.
@@ -367,6 +367,8 @@ describe('integration: tsplay run against a real sshd', function () {
       expect(r.stdout).to.match(/PLAY RECAP\n/);
       expect(r.stdout).to.match(/asroot +: /);
       expect(r.stdout).to.match(/viasudo +: /);
+      expect(r.stdout).to.include('interrupted by SIGTERM: no new task was started');
+      expect(r.stdout).not.to.include('Ctrl-C');
       expect(r.stdout).not.to.include('TASK [never started]');
       expect(await waitForNoProcessMentioning('sleep 77.301', 2000), 'remote commands still running').to.deep.equal([]);
     });

@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventBus } from '../../src/engine/events.js';
+import { jsonRenderer } from '../../src/render/json.js';
+import { plainRenderer } from '../../src/render/plain.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -82,5 +85,24 @@ describe('renderers', function () {
     expect(events.at(-1).type).to.equal('recap');
     const results = events.filter((e) => e.type === 'task:host').map((e) => e.result.status);
     expect(results).to.deep.equal(['changed', 'failed', 'skipped', 'ok']);
+  });
+
+  it('the recap of a stopped run names what stopped it (plain and --json)', () => {
+    const hosts = { web1: { ok: 1, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 } };
+    for (const [stoppedBy, line] of [
+      ['SIGTERM', 'interrupted by SIGTERM: no new task was started'],
+      ['SIGINT (Ctrl-C)', 'interrupted by SIGINT (Ctrl-C): no new task was started'],
+    ]) {
+      const bus = new EventBus();
+      let text = '';
+      const out = { isTTY: false, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+      plainRenderer(bus, out);
+      let json = '';
+      jsonRenderer(bus, { write: (s: string) => ((json += s), true) } as unknown as NodeJS.WritableStream);
+      bus.emit({ type: 'recap', hosts, durationMs: 5, interrupted: true, stoppedBy } as never);
+      expect(text).to.include(line);
+      expect(text).not.to.include('after Ctrl-C');
+      expect(JSON.parse(json).stoppedBy).to.equal(stoppedBy);
+    }
   });
 });
