@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import type { ExecResult } from '../modules/define.js';
-import { quote } from '../modules/shell.js';
+import type { ExecResult } from '../core/module.js';
+import { quote } from '../core/quote.js';
 import { SudoSession, toBuffer } from './become.js';
 import { commandSettler } from './settle.js';
 import type { Connection, ConnectionStats, RunOptions } from './types.js';

@@ -6,7 +6,7 @@
  * be reached or the connection drops, BecomeError when sudo refuses, CommandTimeoutError when
  * `timeoutMs` passes, and the signal's reason when `signal` aborts.
  */
-import type { ExecResult } from '../modules/define.js';
+import type { ExecResult } from '../core/module.js';
 
 export type { ExecResult };
 
@@ -47,8 +47,24 @@ export interface Connection {
   readonly localAddress?: string;
 }
 
-/** How to reach one host: resolved by the inventory (src/inventory/connection.ts). */
-export type { ConnectionVars } from '../inventory/connection.js';
+/** How to reach one host: resolved from host variables by the inventory (src/inventory/connection.ts). */
+export interface ConnectionVars {
+  name: string;
+  address: string;
+  port: number;
+  user?: string;
+  privateKeyFile?: string;
+  /** May be a Secret's value. */
+  password?: string;
+  become: boolean;
+  becomeUser: string;
+  becomeMethod: 'sudo';
+  becomePassword?: string;
+  connection: 'ssh' | 'local';
+  hostKeyChecking: 'strict' | 'accept-new' | 'off';
+  knownHostsFile?: string;
+  connectTimeoutMs: number;
+}
 
 /** The host cannot be used: connect or auth failure, dropped connection. One-line message. */
 export class UnreachableError extends Error {

@@ -3,8 +3,8 @@
  * never imports a renderer. The engine hides no_log results; the bus masks secrets in every
  * string of every event before any listener sees it.
  */
-import type { FileDiff } from '../modules/define.js';
-import { Masker } from '../vars/secret.js';
+import type { FileDiff } from '../core/module.js';
+import { Masker } from '../core/secret.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 

@@ -5,9 +5,9 @@
 import { setTimeout } from 'node:timers/promises';
 import { z } from 'zod';
 import { BecomeError, CommandTimeoutError, UnreachableError } from '../connection/types.js';
-import { UserError } from '../errors.js';
-import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, PutStep, Step } from '../modules/define.js';
-import { coerceScalars } from '../modules/coerce.js';
+import { UserError } from '../core/errors.js';
+import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, PutStep, Step } from '../core/module.js';
+import { coerceScalars } from '../core/coerce.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { findLocalFile, fileCandidates } from '../playbook/files.js';
 import { renderTemplate } from '../playbook/templates.js';

@@ -2,7 +2,7 @@
  * Whole-playbook checks that need more than one task at a time: host patterns against the
  * inventory, notify targets, expressions (syntax and names), local files and templates.
  */
-import { didYouMean, UserError } from '../errors.js';
+import { didYouMean, UserError } from '../core/errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
 import { analyzeExpression, jinjaHint } from '../vars/analyze.js';

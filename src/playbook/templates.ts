@@ -8,7 +8,7 @@
 import ejs from 'ejs';
 import { parse } from 'acorn';
 import { readFileSync } from 'node:fs';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../core/errors.js';
 
 const cache = new Map<string, ejs.AsyncTemplateFunction>();
 

@@ -10,13 +10,13 @@
  * helper (helpers.ts) defines is an UndefinedVariableError.
  */
 import { parseExpressionAt } from 'acorn';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 import { analyzeExpression, compileForm, GET, jinjaHint, TYPEOF } from './analyze.js';
 import { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError } from './expr-errors.js';
 import { EXPR_GLOBALS, HELPERS } from './helpers.js';
 import { bounded, callInContext, compileInContext, DeadlineExceeded, forgetHostErrors, isBounded, setHandedListener, setHelpers, takeHostError, type CompiledExpr, type Lookup } from './sandbox.js';
 import { types } from 'node:util';
-import { didYouMean, UserError } from '../errors.js';
+import { didYouMean, UserError } from '../core/errors.js';
 
 export { analyzeExpression } from './analyze.js';
 export { EXPR_GLOBALS } from './helpers.js';

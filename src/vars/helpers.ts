@@ -28,7 +28,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYamlText, stringify as stringifyYaml } from 'yaml';
-import { quote } from '../modules/shell.js';
+import { quote } from '../core/quote.js';
 
 const TRUE_STRINGS = new Set(['yes', 'on', 'true', 'y', 't', '1']);
 const FALSE_STRINGS = new Set(['no', 'off', 'false', 'n', 'f', '0', '']);

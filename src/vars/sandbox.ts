@@ -21,7 +21,7 @@
  */
 import vm from 'node:vm';
 import { types } from 'node:util';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 
 /** A value-returning call into the context: [1, value] or [0, description, controller error id]. */
 type Outcome = [1, unknown] | [0, string, number | undefined];

@@ -5,7 +5,7 @@
 import type { Connection, ConnectionStats, RunOptions } from '../../src/connection/types.js';
 import { UnreachableError } from '../../src/connection/types.js';
 import type { ConnectionVars } from '../../src/inventory/connection.js';
-import type { ExecResult } from '../../src/modules/define.js';
+import type { ExecResult } from '../../src/core/module.js';
 
 export interface FakeHost {
   files: Map<string, string>;

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import type { AnyModule, Plan, PlanContext, Step } from '../../src/modules/define.js';
+import type { AnyModule, Plan, PlanContext, Step } from '../../src/core/module.js';
 import { BUILTIN_MODULES } from '../../src/modules/builtin/index.js';
 
 const ROOT = join(import.meta.dirname, '../fixtures/modules');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { PrepareContext } from '../../src/modules/define.js';
+import type { PrepareContext } from '../../src/core/module.js';
 import copy from '../../src/modules/builtin/copy.js';
 import template from '../../src/modules/builtin/template.js';
 

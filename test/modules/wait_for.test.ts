@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import waitFor, { waitScript } from '../../src/modules/builtin/wait_for.js';
-import type { ExecResult } from '../../src/modules/define.js';
+import type { ExecResult } from '../../src/core/module.js';
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

@@ -4,8 +4,8 @@
  * output; check mode then assumes the packages' new state for later tasks.
  */
 import { z } from 'zod';
-import { change, defineModule, noop, type Plan, type Step } from '../define.js';
-import { raw, sh } from '../shell.js';
+import { change, defineModule, noop, type Plan, type Step } from '../../core/module.js';
+import { raw, sh } from '../../core/quote.js';
 import { debName, keys } from '../../facts/keys.js';
 import { aptCacheAge, debPackages, type AptCacheFact, type AptCandidateFact, type DebPackageFact } from '../../facts/deb.js';
 

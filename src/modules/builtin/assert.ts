@@ -3,7 +3,7 @@
  * `when:`), evaluated by the engine through PlanContext.evaluate; each must give a boolean.
  */
 import { z } from 'zod';
-import { defineModule, failPlan, noop } from '../define.js';
+import { defineModule, failPlan, noop } from '../../core/module.js';
 import { evaluator, show } from './lib/evaluate.js';
 
 const params = z.object({

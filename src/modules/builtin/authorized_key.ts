@@ -5,8 +5,8 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { change, defineModule, failPlan, noop, type FileDiff, type Plan, type PlanContext, type Step } from '../define.js';
-import { sh } from '../shell.js';
+import { change, defineModule, failPlan, noop, type FileDiff, type Plan, type PlanContext, type Step } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys } from '../../facts/keys.js';
 import { authorizedKeys, type AuthorizedKeysFact } from '../../facts/authorized-keys.js';
 import { sha256 } from '../../facts/file-content.js';

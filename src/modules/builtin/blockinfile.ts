@@ -3,7 +3,7 @@
  * Edited on the controller from the fetched content, written back with one atomic `put`.
  */
 import { z } from 'zod';
-import { defineModule } from '../define.js';
+import { defineModule } from '../../core/module.js';
 import { writeParams } from './lib/file-params.js';
 import { bare, compileRegex, splitLines } from './lib/text.js';
 import { probeWrite, type WriteFacts } from './lib/write-file.js';

@@ -3,8 +3,8 @@
  * variable expansion; use `shell` for those). Always "changed", unless creates/removes skip it.
  */
 import { z } from 'zod';
-import { defineModule, failPlan } from '../define.js';
-import { quote } from '../shell.js';
+import { defineModule, failPlan } from '../../core/module.js';
+import { quote } from '../../core/quote.js';
 import { shellSplit } from './lib/shlex.js';
 import { commandOutput, guardParams, inlineGuards, planRun, probeGuards, runResult, type GuardFacts } from './lib/run-command.js';
 

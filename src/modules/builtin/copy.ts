@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { defineModule, failPlan } from '../define.js';
+import { defineModule, failPlan } from '../../core/module.js';
 import { decodeUtf8 } from '../../facts/file-content.js';
 import { writeParams } from './lib/file-params.js';
 import { planWrite, probeWrite, type WriteFacts } from './lib/write-file.js';

@@ -1,6 +1,6 @@
 /** `debug`: prints a message or the value of an expression (var:). Never changes anything. */
 import { z } from 'zod';
-import { defineModule, noop } from '../define.js';
+import { defineModule, noop } from '../../core/module.js';
 import { evaluator, show } from './lib/evaluate.js';
 
 const params = z

@@ -1,6 +1,6 @@
 /** `fail`: fails the host with a message (use with `when:`). */
 import { z } from 'zod';
-import { defineModule, failPlan } from '../define.js';
+import { defineModule, failPlan } from '../../core/module.js';
 
 const params = z.object({
   msg: z.string().default('Failed as requested from task').describe('Why the host fails'),

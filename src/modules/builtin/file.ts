@@ -4,8 +4,8 @@
  * with one `find` (tree fact), so it is idempotent too.
  */
 import { z } from 'zod';
-import { change, defineModule, failPlan, noop, type FileDiff, type Plan, type Step } from '../define.js';
-import { sh } from '../shell.js';
+import { change, defineModule, failPlan, noop, type FileDiff, type Plan, type Step } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys, normPath } from '../../facts/keys.js';
 import { stat, type StatFact } from '../../facts/stat.js';
 import { treeMismatch, type TreeMismatchFact } from '../../facts/tree.js';

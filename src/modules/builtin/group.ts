@@ -1,7 +1,7 @@
 /** `group`: a local group present (groupadd, groupmod -g) or absent (groupdel). */
 import { z } from 'zod';
-import { change, defineModule, noop, type Plan } from '../define.js';
-import { sh } from '../shell.js';
+import { change, defineModule, noop, type Plan } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys } from '../../facts/keys.js';
 import { group as groupFact, type GroupFact } from '../../facts/group.js';
 import { ACCOUNT } from './user.js';

@@ -1,5 +1,5 @@
 /** The modules that ship with tsplay, one file each in this folder. */
-import type { AnyModule } from '../define.js';
+import type { AnyModule } from '../../core/module.js';
 import apt from './apt.js';
 import assert from './assert.js';
 import authorizedKey from './authorized_key.js';

@@ -4,7 +4,7 @@
  * Ansible's lineinfile, and written back with one atomic `put`, so it is diffable.
  */
 import { z } from 'zod';
-import { defineModule, failPlan, noop, type Plan, type PlanContext } from '../define.js';
+import { defineModule, failPlan, noop, type Plan, type PlanContext } from '../../core/module.js';
 import { normPath } from '../../facts/keys.js';
 import { writeParams } from './lib/file-params.js';
 import { bare, compileRegex, splitLines, withNewline } from './lib/text.js';

@@ -5,8 +5,8 @@
  * pending changes (an apt install, a unit file copy) is a pending change, not a failure.
  */
 import { z } from 'zod';
-import { change, defineModule, failPlan, noop, type Plan, type PlanContext, type Step } from '../define.js';
-import { sh } from '../shell.js';
+import { change, defineModule, failPlan, noop, type Plan, type PlanContext, type Step } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys, unitName } from '../../facts/keys.js';
 import { ENABLED_STATES, systemdUnit, type SystemdUnitFact } from '../../facts/systemd.js';
 import { sysvService, type SysvServiceFact } from '../../facts/sysv.js';

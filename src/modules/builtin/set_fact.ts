@@ -1,6 +1,6 @@
 /** `set_fact`: sets host variables for the rest of the run (values are rendered before). */
 import { z } from 'zod';
-import { defineModule, noop } from '../define.js';
+import { defineModule, noop } from '../../core/module.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

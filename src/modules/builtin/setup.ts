@@ -4,7 +4,7 @@
  * `facts`. The command, parser and field list live in src/facts/gather.ts.
  */
 import { z } from 'zod';
-import { defineModule, noop } from '../define.js';
+import { defineModule, noop } from '../../core/module.js';
 import { hostFacts, type HostFactsData } from '../../facts/gather.js';
 
 const params = z.object({}).describe('setup takes no parameters');

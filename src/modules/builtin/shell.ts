@@ -3,8 +3,8 @@
  * `&&` and `$VARS` work. Always "changed", unless creates/removes skip it.
  */
 import { z } from 'zod';
-import { defineModule } from '../define.js';
-import { sh } from '../shell.js';
+import { defineModule } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { commandOutput, guardParams, inlineGuards, planRun, probeGuards, runResult, type GuardFacts } from './lib/run-command.js';
 
 const params = z.object({

@@ -3,7 +3,7 @@
  * the host's variables), then writes it exactly like `copy` (shared plan: lib/write-file.ts).
  */
 import { z } from 'zod';
-import { defineModule, failPlan } from '../define.js';
+import { defineModule, failPlan } from '../../core/module.js';
 import { writeParams } from './lib/file-params.js';
 import { planWrite, probeWrite, type WriteFacts } from './lib/write-file.js';
 

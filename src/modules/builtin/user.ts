@@ -4,8 +4,8 @@
  * never appears in a command line.
  */
 import { z } from 'zod';
-import { change, defineModule, noop, type Plan, type Step } from '../define.js';
-import { sh } from '../shell.js';
+import { change, defineModule, noop, type Plan, type Step } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys } from '../../facts/keys.js';
 import { sha256 } from '../../facts/file-content.js';
 import { user as userFact, type UserFact } from '../../facts/user.js';

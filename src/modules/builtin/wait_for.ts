@@ -11,8 +11,8 @@
  * Without any of them the task fails saying so. In check mode nothing is waited for.
  */
 import { z } from 'zod';
-import { defineModule, noop, type ExecStep } from '../define.js';
-import { quote } from '../shell.js';
+import { defineModule, noop, type ExecStep } from '../../core/module.js';
+import { quote } from '../../core/quote.js';
 
 const LOCAL = ['127.0.0.1', 'localhost', '::1', '0.0.0.0'];
 

@@ -1,7 +1,7 @@
 /** Installing one Debian package from a security module (ufw, iptables), as the `apt` module does it. */
 import type { AptCacheFact, DebPackageFact } from '../../facts/deb.js';
-import type { ExecStep } from '../define.js';
-import { quote } from '../shell.js';
+import type { ExecStep } from '../../core/module.js';
+import { quote } from '../../core/quote.js';
 
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300';
 const CONF = '-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';

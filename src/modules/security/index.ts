@@ -1,5 +1,5 @@
 /** The security modules, grouped by topic; the lead registers them with the built-ins. */
-import type { AnyModule } from '../define.js';
+import type { AnyModule } from '../../core/module.js';
 import dockerFirewall from './docker-firewall.js';
 import installUfw from './ufw.js';
 

@@ -6,7 +6,7 @@
  * should be the same on every host; an existing account with another id is changed by
  * usermod/groupmod (files keep their old ids). An existing user keeps its primary group.
  */
-import type { Fact, PlanContext } from '../define.js';
+import type { Fact, PlanContext } from '../../core/module.js';
 import groupModule from '../builtin/group.js';
 import userModule from '../builtin/user.js';
 import { keys } from '../../facts/keys.js';

@@ -5,8 +5,8 @@
  * in /proc/filesystems or a loadable nfs module). Otherwise the entries stay in fstab for the
  * next boot and the plan says why nothing was mounted.
  */
-import { change, failPlan, noop, type Fact, type Plan, type PlanContext } from '../define.js';
-import { sh } from '../shell.js';
+import { change, failPlan, noop, type Fact, type Plan, type PlanContext } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import apt from '../builtin/apt.js';
 import { planWrite } from '../builtin/lib/write-file.js';
 import { keys } from '../../facts/keys.js';

@@ -7,8 +7,8 @@
  * Modes are set with five octal digits (chmod 03770, 00700): GNU chmod keeps a directory's
  * setgid bit on a four-digit mode, so "0700" would never clear an inherited setgid.
  */
-import { change, failPlan, noop, type ExecStep, type Fact, type Plan } from '../define.js';
-import { sh } from '../shell.js';
+import { change, failPlan, noop, type ExecStep, type Fact, type Plan } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys } from '../../facts/keys.js';
 import { stat, type StatFact } from '../../facts/stat.js';
 import { primaryGroup } from './nfs-accounts.js';

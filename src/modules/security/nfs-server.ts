@@ -6,8 +6,8 @@
  * is live, which is why every export option is checked against its keywords at validation time.
  */
 import { posix } from 'node:path';
-import { change, failPlan, noop, type Fact, type Plan, type PlanContext } from '../define.js';
-import { sh } from '../shell.js';
+import { change, failPlan, noop, type Fact, type Plan, type PlanContext } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import apt from '../builtin/apt.js';
 import { planWrite } from '../builtin/lib/write-file.js';
 import { keys } from '../../facts/keys.js';

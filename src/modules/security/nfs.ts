@@ -5,7 +5,7 @@
  * Server side in nfs-server.ts, client side in nfs-client.ts, parameters in nfs-params.ts.
  */
 import { z } from 'zod';
-import { defineModule, type Fact } from '../define.js';
+import { defineModule, type Fact } from '../../core/module.js';
 import { planClient, probeClient } from './nfs-client.js';
 import { nfsParams, settings } from './nfs-params.js';
 import { planServer, probeServer } from './nfs-server.js';

@@ -5,7 +5,7 @@
  * work across modules) and handed back to the core module's plan under its own names. The
  * plans of several parts merge into one: steps in order, changes, diffs and assumptions.
  */
-import type { AnyModule, Fact, FileDiff, Plan, PlanContext, Step } from '../define.js';
+import type { AnyModule, Fact, FileDiff, Plan, PlanContext, Step } from '../../core/module.js';
 
 export interface Part {
   module: AnyModule;

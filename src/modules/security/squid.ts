@@ -6,8 +6,8 @@
  * create while squid runs); a running squid is reloaded, a stopped one is left stopped.
  */
 import { z } from 'zod';
-import { change, defineModule, failPlan, noop, type ExecStep, type Fact, type Plan, type PlanContext } from '../define.js';
-import { sh } from '../shell.js';
+import { change, defineModule, failPlan, noop, type ExecStep, type Fact, type Plan, type PlanContext } from '../../core/module.js';
+import { sh } from '../../core/quote.js';
 import { keys } from '../../facts/keys.js';
 import { fileContent, sha256, type FileContentFact } from '../../facts/file-content.js';
 import { stat, type StatFact } from '../../facts/stat.js';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { UfwRule } from '../../facts/ufw.js';
-import { quote } from '../shell.js';
+import { quote } from '../../core/quote.js';
 import { canonicalCidr, parseCidr, type Cidr } from './ip.js';
 import { addressParam, interfaceParam, parsePort, portParam } from './net-params.js';
 

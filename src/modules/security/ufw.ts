@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { aptCacheAge, debPackage, type AptCacheFact, type DebPackageFact } from '../../facts/deb.js';
 import { keys } from '../../facts/keys.js';
 import { sshPeers, ufwState, ufwStateKey, type SshPeersFact, type UfwPolicy, type UfwStateFact } from '../../facts/ufw.js';
-import { change, defineModule, failPlan, noop, type ExecStep, type PlanContext } from '../define.js';
+import { change, defineModule, failPlan, noop, type ExecStep, type PlanContext } from '../../core/module.js';
 import { aptInstallStep, installedFact } from './apt-install.js';
 import { formatAddress, parseCidr, type Cidr } from './ip.js';
 import { diffRules } from './ufw-diff.js';

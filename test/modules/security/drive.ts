@@ -3,7 +3,7 @@
  * stdin)` — a netns sandbox here. Put steps use the engine's own atomic write script.
  */
 import { putScript } from '../../../src/engine/apply.js';
-import type { AnyModule, ExecResult, Plan, PlanContext } from '../../../src/modules/define.js';
+import type { AnyModule, ExecResult, Plan, PlanContext } from '../../../src/core/module.js';
 
 export type Run = (script: string, stdin?: string) => ExecResult;
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Fact } from '../../../src/modules/define.js';
+import type { Fact } from '../../../src/core/module.js';
 import { iptablesChain } from '../../../src/facts/iptables.js';
 import { sshPeers, ufwState } from '../../../src/facts/ufw.js';
 

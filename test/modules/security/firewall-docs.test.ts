@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import { moduleDoc, paramDocs } from '../../../src/docs/module-doc.js';
-import type { AnyModule } from '../../../src/modules/define.js';
+import type { AnyModule } from '../../../src/core/module.js';
 import { SECURITY_MODULES_FIREWALL } from '../../../src/modules/security/index.js';
 
 type AnyZod = z.ZodType & { def: { type: string; innerType?: AnyZod; element?: AnyZod; options?: AnyZod[] }; description?: string; shape?: Record<string, AnyZod> };

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { LocalConnection } from '../../../src/connection/local.js';
 import { runStep, StepFailed } from '../../../src/engine/apply.js';
 import { batchFacts } from '../../../src/engine/facts-batch.js';
-import type { AnyModule, Fact, Plan, PlanContext, PlanFail } from '../../../src/modules/define.js';
+import type { AnyModule, Fact, Plan, PlanContext, PlanFail } from '../../../src/core/module.js';
 
 const conn = new LocalConnection('localhost');
 

@@ -4,7 +4,7 @@
  * and a second run changes nothing. Skipped without root, ufw or namespaces.
  */
 import { expect } from 'chai';
-import type { PlanChange } from '../../../src/modules/define.js';
+import type { PlanChange } from '../../../src/core/module.js';
 import { parseUfwState, ufwState, type UfwStateFact } from '../../../src/facts/ufw.js';
 import installUfw from '../../../src/modules/security/ufw.js';
 import { describeRule, groupTuples } from '../../../src/modules/security/ufw-rules.js';

@@ -3,8 +3,8 @@
  * returns the chmod/chown steps, the change lines and the diff fields. Used by file, copy,
  * template, lineinfile and blockinfile.
  */
-import type { ExecStep, FileDiff } from '../../define.js';
-import { sh } from '../../shell.js';
+import type { ExecStep, FileDiff } from '../../../core/module.js';
+import { sh } from '../../../core/quote.js';
 import type { StatFact } from '../../../facts/stat.js';
 import { resolveMode, sameId } from './mode.js';
 

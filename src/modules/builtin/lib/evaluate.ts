@@ -1,5 +1,5 @@
 /** Access to the engine's expression evaluator (PlanContext.evaluate) for assert and debug. */
-import type { PlanContext } from '../../define.js';
+import type { PlanContext } from '../../../core/module.js';
 
 export function evaluator(ctx: PlanContext): (expr: string) => unknown {
   if (!ctx.evaluate) throw new Error('this engine does not provide PlanContext.evaluate (needed by assert and debug var)');

@@ -1,6 +1,6 @@
 /** Parameters shared by every module that writes a file (copy, template, lineinfile, blockinfile). */
 import { z } from 'zod';
-import { octalMode } from '../../define.js';
+import { octalMode } from '../../../core/module.js';
 
 export const attrParams = {
   mode: octalMode.optional().describe('Mode as a quoted string, e.g. "0644" or "u=rw,g=r,o=r"; default: keep the current mode (0644 for new files)'),

@@ -4,8 +4,8 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { change, noop, type ExecResult, type Plan, type ExecStep } from '../../define.js';
-import { sh } from '../../shell.js';
+import { change, noop, type ExecResult, type Plan, type ExecStep } from '../../../core/module.js';
+import { sh } from '../../../core/quote.js';
 import { stat, type StatFact } from '../../../facts/stat.js';
 
 export const guardParams = {

@@ -1,5 +1,5 @@
 /** Step helpers. */
-import type { ExecStep, Step } from '../../define.js';
+import type { ExecStep, Step } from '../../../core/module.js';
 
 /** Merges consecutive plain exec steps into one `a && b` exec: fewer round trips, same effect. */
 export function joinExecs(steps: Step[]): Step[] {

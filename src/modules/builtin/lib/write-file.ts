@@ -5,7 +5,7 @@
  * diff and the facts that hold afterwards (for check mode). The put expects the file to be what
  * the facts say (its sha256, or absent), so it never replaces a change made after they were read.
  */
-import { change, failPlan, noop, type FileDiff, type Plan, type PlanContext, type PutStep } from '../../define.js';
+import { change, failPlan, noop, type FileDiff, type Plan, type PlanContext, type PutStep } from '../../../core/module.js';
 import { keys, normPath } from '../../../facts/keys.js';
 import { sha256, type FileContentFact } from '../../../facts/file-content.js';
 import type { StatFact } from '../../../facts/stat.js';

@@ -7,7 +7,7 @@
  * the YAML version, so octalMode keeps refusing numbers with its own fix-it.
  */
 import type { z } from 'zod';
-import { octalMode } from './define.js';
+import { octalMode } from './module.js';
 
 type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; element?: z.ZodType; options?: z.ZodType[]; shape?: Record<string, z.ZodType>; valueType?: z.ZodType };
 

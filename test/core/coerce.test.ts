@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { z } from 'zod';
-import { coerceScalars } from '../../src/modules/coerce.js';
-import { octalMode } from '../../src/modules/define.js';
+import { coerceScalars } from '../../src/core/coerce.js';
+import { octalMode } from '../../src/core/module.js';
 import copy from '../../src/modules/builtin/copy.js';
 
 describe('modules/coerce', () => {

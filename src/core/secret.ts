@@ -38,7 +38,7 @@ export function collectSecrets(v: unknown, into: Set<string> = new Set(), seen =
 
 const MASK = '********';
 
-/** A secret inside a single-quoted shell word, as `quote()` (modules/shell.ts) writes it. */
+/** A secret inside a single-quoted shell word, as `quote()` (core/quote.ts) writes it. */
 const shellInner = (s: string): string => s.replace(/'/g, `'\\''`);
 
 /**

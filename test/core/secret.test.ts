@@ -1,6 +1,6 @@
 /** The forms of a secret the masker looks for, and masking itself. */
 import { expect } from 'chai';
-import { Masker, secretForms } from '../../src/vars/secret.js';
+import { Masker, secretForms } from '../../src/core/secret.js';
 
 describe('secretForms', () => {
   it('includes the escaped forms tsplay produces and each long line of a multi-line secret', () => {
