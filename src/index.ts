@@ -8,8 +8,7 @@ export { defineModule, fact, noop, change, failPlan, octalMode } from './core/mo
 export type * from './core/module.js';
 export { sh, quote, raw } from './core/quote.js';
 export { ModuleRegistry } from './modules/registry.js';
-export { BUILTIN_MODULES } from './modules/builtin/index.js';
-export { BUNDLED_MODULES } from './modules/bundled.js';
+export { BUNDLED_MODULES } from './modules/index.js';
 export { loadPlaybook, loadProjectModules, type LoadOptions, type LoadResult } from './playbook/load.js';
 export type * from './playbook/model.js';
 export { loadInventory, Inventory } from './inventory/model.js';

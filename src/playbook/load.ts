@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Diagnostics, UserError, didYouMean, type Diagnostic } from '../core/errors.js';
-import { BUNDLED_MODULES } from '../modules/bundled.js';
+import { BUNDLED_MODULES } from '../modules/index.js';
 import { ModuleRegistry } from '../modules/registry.js';
 import type { Inventory } from '../inventory/model.js';
 import type { YamlFile } from '../yaml/source.js';

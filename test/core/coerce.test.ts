@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { coerceScalars } from '../../src/core/coerce.js';
 import { octalMode } from '../../src/core/module.js';
-import copy from '../../src/modules/builtin/copy.js';
+import copy from '../../src/modules/files/copy.js';
 
 describe('modules/coerce', () => {
   const schema = z.object({
