@@ -22,9 +22,10 @@ import { keys } from '../../facts/keys.js';
 import { stat, type StatFact } from '../../facts/stat.js';
 import { ENABLED_STATES, systemdUnit, type SystemdUnitFact } from '../../facts/systemd.js';
 import { diffText, planWrite } from '../lib/write-file.js';
-import { change, defineModule, failPlan, noop, type ExecStep, type FileDiff, type PlanContext, type Step } from '../../core/module.js';
+import { change, defineModule, failPlan, noop, type ExecStep, type FileDiff, type PlanContext } from '../../core/module.js';
 import { sh } from '../../core/quote.js';
-import { aptInstallStep, installedFact } from '../security/apt-install.js';
+import { PlanBuilder, part, planPart } from '../lib/compose.js';
+import apt from '../packages/apt.js';
 import { CHAIN, chainRules, normalizeLine, renderScript, renderUnit, restoreInput, RETURN_ALL, sameRules, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from './lib/docker-user.js';
 import { parseCidr } from '../lib/ip.js';
 import { addressParam, interfaceParam, parsePort, portParam } from '../lib/validators.js';
@@ -73,6 +74,9 @@ const params = z
   .strict();
 
 type Params = z.output<typeof params>;
+/** iptables from apt; the package lists are updated only when they were never downloaded. */
+const aptIptables = () => part(apt, { name: 'iptables', update_cache: true, cache_valid_time: Number.MAX_SAFE_INTEGER });
+
 type Facts = {
   chain: IptablesChainFact;
   unit: SystemdUnitFact;
@@ -140,15 +144,13 @@ function planPresent(p: Params, f: Facts, ctx: PlanContext) {
   const rules = chainRules({ allow: p.allow, externalInterface: iface, policy: p.policy });
   const wanted = rules.map((r) => r.line);
 
-  const steps: Step[] = [];
-  const changes: string[] = [];
-  const diffs: FileDiff[] = [];
-  const assume: Record<string, unknown> = {};
+  const b = new PlanBuilder();
+  const { steps, changes, diffs, assume } = b;
   if (!f.chain.available) {
     if (f.pkg.installed) return failPlan('docker-firewall: the iptables package is installed but the iptables command is not on PATH');
-    steps.push(aptInstallStep('iptables', f.apt));
-    changes.push('install iptables');
-    assume[keys.pkg('iptables')] = installedFact('iptables', f.pkg);
+    // The apt module plans the install from the facts read here under their own names.
+    const failed = b.add(planPart(aptIptables(), { [keys.pkg('iptables')]: f.pkg, [keys.aptCache()]: f.apt }, ctx));
+    if (failed) return failPlan(`docker-firewall: ${failed}`);
   }
 
   let fileChanged = false;
@@ -160,10 +162,7 @@ function planPresent(p: Params, f: Facts, ctx: PlanContext) {
     const w = planWrite({ path, content, mode, owner: 'root', group: 'root' }, { stat: st, content: cur }, ctx);
     if ('failed' in w) return failPlan(`docker-firewall: ${w.msg}`);
     if (!w.changed) continue;
-    steps.push(...w.steps);
-    changes.push(...w.changes);
-    diffs.push(...(w.diffs ?? []));
-    Object.assign(assume, w.assume);
+    b.add(w);
     fileChanged = true;
     if (path === UNIT_PATH) unitChanged = true;
   }

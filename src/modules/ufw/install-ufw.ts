@@ -12,8 +12,9 @@ import { z } from 'zod';
 import { aptCacheAge, debPackage, type AptCacheFact, type DebPackageFact } from '../../facts/deb.js';
 import { keys } from '../../facts/keys.js';
 import { sshPeers, ufwState, ufwStateKey, type SshPeersFact, type UfwPolicy, type UfwStateFact } from '../../facts/ufw.js';
-import { change, defineModule, failPlan, noop, type ExecStep, type PlanContext } from '../../core/module.js';
-import { aptInstallStep, installedFact } from '../security/apt-install.js';
+import { change, defineModule, failPlan, noop, type PlanContext } from '../../core/module.js';
+import { PlanBuilder, part, planPart } from '../lib/compose.js';
+import apt from '../packages/apt.js';
 import { formatAddress, parseCidr, type Cidr } from '../lib/ip.js';
 import { diffRules } from './lib/ufw-diff.js';
 import { sshRelevant, sshVerdict, type SshProbe } from './lib/ufw-lockout.js';
@@ -73,6 +74,9 @@ const params = z
 
 type Params = z.output<typeof params>;
 type Facts = { pkg: DebPackageFact; apt: AptCacheFact; ufw: UfwStateFact; peers: SshPeersFact };
+
+/** ufw from apt; the package lists are updated only when they were never downloaded. */
+const aptUfw = () => part(apt, { name: 'ufw', update_cache: true, cache_valid_time: Number.MAX_SAFE_INTEGER });
 
 /** What a freshly installed Debian/Ubuntu ufw package holds. */
 export const PACKAGE_DEFAULTS: UfwStateFact = {
@@ -190,14 +194,15 @@ function planUfw(p: Params, f: Facts, ctx: PlanContext) {
     if (refusal) return failPlan(refusal);
   }
 
-  const steps: ExecStep[] = [];
-  const changes: string[] = [];
+  const b = new PlanBuilder();
+  const changes = b.changes;
   const phase = (cmds: string[], description: string) => {
-    if (cmds.length) steps.push({ kind: 'exec', cmd: cmds.join(' && '), description });
+    if (cmds.length) b.step(undefined, { kind: 'exec', cmd: cmds.join(' && '), description });
   };
   if (installing) {
-    steps.push(aptInstallStep('ufw', f.apt));
-    changes.push('install ufw');
+    // The apt module plans the install from the facts read here under their own names.
+    const failed = b.add(planPart(aptUfw(), { [keys.pkg('ufw')]: f.pkg, [keys.aptCache()]: f.apt }, ctx));
+    if (failed) return failPlan(`install-ufw: ${failed}`);
   }
   if (disable) {
     phase(['ufw disable'], 'disable ufw');
@@ -225,10 +230,10 @@ function planUfw(p: Params, f: Facts, ctx: PlanContext) {
     changes.push(cur.enabled ? 'start ufw (enabled at boot, but not running)' : 'enable ufw');
   }
 
-  return change(changes, steps, {
+  return change(b.changes, b.steps, {
     diffs: [{ path: 'ufw rules', before: installing && !f.ufw.configured ? null : renderState(cur, wasActive), after: renderState(final, final.active ?? false) }],
     assume: {
-      [keys.pkg('ufw')]: installedFact('ufw', f.pkg),
+      ...b.assume,
       [ufwStateKey()]: final,
     },
     output: {
