@@ -14,7 +14,8 @@ import { renderTemplate } from '../playbook/templates.js';
 import { evaluate, render, unwrapSecrets } from '../vars/expr.js';
 import type { Scope } from '../vars/scope.js';
 import { runStep, StepFailed, WriteConflict } from './apply.js';
-import { exitCodeMeaning, stderrTail, type FailureDetail, type HostStatus } from './events.js';
+import { type FailureDetail, type HostStatus } from './events.js';
+import { exitCodeMeaning, stderrTail } from './exit-codes.js';
 import { batchFacts } from './facts-batch.js';
 import type { HostState } from './host.js';
 

@@ -7,19 +7,19 @@
  *   render('{{ ports }}', scope)                    -> [80, 443]   (a lone expression keeps its type)
  *
  * A variable is looked up only when the expression reads it; a name that no variable and no
- * helper (helpers.ts) defines is an UndefinedVariableError.
+ * helper (globals.ts) defines is an UndefinedVariableError.
  */
 import { parseExpressionAt } from 'acorn';
 import { Secret } from '../core/secret.js';
 import { analyzeExpression, compileForm, GET, jinjaHint, TYPEOF } from './analyze.js';
 import { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError } from './expr-errors.js';
-import { EXPR_GLOBALS, HELPERS } from './helpers.js';
+import { EXPR_GLOBALS, HELPERS } from './globals.js';
 import { bounded, callInContext, compileInContext, DeadlineExceeded, forgetHostErrors, isBounded, setHandedListener, setHelpers, takeHostError, type CompiledExpr, type Lookup } from './sandbox.js';
 import { types } from 'node:util';
 import { didYouMean, UserError } from '../core/errors.js';
 
 export { analyzeExpression } from './analyze.js';
-export { EXPR_GLOBALS } from './helpers.js';
+export { EXPR_GLOBALS } from './globals.js';
 export { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError, VarCycleError } from './expr-errors.js';
 
 /** What expressions read variables from. Scope (scope.ts) implements it; plain objects work too. */

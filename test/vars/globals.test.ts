@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { evaluate, ExprRuntimeError } from '../../src/vars/expr.js';
-import { EXPR_GLOBALS, HELPERS } from '../../src/vars/helpers.js';
+import { EXPR_GLOBALS, HELPERS } from '../../src/vars/globals.js';
 
 const ev = (code: string, vars: Record<string, unknown> = {}) => evaluate(code, vars);
 
-describe('vars/helpers', () => {
+describe('vars/globals', () => {
   it('exports the names of every helper and built-in, plus vars', () => {
     expect(EXPR_GLOBALS).to.include.members(['vars', 'Math', 'JSON', 'parseInt', 'encodeURIComponent', 'defaultTo', 'bool', 'hash']);
     for (const name of EXPR_GLOBALS) {

@@ -8,7 +8,7 @@ import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
 import { analyzeExpression, jinjaHint } from '../vars/analyze.js';
 import { ExprSyntaxError } from '../vars/expr-errors.js';
 import { parseTemplate } from '../vars/expr.js';
-import { EXPR_GLOBALS } from '../vars/helpers.js';
+import { EXPR_GLOBALS } from '../vars/globals.js';
 import type { LoadContext } from './context.js';
 import { fileCandidates, findLocalFile } from './files.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
@@ -27,7 +27,7 @@ interface Names {
   user: Set<string>;
 }
 
-export function checkPlaybook(pb: Playbook, ctx: LoadContext, opts: { inventory?: Inventory; extraVars?: Record<string, unknown> }): void {
+export function validatePlaybook(pb: Playbook, ctx: LoadContext, opts: { inventory?: Inventory; extraVars?: Record<string, unknown> }): void {
   const inventoryNames = new Set<string>();
   if (opts.inventory) {
     for (const h of opts.inventory.hosts.keys()) for (const k of Object.keys(opts.inventory.hostVars(h).vars)) inventoryNames.add(k);
