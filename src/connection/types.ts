@@ -1,6 +1,7 @@
 /**
- * The connector interface: everything tsplay does on a host goes through `run` (POSIX shell text)
- * and `put` (write a file). Transports (ssh.ts, local.ts) implement it; the engine never sees SSH.
+ * The connector interface: everything tsplay does on a host goes through `run` (POSIX shell text;
+ * files are written by the engine as `run` with the content on stdin, see engine/apply.ts).
+ * Transports (ssh.ts, local.ts) implement it; the engine never sees SSH.
  *
  * Errors: `run` never throws for a non-zero exit. It throws UnreachableError when the host cannot
  * be reached or the connection drops, BecomeError when sudo refuses, CommandTimeoutError when
@@ -25,19 +26,15 @@ export interface ConnectionStats {
   connects: number;
   /** `run` calls that started a command. */
   execs: number;
-  /** `put` calls that wrote a file. */
-  puts: number;
 }
 
 export interface Connection {
   /** The inventory name of the host. */
   readonly host: string;
-  /** Opens the connection; idempotent (concurrent calls share one attempt). `run`/`put` call it too. */
+  /** Opens the connection; idempotent (concurrent calls share one attempt). `run` calls it too. */
   connect(): Promise<void>;
   /** Runs POSIX shell text with `sh -c` semantics. Output is returned untrimmed. */
   run(script: string, opts?: RunOptions): Promise<ExecResult>;
-  /** Writes a file as the login user (no atomic rename, no become: the engine does those via `run`). */
-  put(path: string, content: string | Buffer, opts?: { mode?: string }): Promise<void>;
   close(): Promise<void>;
   readonly stats: ConnectionStats;
   /**
