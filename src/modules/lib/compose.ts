@@ -1,9 +1,11 @@
 /**
- * Composing core modules inside a module: configure-squid-proxy and nfs-shares reuse apt,
- * group and user rather than re-implementing them. A `Part` is a core module with parsed
- * params; its facts are probed under their fact keys (so check-mode assumptions and batching
- * work across modules) and handed back to the core module's plan under its own names. The
- * plans of several parts merge into one: steps in order, changes, diffs and assumptions.
+ * The one way to compose a module from others: configure-squid-proxy, nfs-shares, install-ufw
+ * and docker-firewall reuse apt, group and user rather than re-implementing them. A module that
+ * reads the part's facts itself under its own probe names hands them to `planPart` by fact key.
+ * A `Part` is a core module with parsed params; its facts are probed under their fact keys (so
+ * check-mode assumptions and batching work across modules) and handed back to the core module's
+ * plan under its own names. The plans of several parts merge into one (PlanBuilder): steps in
+ * order, changes, diffs and assumptions.
  */
 import type { AnyModule, Fact, FileDiff, Plan, PlanContext, Step } from '../../core/module.js';
 
