@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { EventBus } from '../engine/events.js';
 import { runPlaybook, type RunSummary } from '../engine/runner.js';
 import { loadInventory } from '../inventory/model.js';

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import chalk from 'chalk';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { handleError, printDiagnostics } from './output.js';
 import { loadInventory } from '../inventory/model.js';
 import { explainHost, graphInventory, listInventory } from '../inventory/show.js';

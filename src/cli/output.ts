@@ -1,7 +1,7 @@
 /** Printing diagnostics and bugs from the CLI, through the process's secret masker. */
 import chalk from 'chalk';
-import { formatDiagnostic, UserError, type Diagnostic } from '../errors.js';
-import { Masker } from '../vars/secret.js';
+import { formatDiagnostic, UserError, type Diagnostic } from '../core/errors.js';
+import { Masker } from '../core/secret.js';
 
 /**
  * The secrets of this process. `tsplay run` hands it to the event bus, so the engine fills it

@@ -11,8 +11,8 @@ import { plainRenderer } from '../render/plain.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { outputMasker, printDiagnostics } from './output.js';
 import { csv, extraVarsOption, inventoryOption } from './options.js';
-import { UserError } from '../errors.js';
-import { secret } from '../vars/secret.js';
+import { UserError } from '../core/errors.js';
+import { secret } from '../core/secret.js';
 
 
 export interface RunCliOptions {

@@ -12,7 +12,7 @@
  * If the command ends without MARKER, sudo refused: BecomeError with sudo's own words.
  */
 import { randomBytes } from 'node:crypto';
-import { quote } from '../modules/shell.js';
+import { quote } from '../core/quote.js';
 import { BecomeError } from './types.js';
 
 export interface BecomeSpec {

@@ -9,7 +9,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { quote } from '../modules/shell.js';
+import { quote } from '../core/quote.js';
 import {
   checkKnownHost,
   fingerprint,

@@ -1,19 +1,17 @@
 /**
  * Local transport (`connection: local`): the same interface as ssh.ts, run on the controller
- * with child_process (`sh -c`) and fs. Each command gets its own process group so a timeout
+ * with child_process (`sh -c`). Each command gets its own process group so a timeout
  * can stop it with its children.
  */
 import { spawn } from 'node:child_process';
-import { chmod, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import type { ExecResult } from '../modules/define.js';
-import { quote } from '../modules/shell.js';
+import type { ExecResult } from '../core/module.js';
 import { SudoSession, toBuffer } from './become.js';
 import { commandSettler } from './settle.js';
 import type { Connection, ConnectionStats, RunOptions } from './types.js';
 
 export class LocalConnection implements Connection {
-  readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  readonly stats: ConnectionStats = { connects: 0, execs: 0 };
   private connected = false;
 
   constructor(readonly host: string) {}
@@ -65,22 +63,6 @@ export class LocalConnection implements Connection {
         });
       });
     });
-  }
-
-  async put(path: string, content: string | Buffer, opts: { mode?: string } = {}): Promise<void> {
-    await this.connect();
-    this.stats.puts++;
-    const octal = opts.mode !== undefined && /^[0-7]{3,4}$/.test(opts.mode) ? parseInt(opts.mode, 8) : undefined;
-    try {
-      await writeFile(path, content, octal === undefined ? {} : { mode: octal });
-      if (octal !== undefined) await chmod(path, octal);
-    } catch (err) {
-      throw new Error(`cannot write ${path} on ${this.host}: ${(err as Error).message}`);
-    }
-    if (octal === undefined && opts.mode !== undefined) {
-      const r = await this.run(`chmod ${quote(opts.mode)} ${quote(path)}`);
-      if (r.code !== 0) throw new Error(`cannot chmod ${path} on ${this.host}: ${r.stderr.trim()}`);
-    }
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  *  - sshd's MaxSessions (10): at most 5 exec channels at once; a refused channel open is retried
  *    and lowers that limit (servers hardened to MaxSessions 2 still work);
  *  - sshd's MaxStartups (10): at most 8 handshakes at once in the whole process;
- *  - node-ssh trims output unless `noTrim`, and opens an SFTP channel per putFile: we keep one;
+ *  - node-ssh trims output unless `noTrim`;
  *  - key exchange: curve25519 first (group exchange is very slow in Node).
  * Host keys are checked against known_hosts by default (host-key-check.ts).
  */
@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import { quote } from '../modules/shell.js';
-import type { ExecResult } from '../modules/define.js';
+import { quote } from '../core/quote.js';
+import type { ExecResult } from '../core/module.js';
 import { SudoSession, toBuffer } from './become.js';
 import { HostKeyCheck } from './host-key-check.js';
 import { killGroupScript, PRELUDE, ProcessGroup } from './process-group.js';
@@ -32,7 +32,7 @@ import {
   type RunOptions,
 } from './types.js';
 
-/** Exec channels open at once on one connection (OpenSSH's MaxSessions is 10; SFTP takes one). */
+/** Exec channels open at once on one connection (OpenSSH's MaxSessions is 10). */
 export const MAX_CHANNELS_PER_CONNECTION = 5;
 /** Handshakes in progress at once in this process (OpenSSH's MaxStartups starts dropping at 10). */
 export const MAX_CONCURRENT_HANDSHAKES = 8;
@@ -73,12 +73,6 @@ interface Ssh2Channel {
   _client?: { _protocol?: { signal(id: number, name: string): void } };
   on(event: 'close', fn: () => void): this;
 }
-interface SftpChannel {
-  writeFile(path: string, data: Buffer, opts: { mode?: number; flag?: string }, cb: (err?: Error | null) => void): void;
-  chmod(path: string, mode: number, cb: (err?: Error | null) => void): void;
-  on(event: 'close', fn: () => void): this;
-  end(): void;
-}
 type AuthMethod =
   | { type: 'publickey'; username: string; key: string }
   | { type: 'agent'; username: string; agent: string }
@@ -87,7 +81,7 @@ type AuthMethod =
 
 export class SshConnection implements Connection {
   readonly host: string;
-  readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  readonly stats: ConnectionStats = { connects: 0, execs: 0 };
   localAddress?: string;
   private readonly user: string;
   private readonly target: string;
@@ -95,12 +89,11 @@ export class SshConnection implements Connection {
   private readonly channels: Semaphore;
   private ssh?: NodeSSH;
   private connecting?: Promise<void>;
-  private sftp?: Promise<SftpChannel>;
   /** Set when the connection dropped: every later call fails with it. */
   private lost?: UnreachableError;
   private closed = false;
   private closedEvent?: Promise<void>;
-  /** Exec channels open right now (the SFTP channel not included). */
+  /** Exec channels open right now. */
   private openChannels = 0;
   /** Aborted commands being stopped on the host (close() waits for them). */
   private readonly stopping = new Set<Promise<void>>();
@@ -163,31 +156,6 @@ export class SshConnection implements Connection {
       }
     } finally {
       sudo?.dispose();
-    }
-  }
-
-  async put(path: string, content: string | Buffer, opts: { mode?: string } = {}): Promise<void> {
-    await this.connect();
-    const octal = opts.mode !== undefined && /^[0-7]{3,4}$/.test(opts.mode) ? parseInt(opts.mode, 8) : undefined;
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    let sftp: SftpChannel;
-    try {
-      sftp = await this.sftpChannel();
-    } catch (err) {
-      throw this.translate(err);
-    }
-    this.assertUsable();
-    this.stats.puts++;
-    const fail = (err: unknown) => this.lost ?? new Error(`cannot write ${path} on ${this.host}: ${(err as Error).message}`);
-    await new Promise<void>((resolve, reject) =>
-      sftp.writeFile(path, data, octal === undefined ? {} : { mode: octal }, (err) => (err ? reject(fail(err)) : resolve())),
-    );
-    if (octal !== undefined) {
-      // The open mode only applies to new files and is masked by the server's umask.
-      await new Promise<void>((resolve, reject) => sftp.chmod(path, octal, (err) => (err ? reject(fail(err)) : resolve())));
-    } else if (opts.mode !== undefined) {
-      const r = await this.run(`chmod ${quote(opts.mode)} ${quote(path)}`);
-      if (r.code !== 0) throw new Error(`cannot chmod ${path} on ${this.host}: ${r.stderr.trim()}`);
     }
   }
 
@@ -336,7 +304,6 @@ export class SshConnection implements Connection {
   private markLost(reason: string): void {
     if (this.closed || this.lost) return;
     this.lost = new UnreachableError(`ssh connection to ${this.target} lost: ${reason}`);
-    this.sftp = undefined;
   }
 
   private assertUsable(): void {
@@ -472,33 +439,6 @@ export class SshConnection implements Connection {
     })();
     this.stopping.add(stop);
     void stop.finally(() => this.stopping.delete(stop));
-  }
-
-  private sftpChannel(): Promise<SftpChannel> {
-    this.assertUsable();
-    if (!this.sftp) {
-      const opening = this.openSftp();
-      this.sftp = opening;
-      opening.then(
-        (sftp) => sftp.on('close', () => this.sftp === opening && (this.sftp = undefined)),
-        () => this.sftp === opening && (this.sftp = undefined),
-      );
-    }
-    return this.sftp;
-  }
-
-  private async openSftp(): Promise<SftpChannel> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return (await this.ssh!.requestSFTP()) as unknown as SftpChannel;
-      } catch (err) {
-        if (isChannelOpenFailure(err) && attempt < CHANNEL_OPEN_RETRIES && !this.lost) {
-          await sleep(30 * 2 ** attempt);
-          continue;
-        }
-        throw err;
-      }
-    }
   }
 }
 

@@ -1,12 +1,13 @@
 /**
- * The connector interface: everything tsplay does on a host goes through `run` (POSIX shell text)
- * and `put` (write a file). Transports (ssh.ts, local.ts) implement it; the engine never sees SSH.
+ * The connector interface: everything tsplay does on a host goes through `run` (POSIX shell text;
+ * files are written by the engine as `run` with the content on stdin, see engine/apply.ts).
+ * Transports (ssh.ts, local.ts) implement it; the engine never sees SSH.
  *
  * Errors: `run` never throws for a non-zero exit. It throws UnreachableError when the host cannot
  * be reached or the connection drops, BecomeError when sudo refuses, CommandTimeoutError when
  * `timeoutMs` passes, and the signal's reason when `signal` aborts.
  */
-import type { ExecResult } from '../modules/define.js';
+import type { ExecResult } from '../core/module.js';
 
 export type { ExecResult };
 
@@ -25,19 +26,15 @@ export interface ConnectionStats {
   connects: number;
   /** `run` calls that started a command. */
   execs: number;
-  /** `put` calls that wrote a file. */
-  puts: number;
 }
 
 export interface Connection {
   /** The inventory name of the host. */
   readonly host: string;
-  /** Opens the connection; idempotent (concurrent calls share one attempt). `run`/`put` call it too. */
+  /** Opens the connection; idempotent (concurrent calls share one attempt). `run` calls it too. */
   connect(): Promise<void>;
   /** Runs POSIX shell text with `sh -c` semantics. Output is returned untrimmed. */
   run(script: string, opts?: RunOptions): Promise<ExecResult>;
-  /** Writes a file as the login user (no atomic rename, no become: the engine does those via `run`). */
-  put(path: string, content: string | Buffer, opts?: { mode?: string }): Promise<void>;
   close(): Promise<void>;
   readonly stats: ConnectionStats;
   /**
@@ -47,8 +44,24 @@ export interface Connection {
   readonly localAddress?: string;
 }
 
-/** How to reach one host: resolved by the inventory (src/inventory/connection.ts). */
-export type { ConnectionVars } from '../inventory/connection.js';
+/** How to reach one host: resolved from host variables by the inventory (src/inventory/connection.ts). */
+export interface ConnectionVars {
+  name: string;
+  address: string;
+  port: number;
+  user?: string;
+  privateKeyFile?: string;
+  /** May be a Secret's value. */
+  password?: string;
+  become: boolean;
+  becomeUser: string;
+  becomeMethod: 'sudo';
+  becomePassword?: string;
+  connection: 'ssh' | 'local';
+  hostKeyChecking: 'strict' | 'accept-new' | 'off';
+  knownHostsFile?: string;
+  connectTimeoutMs: number;
+}
 
 /** The host cannot be used: connect or auth failure, dropped connection. One-line message. */
 export class UnreachableError extends Error {

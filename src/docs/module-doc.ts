@@ -1,7 +1,7 @@
 /** `tsplay doc MODULE` and the README's module table, generated from the modules' zod schemas. */
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import type { AnyModule } from '../modules/define.js';
+import type { AnyModule } from '../core/module.js';
 
 export interface ParamDoc {
   name: string;

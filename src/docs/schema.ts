@@ -3,7 +3,7 @@
  * schemas, so completion and checks always match what `tsplay validate` accepts.
  */
 import { z } from 'zod';
-import type { AnyModule } from '../modules/define.js';
+import type { AnyModule } from '../core/module.js';
 import { PLAY_KEYWORDS } from '../playbook/keywords.js';
 
 type Json = Record<string, unknown>;

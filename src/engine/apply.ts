@@ -16,8 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Connection, RunOptions } from '../connection/types.js';
-import type { ExecResult, PutStep, Step } from '../modules/define.js';
-import { quote } from '../modules/shell.js';
+import type { ExecResult, PutStep, Step } from '../core/module.js';
+import { quote } from '../core/quote.js';
 
 export interface StepContext {
   conn: Connection;

@@ -3,7 +3,7 @@
  * markers that carry a random nonce (so a host's output cannot forge a marker).
  */
 import { randomBytes } from 'node:crypto';
-import type { ExecResult, Fact } from '../modules/define.js';
+import type { ExecResult, Fact } from '../core/module.js';
 
 export interface FactBatch {
   script: string;

@@ -1,6 +1,6 @@
 /** Per-host state during a run: variables produced so far, facts, connection, counters. */
 import type { Connection } from '../connection/types.js';
-import type { ExecResult } from '../modules/define.js';
+import type { ExecResult } from '../core/module.js';
 import type { ConnectionVars } from '../inventory/connection.js';
 import type { Layer } from '../vars/scope.js';
 import { emptyCounters, type HostCounters } from './events.js';

@@ -5,7 +5,7 @@
  * their facts in the host's cache; any step run on a host clears its cache, so a fact is never
  * reused across a change. On a converged host a whole section costs one probe exec.
  */
-import type { ExecResult, Fact } from '../modules/define.js';
+import type { ExecResult, Fact } from '../core/module.js';
 import { batchFacts } from './facts-batch.js';
 import type { HostState } from './host.js';
 import { factCacheKey, type TaskEnv } from './task.js';

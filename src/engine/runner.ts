@@ -6,16 +6,16 @@
  */
 import { openConnection } from '../connection/index.js';
 import type { Connection } from '../connection/types.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { CONNECTION_VAR_NAMES, connectionVars, type ConnectionVars } from '../inventory/connection.js';
 import type { Inventory } from '../inventory/model.js';
-import type { AnyModule, Fact } from '../modules/define.js';
+import type { AnyModule, Fact } from '../core/module.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { BlockTask, Handler, IncludeTask, ModuleTask, Play, Playbook, Task, VarsLayer } from '../playbook/model.js';
 import { render } from '../vars/expr.js';
 import { buildScope, type VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
-import { collectSecrets } from '../vars/secret.js';
+import { collectSecrets } from '../core/secret.js';
 import { EventBus, RunStopped, type HostCounters, type HostStatus, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
 import { condition, connectionFailureMessage, effectiveBecome, isUnreachable, OMIT, renderParams, runModuleItem, type ItemOutcome, type TaskEnv } from './task.js';

@@ -5,16 +5,17 @@
 import { setTimeout } from 'node:timers/promises';
 import { z } from 'zod';
 import { BecomeError, CommandTimeoutError, UnreachableError } from '../connection/types.js';
-import { UserError } from '../errors.js';
-import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, PutStep, Step } from '../modules/define.js';
-import { coerceScalars } from '../modules/coerce.js';
+import { UserError } from '../core/errors.js';
+import type { ExecResult, Fact, FileDiff, Plan, PlanContext, PrepareContext, PutStep, Step } from '../core/module.js';
+import { coerceScalars } from '../core/coerce.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { findLocalFile, fileCandidates } from '../playbook/files.js';
 import { renderTemplate } from '../playbook/templates.js';
 import { evaluate, render, unwrapSecrets } from '../vars/expr.js';
 import type { Scope } from '../vars/scope.js';
 import { runStep, StepFailed, WriteConflict } from './apply.js';
-import { exitCodeMeaning, stderrTail, type FailureDetail, type HostStatus } from './events.js';
+import { type FailureDetail, type HostStatus } from './events.js';
+import { exitCodeMeaning, stderrTail } from './exit-codes.js';
 import { batchFacts } from './facts-batch.js';
 import type { HostState } from './host.js';
 

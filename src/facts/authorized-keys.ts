@@ -2,9 +2,9 @@
  * `authorizedKeys(user)`: the user's home (from getent), primary group, the mode and owner of
  * ~/.ssh and ~/.ssh/authorized_keys, and the file's content (sent as base64) and its sha256.
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
 import { sha256 } from './file-content.js';
-import { sh } from '../modules/shell.js';
+import { sh } from '../core/quote.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

@@ -5,8 +5,8 @@
  *   debPackages(names)  both of the above for several packages, keyed by fact key
  *   aptCacheAge()       seconds since the package lists were last updated, key `apt:cache`
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { debName, keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

@@ -4,8 +4,8 @@
  * `content` holds the text when it is valid UTF-8; otherwise `binary` is set.
  */
 import { createHash } from 'node:crypto';
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

@@ -22,7 +22,7 @@
  * | pkg_mgr            | "apt", "dnf", "yum", "apk" or null          | `command -v`                           |
  * | docker             | boolean                                     | `command -v docker`                    |
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

@@ -1,6 +1,6 @@
 /** `group(name)`: the group entry (gid, members) from `getent group`. */
-import { fact, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

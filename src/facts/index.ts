@@ -1,4 +1,4 @@
-/** Reusable facts: each is a POSIX sh command plus a pure parser (see src/modules/define.ts). */
+/** Reusable facts: each is a POSIX sh command plus a pure parser (see src/core/module.ts). */
 export { keys, normPath, unitName, debName } from './keys.js';
 export { stat, type StatFact, type PathType } from './stat.js';
 export { fileContent, sha256, decodeUtf8, CONTENT_LIMIT, type FileContentFact } from './file-content.js';

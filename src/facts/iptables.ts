@@ -7,8 +7,8 @@
  * A missing chain is told apart from other errors by listing the whole table: iptables-nft
  * reports a missing chain with varying messages.
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { factFailed, outputLines } from './util.js';
 
 export type IptablesChainFact =

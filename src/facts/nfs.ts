@@ -6,7 +6,7 @@
  *                   key `nfs:exports`; `available: false` when exportfs is not installed
  *   mountPoints()   mount points in /proc/self/mounts (octal escapes decoded), key `mounts`
  */
-import { fact, type Fact } from '../modules/define.js';
+import { fact, type Fact } from '../core/module.js';
 import { outputLines } from './util.js';
 
 export const nfsKeys = {

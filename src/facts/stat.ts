@@ -2,8 +2,8 @@
  * `stat(path)`: whether a path exists, its type, mode, owner, group, size and link target.
  * Links are not followed (a symlink is reported as `link` with its `target`).
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

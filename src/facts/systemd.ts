@@ -3,8 +3,8 @@
  * if so, the unit's LoadState, ActiveState, SubState, UnitFileState and NeedDaemonReload
  * (`systemctl show -p ...`). A name without a unit suffix means `NAME.service`.
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { keys, unitName } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

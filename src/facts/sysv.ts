@@ -4,8 +4,8 @@
  * whether a start link exists in /etc/rc[2-5].d (enabled). On a systemd host it reports only
  * `{ systemd: true }`; use systemdUnit there.
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { quote, sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { quote, sh } from '../core/quote.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

@@ -3,8 +3,8 @@
  * owner, group or mode differs from what is wanted (symlinks are skipped, as chmod -R does).
  * Modes are given per kind: directories, files without any x bit, files with one.
  */
-import { fact, type Fact } from '../modules/define.js';
-import { raw, sh } from '../modules/shell.js';
+import { fact, type Fact } from '../core/module.js';
+import { raw, sh } from '../core/quote.js';
 import { normPath } from './keys.js';
 import { outputLines } from './util.js';
 

@@ -14,7 +14,7 @@
  * level from /etc/ufw/ufw.conf. Whether the rules are loaded in the kernel right now is
  * checked the way `ufw status` does it: the chain `ufw-user-input` exists.
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
 import { outputLines } from './util.js';
 
 export type UfwAction = 'allow' | 'deny' | 'reject' | 'limit';

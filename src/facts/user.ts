@@ -3,8 +3,8 @@
  * the supplementary groups (`id -Gn`) and the sha256 of the shadow password hash (so the hash
  * itself never travels; null when the shadow file cannot be read).
  */
-import { fact, type ExecResult, type Fact } from '../modules/define.js';
-import { sh } from '../modules/shell.js';
+import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { sh } from '../core/quote.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 

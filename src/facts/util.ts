@@ -1,5 +1,5 @@
 /** Small helpers shared by fact parsers. Parsers are pure: output text in, value out. */
-import type { ExecResult } from '../modules/define.js';
+import type { ExecResult } from '../core/module.js';
 
 /** Output lines without the trailing empty line. */
 export function outputLines(out: ExecResult): string[] {

@@ -5,7 +5,7 @@
  * to `ungrouped`. Unlike Ansible it rejects, with positions, links that make a group its own
  * ancestor and references to groups that were never defined (Ansible silently creates them).
  */
-import { Diagnostics, didYouMean, type SourcePos } from '../errors.js';
+import { Diagnostics, didYouMean, type SourcePos } from '../core/errors.js';
 
 export interface VarEntry {
   value: unknown;

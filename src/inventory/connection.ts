@@ -7,26 +7,12 @@
  * localhost carries `ansible_connection: local`, so it is local). Bad values are UserErrors.
  */
 import { homedir } from 'node:os';
-import { UserError, type SourcePos } from '../errors.js';
-import { isSecret } from '../vars/secret.js';
+import { UserError, type SourcePos } from '../core/errors.js';
+import { isSecret } from '../core/secret.js';
+import type { ConnectionVars } from '../connection/types.js';
 
-export interface ConnectionVars {
-  name: string;
-  address: string;
-  port: number;
-  user?: string;
-  privateKeyFile?: string;
-  /** May be a Secret's value. */
-  password?: string;
-  become: boolean;
-  becomeUser: string;
-  becomeMethod: 'sudo';
-  becomePassword?: string;
-  connection: 'ssh' | 'local';
-  hostKeyChecking: 'strict' | 'accept-new' | 'off';
-  knownHostsFile?: string;
-  connectTimeoutMs: number;
-}
+/** The settings themselves are the connection layer's type. */
+export type { ConnectionVars } from '../connection/types.js';
 
 /** Each setting and the variable names that set it, strongest first. */
 const NAMES = {

@@ -15,7 +15,7 @@
  * value is parsed by ini-values.ts, as Ansible does: `port="8080"` is the number 8080 and
  * `list="['a', 'b']"` a list; `name="'8080'"` is the string "8080". Errors carry file:line:col.
  */
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { InventoryBuilder } from './builder.js';
 import { HostPatternError, parseHostPattern } from './hostpattern.js';
 import { parseIniValue } from './ini-values.js';

@@ -11,7 +11,7 @@
  * Merging replaces top-level keys (Ansible's default hash_behaviour=replace).
  */
 import { isAbsolute, relative, resolve } from 'node:path';
-import { Diagnostics, didYouMean, formatPos, UserError, type Diagnostic, type SourcePos } from '../errors.js';
+import { Diagnostics, didYouMean, formatPos, UserError, type Diagnostic, type SourcePos } from '../core/errors.js';
 import { InventoryBuilder, type HostDraft, type VarEntry } from './builder.js';
 import { selectHosts, type PatternTarget } from './patterns.js';
 import { readSource } from './sources.js';

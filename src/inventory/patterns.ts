@@ -13,7 +13,7 @@
  * matches nothing is an error (with a did-you-mean), not a warning: a typo in `!prod` must not
  * silently run on prod. The result is in inventory order.
  */
-import { didYouMean, UserError, type SourcePos } from '../errors.js';
+import { didYouMean, UserError, type SourcePos } from '../core/errors.js';
 
 /** What pattern evaluation needs to know about an inventory. */
 export interface PatternTarget {

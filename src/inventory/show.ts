@@ -5,8 +5,8 @@
  *   --host   explainHost: every variable of a host, its value, where it was set and what it overrode
  * Secrets print as ********.
  */
-import { formatPos } from '../errors.js';
-import { isSecret } from '../vars/secret.js';
+import { formatPos } from '../core/errors.js';
+import { isSecret } from '../core/secret.js';
 import type { Inventory, VarSource } from './model.js';
 
 /** `ansible-inventory --list`: groups with sorted hosts/children (empty keys and groups left out), `_meta.hostvars`. */

@@ -11,7 +11,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { Diagnostics, didYouMean, type SourcePos } from '../errors.js';
+import { Diagnostics, didYouMean, type SourcePos } from '../core/errors.js';
 import { loadYamlFile } from '../yaml/source.js';
 
 export type VarsScope = 'inventory' | 'playbook';

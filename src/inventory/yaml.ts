@@ -16,8 +16,8 @@
  * A group is a mapping with only `hosts`, `children` and `vars` (each a mapping or empty).
  * Every mistake is reported with the file:line:col of the offending key or value.
  */
-import type { SourcePos } from '../errors.js';
-import { didYouMean } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
+import { didYouMean } from '../core/errors.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
 import type { InventoryBuilder } from './builder.js';
 import { HostPatternError, parseHostPattern } from './hostpattern.js';

@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { docker, pipe, run, tryRun } from './exec.js';
 import { IMAGE_REPO, imageId, recipeHash } from './image.js';
 import { phase, skipped, type OnProgress } from './progress.js';

@@ -4,8 +4,8 @@
  * CLI prints it without a stack trace (a broken Docker engine is not a bug in tsplay).
  */
 import { spawn } from 'node:child_process';
-import { UserError } from '../errors.js';
-import { quote } from '../modules/shell.js';
+import { UserError } from '../core/errors.js';
+import { quote } from '../core/quote.js';
 
 export interface RunOptions {
   /** Written to the program's standard input, then closed. */

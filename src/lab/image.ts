@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { docker, pipe, tryRun } from './exec.js';
 import { debianMirrors } from './mirror.js';
 import { phase, skipped, type OnProgress } from './progress.js';

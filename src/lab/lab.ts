@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { didYouMean, UserError } from '../errors.js';
+import { didYouMean, UserError } from '../core/errors.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from './busybox.js';
 import { containerName, LABEL, listContainers, networkName, runArgs, type LabContainer } from './container.js';
 import { docker, pipe, run, tryRun } from './exec.js';

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 /** One apt source entry (a one-line `deb ...` line or a deb822 paragraph). */
 export interface AptSource {

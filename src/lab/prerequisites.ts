@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { hasCommand, run, tryRun } from './exec.js';
 
 /** Each program the lab uses, and the Debian package that provides it. */

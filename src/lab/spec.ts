@@ -10,7 +10,7 @@
  * Loaded from YAML with file:line:col errors, or made from a count (`--hosts N`).
  */
 import { z } from 'zod';
-import { Diagnostics, didYouMean, UserError } from '../errors.js';
+import { Diagnostics, didYouMean, UserError } from '../core/errors.js';
 import { loadYamlFile, parseYaml, type YamlFile, type YamlPath } from '../yaml/source.js';
 
 /** The group every lab host belongs to. */

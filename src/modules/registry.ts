@@ -5,8 +5,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UserError, didYouMean } from '../errors.js';
-import type { AnyModule } from './define.js';
+import { UserError, didYouMean } from '../core/errors.js';
+import type { AnyModule } from '../core/module.js';
 
 const MODULE_FILE = /\.(ts|mts|js|mjs)$/;
 

@@ -1,7 +1,7 @@
 /** Shared state of one load: diagnostics, registry, search paths, caches. */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Diagnostics, SourcePos } from '../errors.js';
+import type { Diagnostics, SourcePos } from '../core/errors.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { loadYamlFile, type YamlFile, type YamlPath } from '../yaml/source.js';
 import type { Src, VarsLayer } from './model.js';

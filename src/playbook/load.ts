@@ -4,13 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Diagnostics, UserError, didYouMean, type Diagnostic } from '../errors.js';
-import { BUNDLED_MODULES } from '../modules/bundled.js';
+import { Diagnostics, UserError, didYouMean, type Diagnostic } from '../core/errors.js';
+import { BUNDLED_MODULES } from '../modules/index.js';
 import { ModuleRegistry } from '../modules/registry.js';
 import type { Inventory } from '../inventory/model.js';
 import type { YamlFile } from '../yaml/source.js';
 import { LoadContext } from './context.js';
-import { checkPlaybook } from './check.js';
+import { validatePlaybook } from './validate.js';
 import { IGNORED_PLAY_KEYWORDS, PLAY_KEYWORDS } from './keywords.js';
 import type { Handler, IncludeTask, LoadedRole, Play, Playbook, Src, Task, VarsLayer } from './model.js';
 import { RoleLoader, visibleRoles } from './roles.js';
@@ -60,7 +60,7 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   const loader = new PlaybookLoader(ctx);
   const plays = loader.loadPlays(abs, []);
   const playbook: Playbook = { file: abs, dir: playbookDir, plays };
-  if (!diags.hasErrors) checkPlaybook(playbook, ctx, opts);
+  if (!diags.hasErrors) validatePlaybook(playbook, ctx, opts);
   diags.throwIfErrors();
   return { playbook, registry, warnings: diags.warnings };
 }

@@ -4,8 +4,8 @@
  * talks to a host.
  */
 import type { z } from 'zod';
-import type { SourcePos } from '../errors.js';
-import type { AnyModule } from '../modules/define.js';
+import type { SourcePos } from '../core/errors.js';
+import type { AnyModule } from '../core/module.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
 
 /** Where a piece of the model came from: a YAML file and a path inside it. */

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { didYouMean } from '../errors.js';
+import { didYouMean } from '../core/errors.js';
 import type { YamlFile } from '../yaml/source.js';
 import { LoadContext } from './context.js';
 import type { Handler, LoadedRole, RoleRef, Src, VarsLayer } from './model.js';

@@ -3,9 +3,9 @@
  * parameters checked against each module's zod schema. Errors carry the YAML position.
  */
 import { z } from 'zod';
-import { didYouMean } from '../errors.js';
-import { coerceScalars } from '../modules/coerce.js';
-import type { AnyModule } from '../modules/define.js';
+import { didYouMean } from '../core/errors.js';
+import { coerceScalars } from '../core/coerce.js';
+import type { AnyModule } from '../core/module.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
 import type { LoadContext } from './context.js';
 import { BLOCK_KEYS, INCLUDE_KEYS, TASK_KEYWORDS, TASK_KEYWORD_SET } from './keywords.js';

@@ -16,7 +16,7 @@ import ejs from 'ejs';
 import { parse } from 'acorn';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { UserError, type Diagnostic } from '../errors.js';
+import { UserError, type Diagnostic } from '../core/errors.js';
 import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
 import { compileTemplateInContext, type SandboxTemplate, type TemplateIncluder } from '../vars/sandbox.js';
 import { analyzeTemplateCode } from '../vars/analyze.js';

@@ -1,7 +1,7 @@
 /** Pieces shared by the renderers: colors, counters, diffs, failure details, recap table. */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { createTwoFilesPatch } from 'diff';
-import type { FileDiff } from '../modules/define.js';
+import type { FileDiff } from '../core/module.js';
 import type { HostCounters, HostStatus, TaskHostResult } from '../engine/events.js';
 
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {

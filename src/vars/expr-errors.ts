@@ -3,7 +3,7 @@
  * errors (no stack trace): each carries one Diagnostic, which callers locate with `at()` once
  * they know which playbook value the expression came from.
  */
-import { UserError, type SourcePos } from '../errors.js';
+import { UserError, type SourcePos } from '../core/errors.js';
 
 export class ExprError extends UserError {
   /** The plain reason, without context notes. */

@@ -7,13 +7,13 @@
  *   render('{{ ports }}', scope)                    -> [80, 443]   (a lone expression keeps its type)
  *
  * A variable is looked up only when the expression reads it; a name that no variable and no
- * helper (helpers.ts) defines is an UndefinedVariableError.
+ * helper (globals.ts) defines is an UndefinedVariableError.
  */
 import { parseExpressionAt } from 'acorn';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 import { analyzeExpression, compileForm, GET, jinjaHint, TYPEOF } from './analyze.js';
 import { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError } from './expr-errors.js';
-import { EXPR_GLOBALS, HELPERS } from './helpers.js';
+import { EXPR_GLOBALS, HELPERS } from './globals.js';
 import {
   bounded,
   callInContext,
@@ -31,10 +31,10 @@ import {
   type TemplateIncluder,
 } from './sandbox.js';
 import { types } from 'node:util';
-import { didYouMean, UserError } from '../errors.js';
+import { didYouMean, UserError } from '../core/errors.js';
 
 export { analyzeExpression } from './analyze.js';
-export { EXPR_GLOBALS } from './helpers.js';
+export { EXPR_GLOBALS } from './globals.js';
 export { ExprError, ExprRuntimeError, ExprSyntaxError, UndefinedVariableError, VarCycleError } from './expr-errors.js';
 
 /** What expressions read variables from. Scope (scope.ts) implements it; plain objects work too. */

@@ -7,7 +7,7 @@
  * Several -e merge left to right; a later one replaces a top-level key of an earlier one.
  */
 import { resolve } from 'node:path';
-import { UserError, type SourcePos } from '../errors.js';
+import { UserError, type SourcePos } from '../core/errors.js';
 import { loadYamlFile, parseYaml, type YamlFile } from '../yaml/source.js';
 import { isPlainObject } from './expr.js';
 import type { VarsSource } from './precedence.js';

@@ -4,9 +4,9 @@
  * PRECEDENCE below is THE documentation of the order (the README copies it): when two places
  * define the same variable, the one further down the list wins.
  */
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import { ExprError } from './expr-errors.js';
-import { didYouMean } from '../errors.js';
+import { didYouMean } from '../core/errors.js';
 import { Scope, varsProxy, type Layer } from './scope.js';
 
 export interface PrecedenceLevel {

@@ -8,7 +8,7 @@
  * Nothing of the controller is handed to an expression:
  * - variables come in as deep copies made of the context's own objects (`vars` and `hostvars`,
  *   which resolve variables lazily, come in as read-only views that copy what is read);
- * - helpers (helpers.ts) are called through wrappers that copy arguments out and results in;
+ * - helpers (globals.ts) are called through wrappers that copy arguments out and results in;
  * - a controller error (undefined variable, a helper that throws) becomes a context error with
  *   the same message; evaluate() gets the original back when it comes out.
  * The controller-side functions the context calls (`host` below) only ever live in closures of
@@ -21,7 +21,7 @@
  */
 import vm from 'node:vm';
 import { types } from 'node:util';
-import { Secret } from './secret.js';
+import { Secret } from '../core/secret.js';
 
 /** A value-returning call into the context: [1, value] or [0, description, controller error id]. */
 type Outcome = [1, unknown] | [0, string, number | undefined];
@@ -564,12 +564,12 @@ export function bounded<T>(seconds: number, fn: () => T): T {
   return result.value;
 }
 
-/** Controller values that helpers.ts shares with the context under the same name: the context uses its own. */
+/** Controller values that globals.ts shares with the context under the same name: the context uses its own. */
 const BUILTINS = ['Math', 'JSON', 'String', 'Number', 'Boolean', 'Array', 'Object', 'Date', 'RegExp', 'Map', 'Set', 'Error', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent', 'decodeURIComponent', 'encodeURI', 'decodeURI', 'undefined', 'NaN', 'Infinity'];
 
 const helperFns = new Map<string, (...args: unknown[]) => unknown>();
 
-/** Registers the helpers (helpers.ts) the context calls by name; built-ins are the context's own. */
+/** Registers the helpers (globals.ts) the context calls by name; built-ins are the context's own. */
 export function setHelpers(all: Readonly<Record<string, unknown>>): void {
   const fns = Object.entries(all).filter(([name, v]) => !BUILTINS.includes(name) && typeof v === 'function');
   // A second copy of expr.ts (a project module loaded through tsx imports its own) registers

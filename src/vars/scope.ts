@@ -17,7 +17,7 @@
  * A Scope is a snapshot: resolved values are cached, so build a new scope (cheap: layers are
  * shared, not copied) when a layer's content changes.
  */
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import { ExprError, VarCycleError } from './expr-errors.js';
 import { onDeadlineUnwind, render, unwrapSecrets, type VarSource } from './expr.js';
 

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
-import { Diagnostics, UserError, type SourcePos } from '../errors.js';
-import { Secret } from '../vars/secret.js';
+import { Diagnostics, UserError, type SourcePos } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 

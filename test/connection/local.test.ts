@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConnection } from '../../src/connection/index.js';
@@ -19,7 +19,7 @@ describe('connection/local', () => {
     const c = new LocalConnection('localhost');
     const r = await c.run(`x='a b'; printf '\\n %s \\n' "$x"; printf ' e \\n' >&2; exit 4`);
     expect(r).to.deep.equal({ stdout: '\n a b \n', stderr: ' e \n', code: 4 });
-    expect(c.stats).to.deep.equal({ connects: 1, execs: 1, puts: 0 });
+    expect(c.stats).to.deep.equal({ connects: 1, execs: 1 });
   });
 
   it('feeds stdin and closes it', async () => {
@@ -38,19 +38,6 @@ describe('connection/local', () => {
     expect(Date.now() - started).to.be.below(1000);
     await new Promise((r) => setTimeout(r, 700));
     expect(() => statSync(marker)).to.throw(/ENOENT/);
-  });
-
-  it('put writes content with an octal or symbolic mode', async () => {
-    const c = new LocalConnection('localhost');
-    const path = join(dir, 'f');
-    await c.put(path, '  keep spaces\n', { mode: '0600' });
-    expect(readFileSync(path, 'utf8')).to.equal('  keep spaces\n');
-    expect(statSync(path).mode & 0o777).to.equal(0o600);
-    await c.put(path, Buffer.from('x'), { mode: 'u=rw,g=r,o=' });
-    expect(statSync(path).mode & 0o777).to.equal(0o640);
-    expect(c.stats.puts).to.equal(2);
-    const err = await c.put(join(dir, 'missing', 'f'), 'x').catch((e) => e);
-    expect(err.message).to.match(/^cannot write .*missing\/f on localhost: ENOENT/);
   });
 
   (isRoot ? it : it.skip)('becomes another user with sudo (root needs no password)', async () => {

@@ -159,33 +159,6 @@ describe('connection/ssh (real sshd)', function () {
     }
   });
 
-  describe('put', () => {
-    it('writes content with a mode, over an existing file too, through one SFTP channel', async () => {
-      const c = connect();
-      const path = `/tmp/tsplay-put-${process.pid}`;
-      try {
-        await c.put(path, 'first\n', { mode: '0600' });
-        expect((await c.run(`stat -c '%a %U' ${path}; cat ${path}`)).stdout).to.equal('600 tsplay-t1\nfirst\n');
-        await c.put(path, Buffer.from('  second, no newline'), { mode: '0640' });
-        expect((await c.run(`stat -c %a ${path}; cat ${path}`)).stdout).to.equal('640\n  second, no newline');
-        await c.put(path, 'third\n', { mode: 'u=rw,g=,o=r' });
-        expect((await c.run(`stat -c %a ${path}`)).stdout).to.equal('604\n');
-        expect(c.stats).to.deep.include({ connects: 1, puts: 3 });
-      } finally {
-        rmSync(path, { force: true });
-      }
-    });
-
-    it('reports a path it cannot write', async () => {
-      const c = connect();
-      const err = await failure(c.put('/nonexistent-dir/x', 'x'));
-      expect(err).not.to.be.instanceOf(UnreachableError);
-      expect(err.message).to.match(/^cannot write \/nonexistent-dir\/x on web1: No such file/);
-      await c.put(`/tmp/tsplay-put2-${process.pid}`, 'ok'); // the SFTP channel survives the error
-      rmSync(`/tmp/tsplay-put2-${process.pid}`, { force: true });
-    });
-  });
-
   describe('become', () => {
     it('runs as root through NOPASSWD sudo, with stdin and clean stderr', async () => {
       const c = connect();
@@ -336,7 +309,6 @@ describe('connection/ssh (real sshd)', function () {
         expect(Date.now() - started).to.be.below(2000);
         const later = Date.now();
         expect(await failure(c.run('true'))).to.equal(err);
-        expect(await failure(c.put('/tmp/never-written', 'x'))).to.equal(err);
         expect(Date.now() - later).to.be.below(50);
       } finally {
         await doomed.stop();

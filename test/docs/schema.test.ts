@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { inventorySchema, playbookSchema, tasksSchema } from '../../src/docs/schema.js';
-import { BUNDLED_MODULES } from '../../src/modules/bundled.js';
+import { BUNDLED_MODULES } from '../../src/modules/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const load = (p: string) => parse(readFileSync(join(root, p), 'utf8'), { customTags: [{ tag: '!secret', resolve: (s: string) => s }] });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
 import { runStep, StepFailed, WriteConflict } from '../../src/engine/apply.js';
-import type { PutStep } from '../../src/modules/define.js';
+import type { PutStep } from '../../src/core/module.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

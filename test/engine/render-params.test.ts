@@ -1,6 +1,6 @@
 /** renderParams (src/engine/task.ts): templates rendered, then checked by the module's schema. */
 import { expect } from 'chai';
-import copy from '../../src/modules/builtin/copy.js';
+import copy from '../../src/modules/files/copy.js';
 import { renderParams, type TaskEnv } from '../../src/engine/task.js';
 import type { ModuleTask } from '../../src/playbook/model.js';
 import { Scope } from '../../src/vars/scope.js';

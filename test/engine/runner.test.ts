@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EventBus, type EngineEvent, type TaskHostResult } from '../../src/engine/events.js';
 import { runPlaybook, type RunSummary } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/model.js';
-import { BUNDLED_MODULES } from '../../src/modules/bundled.js';
+import { BUNDLED_MODULES } from '../../src/modules/index.js';
 import { ModuleRegistry } from '../../src/modules/registry.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { FakeWorld } from '../helpers/fake-connection.js';

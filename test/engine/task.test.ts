@@ -10,11 +10,11 @@ import { z } from 'zod';
 import { EventBus, type EngineEvent } from '../../src/engine/events.js';
 import { runPlaybook } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/model.js';
-import { BUNDLED_MODULES } from '../../src/modules/bundled.js';
-import { planWrite, probeWrite } from '../../src/modules/builtin/lib/write-file.js';
-import { change, defineModule, type AnyModule } from '../../src/modules/define.js';
+import { BUNDLED_MODULES } from '../../src/modules/index.js';
+import { planWrite, probeWrite } from '../../src/modules/lib/write-file.js';
+import { change, defineModule, type AnyModule } from '../../src/core/module.js';
 import { ModuleRegistry } from '../../src/modules/registry.js';
-import { sh } from '../../src/modules/shell.js';
+import { sh } from '../../src/core/quote.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 
 /** Like a package whose install writes a default config, then the config tsplay wants. */

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import type { Fact } from '../../src/modules/define.js';
+import type { Fact } from '../../src/core/module.js';
 import * as F from '../../src/facts/index.js';
 
 const ROOT = join(import.meta.dirname, '../fixtures/facts');

@@ -5,7 +5,7 @@
 import type { Connection, ConnectionStats, RunOptions } from '../../src/connection/types.js';
 import { UnreachableError } from '../../src/connection/types.js';
 import type { ConnectionVars } from '../../src/inventory/connection.js';
-import type { ExecResult } from '../../src/modules/define.js';
+import type { ExecResult } from '../../src/core/module.js';
 
 export interface FakeHost {
   files: Map<string, string>;
@@ -86,7 +86,7 @@ function interpret(h: FakeHost, script: string, stdin?: string): ExecResult {
 }
 
 export class FakeConnection implements Connection {
-  readonly stats: ConnectionStats = { connects: 0, execs: 0, puts: 0 };
+  readonly stats: ConnectionStats = { connects: 0, execs: 0 };
   private connected = false;
   constructor(
     readonly host: string,
@@ -112,10 +112,6 @@ export class FakeConnection implements Connection {
     await new Promise((r) => setTimeout(r, 2));
     this.world.inFlight--;
     return interpret(h, script, opts.stdin === undefined ? undefined : String(opts.stdin));
-  }
-  async put(path: string, content: string | Buffer): Promise<void> {
-    this.stats.puts++;
-    this.world.host(this.host).files.set(path, String(content));
   }
   async close(): Promise<void> {}
 }

@@ -1,6 +1,6 @@
 /** Minimal modules speaking the fake connection's command language, for engine unit tests. */
 import { z } from 'zod';
-import { change, defineModule, fact, noop, type AnyModule } from '../../src/modules/define.js';
+import { change, defineModule, fact, noop, type AnyModule } from '../../src/core/module.js';
 
 /** Ensures a "file" on the fake host has some content. */
 export const fakeFile = defineModule({

@@ -79,7 +79,6 @@ export async function startSshd(opts: { maxStartups?: string; maxSessions?: numb
       'PrintLastLog no',
       `MaxStartups ${opts.maxStartups ?? '10:30:100'}`,
       `MaxSessions ${opts.maxSessions ?? 10}`,
-      'Subsystem sftp internal-sftp',
       'LogLevel VERBOSE',
       '',
     ].join('\n'),

@@ -1,10 +1,10 @@
 /** Connection variables: both naming schemes, defaults, precedence between them, bad values. */
 import { homedir } from 'node:os';
 import { expect } from 'chai';
-import { formatDiagnosticLine, UserError } from '../../src/errors.js';
+import { formatDiagnosticLine, UserError } from '../../src/core/errors.js';
 import { CONNECTION_VAR_NAMES, connectionVars } from '../../src/inventory/connection.js';
 import { loadInventory } from '../../src/inventory/model.js';
-import { secret } from '../../src/vars/secret.js';
+import { secret } from '../../src/core/secret.js';
 
 function errorOf(vars: Record<string, unknown>): string {
   try {

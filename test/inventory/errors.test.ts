@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Diagnostics, formatDiagnosticLine, UserError } from '../../src/errors.js';
+import { Diagnostics, formatDiagnosticLine, UserError } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/model.js';
 
 const dir = 'test/fixtures/inventory/errors';

@@ -3,7 +3,7 @@
  * groups, ranges, host:port, INI value types, inventory folders, host lists, implicit localhost.
  */
 import { expect } from 'chai';
-import { Diagnostics } from '../../src/errors.js';
+import { Diagnostics } from '../../src/core/errors.js';
 import { InventoryBuilder } from '../../src/inventory/builder.js';
 import { parseIniInventory } from '../../src/inventory/ini.js';
 import { parseIniValue } from '../../src/inventory/ini-values.js';

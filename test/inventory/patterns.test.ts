@@ -1,6 +1,6 @@
 /** Host patterns against test/fixtures/inventory/patterns/hosts.ini. */
 import { expect } from 'chai';
-import { formatDiagnosticLine, UserError } from '../../src/errors.js';
+import { formatDiagnosticLine, UserError } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/model.js';
 import { globMatcher, splitPattern } from '../../src/inventory/patterns.js';
 

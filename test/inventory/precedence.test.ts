@@ -5,9 +5,9 @@
  * then playbook). Fixture: test/fixtures/inventory/precedence/{inventory,playbook}.
  */
 import { expect } from 'chai';
-import { Diagnostics } from '../../src/errors.js';
+import { Diagnostics } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/model.js';
-import { isSecret } from '../../src/vars/secret.js';
+import { isSecret } from '../../src/core/secret.js';
 
 const fx = 'test/fixtures/inventory/precedence';
 const load = (withPlaybook = true) =>

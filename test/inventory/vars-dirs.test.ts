@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Diagnostics, formatDiagnosticLine } from '../../src/errors.js';
+import { Diagnostics, formatDiagnosticLine } from '../../src/core/errors.js';
 import { loadVarsDir } from '../../src/inventory/vars-dirs.js';
 
 describe('inventory: group_vars/ and host_vars/', () => {

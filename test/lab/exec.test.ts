@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { CommandError, pipe, run, stderrTail } from '../../src/lab/exec.js';
 
 async function failure(p: Promise<unknown>): Promise<CommandError> {

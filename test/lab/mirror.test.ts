@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { debianMirrors, parseDeb822Sources, parseOneLineSources, pickDebianMirrors, readAptSources } from '../../src/lab/mirror.js';
 
 describe('lab mirror', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { parseLabSpec, specFromCount, validateLabSpec } from '../../src/lab/spec.js';
 
 /** The UserError lines thrown by parsing `text` as lab.yml. */

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { z } from 'zod';
-import { BUNDLED_MODULES } from '../../src/modules/bundled.js';
+import { BUNDLED_MODULES } from '../../src/modules/index.js';
 
 type AnyZod = z.ZodType & { def: { type: string; innerType?: AnyZod; shape?: Record<string, AnyZod> }; description?: string };
 

@@ -18,8 +18,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import type { AnyModule, Plan, PlanContext, Step } from '../../src/modules/define.js';
-import { BUILTIN_MODULES } from '../../src/modules/builtin/index.js';
+import type { AnyModule, Plan, PlanContext, Step } from '../../src/core/module.js';
+import { BUNDLED_MODULES } from '../../src/modules/index.js';
 
 const ROOT = join(import.meta.dirname, '../fixtures/modules');
 const SRC = join(import.meta.dirname, '../../src/modules');
@@ -27,9 +27,9 @@ const SRC = join(import.meta.dirname, '../../src/modules');
 /** Files under src/modules that failed to import (shown when their fixtures have no module). */
 const IMPORT_ERRORS: string[] = [];
 
-/** Every module under src/modules (built-in and others, e.g. security/), so any module's fixtures can live here. */
+/** Every module under src/modules (registered or not yet), so any module's fixtures can live here. */
 async function allModules(): Promise<AnyModule[]> {
-  const found = new Map<string, AnyModule>(BUILTIN_MODULES.map((m) => [m.name, m]));
+  const found = new Map<string, AnyModule>(BUNDLED_MODULES.map((m) => [m.name, m]));
   const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.split('/').includes('lib'));
   for (const f of files) {
     let mod: { default?: Partial<AnyModule> };
@@ -152,10 +152,10 @@ describe('module fixtures', () => {
   const dirs = readdirSync(ROOT)
     .filter((d) => readdirSync(join(ROOT, d)).some((f) => f.endsWith('.json')))
     .sort();
-  it('every fixture folder names a module, and every built-in module has at least 3 fixtures', () => {
+  it('every fixture folder names a module, and every bundled module has at least 3 fixtures', () => {
     const names = MODULES.map((m) => m.name);
     expect(dirs.filter((d) => !names.includes(d)), `fixture folders without a module ${IMPORT_ERRORS.join('; ')}`).to.deep.equal([]);
-    const few = BUILTIN_MODULES.map((m) => m.name).filter((n) => !dirs.includes(n) || readdirSync(join(ROOT, n)).length < 3);
+    const few = BUNDLED_MODULES.map((m) => m.name).filter((n) => !dirs.includes(n) || readdirSync(join(ROOT, n)).length < 3);
     expect(few, 'modules with fewer than 3 fixtures').to.deep.equal([]);
   });
   for (const dir of dirs) {

@@ -4,9 +4,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { normalizeOctal, recursiveModes, resolveMode, sameId } from '../../src/modules/builtin/lib/mode.js';
-import { shellSplit } from '../../src/modules/builtin/lib/shlex.js';
-import { joinExecs } from '../../src/modules/builtin/lib/steps.js';
+import { normalizeOctal, recursiveModes, resolveMode, sameId } from '../../src/modules/lib/mode.js';
+import { shellSplit } from '../../src/modules/commands/lib/shlex.js';
+import { joinExecs } from '../../src/modules/lib/steps.js';
 
 describe('modes', () => {
   it('normalizes octal modes to four digits', () => {

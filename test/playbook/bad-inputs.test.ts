@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { formatDiagnosticLine, UserError } from '../../src/errors.js';
+import { formatDiagnosticLine, UserError } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import type { IncludeTask, ModuleTask } from '../../src/playbook/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { evaluate } from '../../src/vars/expr.js';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { holdsTemplate } from '../../src/playbook/tasks.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { renderTemplate } from '../../src/playbook/templates.js';
 import { exprTimeout, setExprTimeout } from '../../src/vars/expr.js';
-import { secret } from '../../src/vars/secret.js';
+import { secret } from '../../src/core/secret.js';
 import { Scope } from '../../src/vars/scope.js';
 
 describe('playbook/templates', () => {

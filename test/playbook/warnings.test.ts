@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatDiagnosticLine } from '../../src/errors.js';
+import { formatDiagnosticLine } from '../../src/core/errors.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 
 async function warningsOf(yaml: string): Promise<string[]> {

@@ -16,8 +16,8 @@ import {
   truthy,
   UndefinedVariableError,
 } from '../../src/vars/expr.js';
-import { UserError } from '../../src/errors.js';
-import { secret } from '../../src/vars/secret.js';
+import { UserError } from '../../src/core/errors.js';
+import { secret } from '../../src/core/secret.js';
 import { Scope } from '../../src/vars/scope.js';
 
 /** Runs fn and returns what it threw (fails the test if it did not throw). */

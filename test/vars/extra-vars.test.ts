@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extraVarsSource, parseExtraVars } from '../../src/vars/extra-vars.js';
-import { UserError } from '../../src/errors.js';
-import { Secret } from '../../src/vars/secret.js';
+import { UserError } from '../../src/core/errors.js';
+import { Secret } from '../../src/core/secret.js';
 
 function thrown(fn: () => unknown): any {
   try {

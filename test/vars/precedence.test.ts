@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { buildScope, PRECEDENCE, rankOf, layerAt, type LevelId, type ScopeInput } from '../../src/vars/precedence.js';
 import { evaluate, ExprError, render } from '../../src/vars/expr.js';
 import { Scope } from '../../src/vars/scope.js';
-import { secret } from '../../src/vars/secret.js';
+import { secret } from '../../src/core/secret.js';
 
 const magic = { inventory_hostname: 'web1', groups: { all: ['web1', 'db1'], web: ['web1'] } };
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Scope, type Layer } from '../../src/vars/scope.js';
 import { evaluate, ExprRuntimeError, render, UndefinedVariableError, VarCycleError } from '../../src/vars/expr.js';
-import { secret } from '../../src/vars/secret.js';
+import { secret } from '../../src/core/secret.js';
 
 const tpl = (label: string, vars: Record<string, unknown>, extra: Partial<Layer> = {}): Layer => ({ label, vars, kind: 'template', ...extra });
 const data = (label: string, vars: Record<string, unknown>): Layer => ({ label, vars, kind: 'data' });

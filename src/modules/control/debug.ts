@@ -1,0 +1,37 @@
+/** `debug`: prints a message or the value of an expression (var:). Never changes anything. */
+import { z } from 'zod';
+import { defineModule, noop } from '../../core/module.js';
+import { evaluator, show } from '../lib/evaluate.js';
+
+const params = z
+  .object({
+    msg: z.unknown().optional().describe('The message (templates are rendered before); any value is shown'),
+    var: z.string().optional().describe('An expression whose value is shown, e.g. `result.stdout_lines` (no {{ }})'),
+  })
+  .refine((p) => !(p.msg !== undefined && p.var !== undefined), { message: 'give msg or var, not both' });
+
+const output = z.object({
+  msg: z.unknown().optional().describe('The message (msg:)'),
+});
+
+export default defineModule({
+  name: 'debug',
+  summary: 'Print a message or the value of a variable.',
+  examples: [
+    { title: 'A message', task: { name: 'Say where', debug: { msg: 'Deploying {{ version }} to {{ inventory_hostname }}' } } },
+    { title: 'A registered result', task: { name: 'Show output', debug: { var: 'uname.stdout' } } },
+  ],
+  params,
+  expressions: (p) => (p.var === undefined ? [] : [p.var]),
+  output,
+  local: true,
+  freeForm: (text) => ({ msg: text }),
+  plan: (p, _f, ctx) => {
+    if (p.var !== undefined) {
+      const v = evaluator(ctx)(p.var);
+      return noop(`${p.var}: ${show(v)}`, { output: { [p.var]: v } });
+    }
+    const msg = p.msg ?? 'Hello world!';
+    return noop(typeof msg === 'string' ? msg : show(msg), { output: { msg } });
+  },
+});

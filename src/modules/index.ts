@@ -1,0 +1,54 @@
+/**
+ * Every module tsplay ships: the one registration list. A module is one file in the folder of
+ * its family, named as the module (`ufw/install-ufw.ts`); helpers a family keeps to itself are
+ * in its `lib/`, helpers several families share in `modules/lib/`.
+ */
+import type { AnyModule } from '../core/module.js';
+import command from './commands/command.js';
+import shell from './commands/shell.js';
+import assert from './control/assert.js';
+import debug from './control/debug.js';
+import fail from './control/fail.js';
+import setFact from './control/set_fact.js';
+import setup from './control/setup.js';
+import dockerFirewall from './docker/docker-firewall.js';
+import blockinfile from './files/blockinfile.js';
+import copy from './files/copy.js';
+import file from './files/file.js';
+import lineinfile from './files/lineinfile.js';
+import template from './files/template.js';
+import nfsShares from './nfs/nfs-shares.js';
+import apt from './packages/apt.js';
+import configureSquidProxy from './squid/configure-squid-proxy.js';
+import authorizedKey from './system/authorized_key.js';
+import group from './system/group.js';
+import service from './system/service.js';
+import user from './system/user.js';
+import waitFor from './system/wait_for.js';
+import installUfw from './ufw/install-ufw.js';
+
+/** In the order `tsplay doc` lists them: the general modules by name, then the security modules. */
+export const BUNDLED_MODULES: AnyModule[] = [
+  apt,
+  assert,
+  authorizedKey,
+  blockinfile,
+  command,
+  copy,
+  debug,
+  fail,
+  file,
+  group,
+  lineinfile,
+  service,
+  setFact,
+  setup,
+  shell,
+  template,
+  user,
+  waitFor,
+  installUfw,
+  dockerFirewall,
+  configureSquidProxy,
+  nfsShares,
+] as AnyModule[];

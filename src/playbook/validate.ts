@@ -1,0 +1,234 @@
+/**
+ * Whole-playbook checks that need more than one task at a time: host patterns against the
+ * inventory, notify targets, expressions (syntax and names), local files and templates.
+ */
+import { didYouMean, UserError } from '../core/errors.js';
+import type { Inventory } from '../inventory/model.js';
+import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
+import { analyzeExpression, jinjaHint } from '../vars/analyze.js';
+import { ExprSyntaxError } from '../vars/expr-errors.js';
+import { parseTemplate } from '../vars/expr.js';
+import { EXPR_GLOBALS } from '../vars/globals.js';
+import type { LoadContext } from './context.js';
+import { fileCandidates, findLocalFile } from './files.js';
+import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
+import { checkTemplate } from './templates.js';
+
+/** Names every expression may use, whatever the play. */
+export const MAGIC_VARS = [
+  'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'play_hosts', 'ansible_play_hosts',
+  'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_name', 'role_path', 'facts',
+  'ansible_facts', 'omit', 'environment',
+] as const;
+
+interface Names {
+  base: Set<string>;
+  /** Names defined by users (for the "did you mean {{ x }}" warning). */
+  user: Set<string>;
+}
+
+export function validatePlaybook(pb: Playbook, ctx: LoadContext, opts: { inventory?: Inventory; extraVars?: Record<string, unknown> }): void {
+  const inventoryNames = new Set<string>();
+  if (opts.inventory) {
+    for (const h of opts.inventory.hosts.keys()) for (const k of Object.keys(opts.inventory.hostVars(h).vars)) inventoryNames.add(k);
+  }
+  for (const play of pb.plays) new PlayChecker(play, ctx, opts, inventoryNames).run();
+}
+
+class PlayChecker {
+  private readonly registered = new Set<string>();
+  private readonly topics = new Set<string>();
+  private readonly names: Names;
+
+  constructor(
+    private readonly play: Play,
+    private readonly ctx: LoadContext,
+    private readonly opts: { inventory?: Inventory; extraVars?: Record<string, unknown> },
+    inventoryNames: Set<string>,
+  ) {
+    const user = new Set<string>([...inventoryNames, ...Object.keys(opts.extraVars ?? {}), ...layerNames(play.vars), ...play.varsFiles.flatMap(layerNames)]);
+    this.names = { base: new Set<string>([...EXPR_GLOBALS, ...MAGIC_VARS, ...CONNECTION_VAR_NAMES, ...user]), user };
+  }
+
+  run(): void {
+    const { play } = this;
+    this.checkHosts();
+    // Registered results and set_fact names are known to the whole play (handlers run late).
+    const allTasks = [...play.preTasks, ...play.tasks, ...play.postTasks, ...play.handlers];
+    walk(allTasks, (t) => {
+      if (t.kind !== 'module') return;
+      if (t.register) this.registered.add(t.register);
+      if (t.moduleName === 'set_fact' && t.args && typeof t.args === 'object') for (const k of Object.keys(t.args)) this.registered.add(k);
+    });
+    for (const h of play.handlers) this.addTopics(h);
+    walk(allTasks, (t) => {
+      if (t.kind === 'include') for (const h of t.handlers) this.addTopics(h);
+    });
+    this.checkVars(play.vars, new Set());
+    for (const l of play.varsFiles) this.checkVars(l, new Set());
+    for (const r of play.roles) {
+      const rn = this.roleNames(r);
+      this.checkVars(r.defaults, rn);
+      this.checkVars(r.vars, rn);
+      this.checkVars(r.params, rn);
+    }
+    for (const list of [play.preTasks, play.tasks, play.postTasks, play.handlers]) this.checkTasks(list, new Set());
+  }
+
+  private addTopics(h: Handler): void {
+    if (h.name) this.topics.add(h.name);
+    for (const l of h.listen) this.topics.add(l);
+  }
+
+  private checkHosts(): void {
+    const { play, ctx, opts } = this;
+    if (!opts.inventory || play.hosts.includes('{{')) return;
+    try {
+      opts.inventory.select(play.hosts, play.src.file.pos([...play.src.path, 'hosts']));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      for (const d of e.diagnostics) ctx.diags.add({ ...d, pos: play.src.file.pos([...play.src.path, 'hosts']) });
+    }
+  }
+
+  private roleNames(role: LoadedRole): Set<string> {
+    return new Set([...layerNames(role.defaults), ...layerNames(role.vars), ...layerNames(role.params)]);
+  }
+
+  private checkVars(layer: VarsLayer, extra: Set<string>): void {
+    for (const [k, v] of Object.entries(layer.vars)) {
+      this.checkValue(v, layer.pos?.(k), extra, `variable "${k}"`);
+    }
+  }
+
+  private checkTasks(tasks: Task[], scopeNames: Set<string>): void {
+    for (const t of tasks) {
+      const names = new Set(scopeNames);
+      if (t.role) for (const n of this.roleNames(t.role)) names.add(n);
+      if (t.vars) for (const n of layerNames(t.vars)) names.add(n);
+      const what = t.name ? `task "${t.name}"` : t.kind === 'module' ? `${t.moduleName} task` : 'task';
+      if (t.vars) this.checkVars(t.vars, names);
+      if (t.loop !== undefined) this.checkValue(t.loop, this.ctx.pos(t.src, 'loop' in srcValue(t) ? 'loop' : undefined), names, what);
+      const itemNames = new Set(names);
+      if (t.loop !== undefined) itemNames.add(t.loopVar);
+      if (t.name) this.checkValue(t.name, this.ctx.pos(t.src, 'name'), itemNames, what);
+      for (const w of t.when) this.checkExpr(w, this.ctx.pos(t.src, 'when'), itemNames, what, 'when');
+      if (t.kind === 'block') {
+        this.checkTasks(t.block, names);
+        this.checkTasks(t.rescue, new Set([...names, 'ansible_failed_task', 'ansible_failed_result']));
+        this.checkTasks(t.always, names);
+      } else if (t.kind === 'include') {
+        // An include with a loop gives its tasks the loop variable.
+        this.checkTasks(t.tasks, t.loop === undefined ? names : itemNames);
+        if (t.what === 'role') this.checkTasks(t.handlers, names);
+      } else {
+        this.checkModuleTask(t, itemNames, what);
+      }
+    }
+  }
+
+  private checkModuleTask(t: ModuleTask, names: Set<string>, what: string): void {
+    const { ctx } = this;
+    const selfNames = new Set(names);
+    if (t.register) selfNames.add(t.register);
+    for (const [key, list] of [['changed_when', t.changedWhen], ['failed_when', t.failedWhen], ['until', t.until]] as const) {
+      for (const c of list ?? []) this.checkExpr(c, ctx.pos(t.src, key), selfNames, what, key);
+    }
+    const argsKey = Object.keys(srcValue(t)).find((k) => k === t.moduleName || ctx.registry.get(k) === t.module) ?? t.moduleName;
+    this.checkValue(t.args, ctx.pos(t.src, argsKey), names, what, t.src, [argsKey]);
+    for (const n of t.notify) {
+      if (n.includes('{{')) continue;
+      if (!this.topics.has(n)) {
+        const dym = didYouMean(n, this.topics);
+        ctx.error(t.src, `${what} notifies "${n}", but no handler has that name or listens to it${dym ? `; did you mean "${dym}"?` : ''}`, 'notify');
+      }
+    }
+    // Parameters that are bare expressions (assert's `that`, debug's `var`).
+    const exprs = t.module.expressions && t.args && typeof t.args === 'object' ? t.module.expressions(t.args as Record<string, unknown>) : [];
+    for (const x of exprs) if (typeof x === 'string') this.checkExpr(x, ctx.pos(t.src, argsKey), names, what);
+    // Local files (templates, copy sources) must exist; templates must compile.
+    const files = t.module.localFiles && t.args && typeof t.args === 'object' ? t.module.localFiles(t.args as Record<string, unknown>) : [];
+    for (const f of files) {
+      if (typeof f.name !== 'string' || f.name.includes('{{')) continue;
+      const found = findLocalFile(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir });
+      if (!found) {
+        ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" not found`, t.src.file.pos([...t.src.path, argsKey, 'src']), `looked in ${fileCandidates(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir }).join(', ')}`);
+      } else if (f.kind === 'templates') {
+        const d = checkTemplate(found);
+        if (d) ctx.diags.add(d);
+      }
+    }
+  }
+
+  /** Checks every template string inside a value. */
+  private checkValue(v: unknown, pos: ReturnType<LoadContext['pos']> | undefined, names: Set<string>, what: string, src?: Src, path: Array<string | number> = []): void {
+    if (typeof v === 'string') {
+      const at = src ? src.file.pos([...src.path, ...path]) : pos;
+      if (!v.includes('{{')) {
+        if (src && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && this.names.user.has(v)) {
+          this.ctx.diags.warning(`${what}: "${v}" is a plain string, but a variable has that name`, at, `did you mean "{{ ${v} }}"?`);
+        }
+        return;
+      }
+      let parts;
+      try {
+        parts = parseTemplate(v);
+      } catch (e) {
+        if (e instanceof ExprSyntaxError) {
+          this.ctx.diags.error(`${what}: ${e.reason}`, at, e.hint);
+          return;
+        }
+        throw e;
+      }
+      for (const p of parts) if (p.kind === 'expr') this.checkExpr(p.code, at, names, what);
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => this.checkValue(x, pos, names, what, src, [...path, i]));
+    } else if (v && typeof v === 'object' && !(v as object).constructor?.name?.startsWith('Secret')) {
+      for (const [k, x] of Object.entries(v)) this.checkValue(x, pos, names, what, src, [...path, k]);
+    }
+  }
+
+  private checkExpr(code: string, pos: ReturnType<LoadContext['pos']> | undefined, names: Set<string>, what: string, key?: string): void {
+    let used: string[];
+    try {
+      used = analyzeExpression(code).names;
+    } catch (e) {
+      if (e instanceof ExprSyntaxError) {
+        this.ctx.diags.error(`${what}: ${key ? `${key}: ` : ''}expression syntax error: ${e.reason} in \`${code}\``, pos, e.hint);
+        return;
+      }
+      throw e;
+    }
+    for (const n of used) {
+      if (names.has(n) || this.names.base.has(n) || this.registered.has(n)) continue;
+      const all = [...names, ...this.names.base, ...this.registered];
+      const dym = didYouMean(n, all);
+      this.ctx.diags.error(`${what}: undefined variable '${n}'${key ? ` in ${key}` : ''}${dym ? `; did you mean '${dym}'?` : ''}`, pos, jinjaHint(code));
+    }
+  }
+}
+
+function layerNames(l: VarsLayer): string[] {
+  return Object.keys(l.vars);
+}
+
+function srcValue(t: Task): Record<string, unknown> {
+  let v: unknown = t.src.file.data;
+  for (const seg of t.src.path) v = (v as Record<string | number, unknown> | undefined)?.[seg];
+  return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+}
+
+/** Visits every task, descending into blocks and includes. */
+export function walk(tasks: Task[], fn: (t: Task) => void): void {
+  for (const t of tasks) {
+    fn(t);
+    if (t.kind === 'block') {
+      walk(t.block, fn);
+      walk(t.rescue, fn);
+      walk(t.always, fn);
+    } else if (t.kind === 'include') {
+      walk(t.tasks, fn);
+      walk(t.handlers, fn);
+    }
+  }
+}
