@@ -14,8 +14,7 @@ import type { LabProgress } from '../lab/progress.js';
 import { loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
 import type { IncludeTask, Playbook } from '../playbook/model.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { listrRenderer } from '../render/listr.js';
-import { plainRenderer } from '../render/plain.js';
+import { createRenderer, defaultRenderer } from '../render/index.js';
 import { outputMasker, printDiagnostics } from './output.js';
 
 function progressPrinter(): (p: LabProgress) => void {
@@ -47,18 +46,12 @@ export async function bringUp(spec: LabSpec): Promise<LabUpResult> {
   return up;
 }
 
-function renderTo(bus: EventBus): () => Promise<void> {
-  if (process.stdout.isTTY && !process.env.CI) return listrRenderer(bus).idle;
-  plainRenderer(bus);
-  return async () => {};
-}
-
 async function runOnce(pb: Playbook, inventoryPath: string, registry: Awaited<ReturnType<typeof loadPlaybook>>['registry'], check: boolean): Promise<RunSummary> {
   const inventory = loadInventory([inventoryPath]);
   const bus = new EventBus(outputMasker);
-  const idle = renderTo(bus);
+  const renderer = createRenderer(defaultRenderer(), bus);
   const s = await runPlaybook(pb, { inventory, registry, bus, check });
-  await idle();
+  await renderer.idle();
   return s;
 }
 

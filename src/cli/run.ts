@@ -5,9 +5,7 @@ import { EventBus } from '../engine/events.js';
 import { runPlaybook, type RunSummary } from '../engine/runner.js';
 import { loadInventory } from '../inventory/model.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { jsonRenderer } from '../render/json.js';
-import { listrRenderer } from '../render/listr.js';
-import { plainRenderer } from '../render/plain.js';
+import { createRenderer, defaultRenderer } from '../render/index.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { outputMasker, printDiagnostics } from './output.js';
 import { csv, extraVarsOption, inventoryOption } from './options.js';
@@ -71,10 +69,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
   if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer (got ${o.forks})`);
 
   const bus = new EventBus(outputMasker);
-  let idle: () => Promise<void> = async () => {};
-  if (o.json) jsonRenderer(bus);
-  else if (process.stdout.isTTY && !process.env.CI && !o.verbose) idle = listrRenderer(bus).idle;
-  else plainRenderer(bus, process.stdout, { verbose: o.verbose });
+  const renderer = createRenderer(defaultRenderer({ json: o.json, verbose: o.verbose }), bus, { verbose: o.verbose });
 
   const stop = new RunStopper();
   try {
@@ -92,7 +87,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
       forks,
       signal: stop.signal,
     });
-    await idle();
+    await renderer.idle();
     return stop.exitCode ?? exitCode(summary, o);
   } finally {
     stop.dispose();
