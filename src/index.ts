@@ -1,5 +1,5 @@
 /**
- * tsplay as a library: everything the CLI does is available here, and the CLI uses only this.
+ * tsplay as a library: everything the CLI does is available here; the CLI loads and runs through it.
  *   import { runPlaybookFile, EventBus, createRenderer, defineModule } from 'tsplay'
  * A run: loadRun (inventory + playbook, validated) then runPlaybook, or both in runPlaybookFile;
  * the engine reports on an EventBus, renderers (or your code) subscribe to it.

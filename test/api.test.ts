@@ -66,6 +66,18 @@ describe('library API', function () {
     expect(text).to.match(/box1\s+: ok=1\s+changed=1/);
   });
 
+  it('a task event carries where the task is written', async () => {
+    const { dir, playbook, inventory } = project();
+    writeFileSync(playbook, '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: breaks\n      command: "false"\n');
+    const bus = new EventBus();
+    const failed: EngineEvent[] = [];
+    bus.on((e) => e.type === 'task:host' && e.result.status === 'failed' && failed.push(e));
+    const summary = await runPlaybookFile(playbook, { inventory: [inventory], bus });
+    expect(summary.failed).to.equal(true);
+    expect(failed).to.have.length(1);
+    expect(failed[0]).to.deep.include({ pos: { file: join(dir, 'site.yml'), line: 4, col: 7 } });
+  });
+
   it('an unknown --limit name is an error before anything runs', async () => {
     const { playbook, inventory } = project();
     let err: unknown;
