@@ -1,6 +1,8 @@
 /**
- * tsplay as a library: everything the CLI does is available here.
- *   import { loadPlaybook, loadInventory, defineModule } from 'tsplay'
+ * tsplay as a library: everything the CLI does is available here; the CLI loads and runs through it.
+ *   import { runPlaybookFile, EventBus, createRenderer, defineModule } from 'tsplay'
+ * A run: loadRun (inventory + playbook, validated) then runPlaybook, or both in runPlaybookFile;
+ * the engine reports on an EventBus, renderers (or your code) subscribe to it.
  */
 export { z } from 'zod';
 export * from './core/errors.js';
@@ -13,7 +15,11 @@ export { loadPlaybook, loadProjectModules, type LoadOptions, type LoadResult } f
 export type * from './playbook/model.js';
 export { loadInventory, Inventory } from './inventory/model.js';
 export { connectionVars, type ConnectionVars } from './inventory/connection.js';
-export { secret, Secret } from './core/secret.js';
+export { secret, Secret, Masker } from './core/secret.js';
 export { parseExtraVars } from './vars/extra-vars.js';
 export { playbookSchema, inventorySchema, tasksSchema, roleDefaultsSchema } from './docs/schema.js';
 export { moduleDoc, moduleTable } from './docs/module-doc.js';
+export { runPlaybook, type RunOptions, type RunSummary } from './engine/runner.js';
+export { loadRun, runPlaybookFile, type LoadRunOptions, type LoadedRun, type RunFileOptions, type RunFileResult } from './engine/run-file.js';
+export { EventBus, emptyCounters, type EngineEvent, type Listener, type HostStatus, type HostCounters, type TaskHostResult, type FailureDetail } from './engine/events.js';
+export { createRenderer, chooseRenderer, defaultRenderer, RENDERER_KINDS, plainRenderer, listrRenderer, jsonRenderer, type RendererKind, type RendererChoice, type RendererOptions, type Renderer } from './render/index.js';

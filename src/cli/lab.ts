@@ -4,18 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../core/errors.js';
-import { EventBus } from '../engine/events.js';
-import { runPlaybook, type RunSummary } from '../engine/runner.js';
-import { loadInventory } from '../inventory/model.js';
+import { createRenderer, defaultRenderer, EventBus, loadInventory, loadRun, runPlaybook, UserError, type IncludeTask, type LoadedRun, type Playbook, type RunSummary } from '../index.js';
 import { labDown, labSshArgs, labStatus, labUp, type LabUpResult } from '../lab/lab.js';
 import { ensurePrerequisites } from '../lab/prerequisites.js';
 import type { LabProgress } from '../lab/progress.js';
 import { loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
-import type { IncludeTask, Playbook } from '../playbook/model.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { listrRenderer } from '../render/listr.js';
-import { plainRenderer } from '../render/plain.js';
 import { outputMasker, printDiagnostics } from './output.js';
 
 function progressPrinter(): (p: LabProgress) => void {
@@ -47,18 +40,12 @@ export async function bringUp(spec: LabSpec): Promise<LabUpResult> {
   return up;
 }
 
-function renderTo(bus: EventBus): () => Promise<void> {
-  if (process.stdout.isTTY && !process.env.CI) return listrRenderer(bus).idle;
-  plainRenderer(bus);
-  return async () => {};
-}
-
-async function runOnce(pb: Playbook, inventoryPath: string, registry: Awaited<ReturnType<typeof loadPlaybook>>['registry'], check: boolean): Promise<RunSummary> {
+async function runOnce(pb: Playbook, inventoryPath: string, registry: LoadedRun['registry'], check: boolean): Promise<RunSummary> {
   const inventory = loadInventory([inventoryPath]);
   const bus = new EventBus(outputMasker);
-  const idle = renderTo(bus);
+  const renderer = createRenderer(defaultRenderer(), bus);
   const s = await runPlaybook(pb, { inventory, registry, bus, check });
-  await idle();
+  await renderer.idle();
   return s;
 }
 
@@ -99,8 +86,7 @@ export async function testCommand(target: string, o: { keep?: boolean; spec?: st
   }
   let code: number = TEST_EXIT.ok;
   try {
-    const inventory = loadInventory([up.inventoryPath]);
-    const { playbook: pb, registry, warnings } = await loadPlaybook(playbookPath, { inventory, rolesPath });
+    const { playbook: pb, registry, warnings } = await loadRun(playbookPath, { inventory: loadInventory([up.inventoryPath]), rolesPath });
     printDiagnostics(warnings);
     step('converge');
     const first = await runOnce(pb, up.inventoryPath, registry, false);

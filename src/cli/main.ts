@@ -5,15 +5,11 @@
 import { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import chalk from 'chalk';
-import { UserError } from '../core/errors.js';
+import { inventorySchema, loadInventory, loadProjectModules, loadRun, moduleDoc, moduleTable, parseExtraVars, playbookSchema, roleDefaultsSchema, tasksSchema, UserError } from '../index.js';
 import { handleError, printDiagnostics } from './output.js';
-import { loadInventory } from '../inventory/model.js';
 import { explainHost, graphInventory, listInventory } from '../inventory/show.js';
-import { parseExtraVars } from '../vars/extra-vars.js';
-import { loadPlaybook, loadProjectModules } from '../playbook/load.js';
-import { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema } from '../docs/schema.js';
-import { moduleDoc, moduleTable, withModuleTable } from '../docs/module-doc.js';
-import { dirname, join, resolve } from 'node:path';
+import { withModuleTable } from '../docs/module-doc.js';
+import { join, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
 import { extraVarsOption, inventoryOption } from './options.js';
@@ -39,9 +35,8 @@ program
   .option('--roles-path <dirs>', 'extra role folders, separated by :')
   .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string }) => {
     const extraVars = parseExtraVars(o.extraVars);
-    const inventory = loadInventory(o.inventory, { playbookDir: dirname(resolve(playbook)) });
-    const { playbook: pb, warnings } = await loadPlaybook(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
-    printDiagnostics([...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings]);
+    const { playbook: pb, warnings } = await loadRun(playbook, { inventory: o.inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
+    printDiagnostics(warnings);
     const tasks = pb.plays.reduce((n, p) => n + p.preTasks.length + p.tasks.length + p.postTasks.length, 0);
     process.stdout.write(`${chalk.green('ok')}: ${playbook}: ${pb.plays.length} play(s), ${tasks} top-level task(s)${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`);
   });

@@ -1,18 +1,9 @@
 /** `tsplay run`: validate everything (as `tsplay validate`), then execute. */
 import { Command, Option } from 'commander';
-import { dirname, resolve } from 'node:path';
-import { EventBus, RunStopped } from '../engine/events.js';
-import { runPlaybook, type RunSummary } from '../engine/runner.js';
-import { loadInventory } from '../inventory/model.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { jsonRenderer } from '../render/json.js';
-import { listrRenderer } from '../render/listr.js';
-import { plainRenderer } from '../render/plain.js';
-import { parseExtraVars } from '../vars/extra-vars.js';
+import { createRenderer, defaultRenderer, EventBus, loadRun, parseExtraVars, runPlaybook, secret, UserError, type RunSummary } from '../index.js';
 import { outputMasker, printDiagnostics } from './output.js';
 import { csv, extraVarsOption, inventoryOption } from './options.js';
-import { UserError } from '../core/errors.js';
-import { secret } from '../core/secret.js';
+import { RunStopped } from '../engine/events.js';
 
 
 export interface RunCliOptions {
@@ -63,18 +54,14 @@ export function exitCode(s: RunSummary, o: { check?: boolean; failOnChange?: boo
 export async function runCommand(playbook: string, o: RunCliOptions): Promise<number> {
   const extraVars = parseExtraVars(o.extraVars);
   if (o.askBecomePass) extraVars.become_password = secret(await promptHidden('BECOME password: '));
-  const inventory = loadInventory(o.inventory, { playbookDir: dirname(resolve(playbook)) });
-  const { playbook: pb, registry, warnings } = await loadPlaybook(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
-  if (o.limit) inventory.select(o.limit); // an unknown --limit name is a usage error (exit 1)
-  printDiagnostics([...inventory.diagnostics.filter((d) => d.severity === 'warning'), ...warnings]);
+  // An unknown --limit name is a usage error (exit 1), like a validation error.
+  const { playbook: pb, inventory, registry, warnings } = await loadRun(playbook, { inventory: o.inventory, extraVars, rolesPath: o.rolesPath?.split(':'), limit: o.limit });
+  printDiagnostics(warnings);
   const forks = Number(o.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer (got ${o.forks})`);
 
   const bus = new EventBus(outputMasker);
-  let idle: () => Promise<void> = async () => {};
-  if (o.json) jsonRenderer(bus);
-  else if (process.stdout.isTTY && !process.env.CI && !o.verbose) idle = listrRenderer(bus).idle;
-  else plainRenderer(bus, process.stdout, { verbose: o.verbose });
+  const renderer = createRenderer(defaultRenderer({ json: o.json, verbose: o.verbose }), bus, { verbose: o.verbose });
 
   const stop = new RunStopper();
   try {
@@ -92,7 +79,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
       forks,
       signal: stop.signal,
     });
-    await idle();
+    await renderer.idle();
     return stop.exitCode ?? exitCode(summary, o);
   } finally {
     stop.dispose();

@@ -3,6 +3,7 @@
  * never imports a renderer. The engine hides no_log results; the bus masks secrets in every
  * string of every event before any listener sees it.
  */
+import type { SourcePos } from '../core/errors.js';
 import type { FileDiff } from '../core/module.js';
 import { Masker } from '../core/secret.js';
 
@@ -51,8 +52,9 @@ export interface TaskHostResult {
 export type EngineEvent =
   | { type: 'run:start'; playbook: string; check: boolean; diff: boolean }
   | { type: 'play:start'; play: string; hosts: string[] }
-  | { type: 'task:start'; id: number; name: string; module: string; hosts: string[]; handler: boolean; section: string }
-  | { type: 'task:host'; id: number; result: TaskHostResult }
+  /** `pos`: where the task is written (file, line, column), so that a failure can point at it. */
+  | { type: 'task:start'; id: number; name: string; module: string; hosts: string[]; handler: boolean; section: string; pos?: SourcePos }
+  | { type: 'task:host'; id: number; result: TaskHostResult; pos?: SourcePos }
   | { type: 'task:end'; id: number; counts: Record<HostStatus, number>; total: number }
   | { type: 'warning'; msg: string; host?: string }
   | { type: 'play:end'; play: string }

@@ -6,12 +6,12 @@
  */
 import { openConnection } from '../connection/index.js';
 import type { Connection } from '../connection/types.js';
-import { UserError } from '../core/errors.js';
+import { UserError, type SourcePos } from '../core/errors.js';
 import { CONNECTION_VAR_NAMES, connectionVars, type ConnectionVars } from '../inventory/connection.js';
 import type { Inventory } from '../inventory/model.js';
 import type { AnyModule, Fact } from '../core/module.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import type { BlockTask, Handler, IncludeTask, ModuleTask, Play, Playbook, Task, VarsLayer } from '../playbook/model.js';
+import { posOf, type BlockTask, type Handler, type IncludeTask, type ModuleTask, type Play, type Playbook, type Task, type VarsLayer } from '../playbook/model.js';
 import { render } from '../vars/expr.js';
 import { buildScope, type VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
@@ -65,6 +65,14 @@ interface Inherited {
 }
 
 const layerOf = (l: VarsLayer): VarsSource => ({ vars: l.vars, label: l.label, file: l.file, pos: l.pos });
+
+/** Where a task is written, for its events (a runtime failure points at it like a validation error). */
+const taskPositions = new WeakMap<Task, SourcePos>();
+function taskPos(t: Task): SourcePos {
+  let pos = taskPositions.get(t);
+  if (!pos) taskPositions.set(t, (pos = posOf(t.src)));
+  return pos;
+}
 
 export async function runPlaybook(pb: Playbook, opts: RunOptions): Promise<RunSummary> {
   return new Runner(pb, opts).run();
@@ -342,7 +350,7 @@ class Runner {
       this.started = true;
     }
     const id = ++this.taskId;
-    this.bus.emit({ type: 'task:start', id, name: displayName, module: t.moduleName, hosts: hosts.map((h) => h.name), handler, section });
+    this.bus.emit({ type: 'task:start', id, name: displayName, module: t.moduleName, hosts: hosts.map((h) => h.name), handler, section, pos: taskPos(t) });
     const counts: Record<HostStatus, number> = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
     const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
     await pool(targets, this.opts.forks ?? 20, async (h) => {
@@ -437,7 +445,7 @@ class Runner {
   private async runOnHost(ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
     const t0 = Date.now();
     const noLog = t.noLog || inh.noLog;
-    const emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => this.emitResult(id, h, { ...o, durationMs: Date.now() - t0 }, noLog);
+    const emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => this.emitResult(id, t, h, { ...o, durationMs: Date.now() - t0 }, noLog);
     let scope: Scope;
     let items: unknown[] | undefined;
     try {
@@ -583,18 +591,18 @@ class Runner {
 
   private fail(_ctx: PlayRun, h: HostState, t: Task, msg: string): void {
     const id = ++this.taskId;
-    this.bus.emit({ type: 'task:start', id, name: t.name ?? t.kind, module: t.kind, hosts: [h.name], handler: false, section: 'condition' });
-    this.emitResult(id, h, { status: 'failed', msg, durationMs: 0 }, false);
+    this.bus.emit({ type: 'task:start', id, name: t.name ?? t.kind, module: t.kind, hosts: [h.name], handler: false, section: 'condition', pos: taskPos(t) });
+    this.emitResult(id, t, h, { status: 'failed', msg, durationMs: 0 }, false);
     h.failed = true;
     h.counters.failed++;
   }
 
   /** Hides the result of a no_log task, then emits (the bus masks secrets in every event). */
-  private emitResult(id: number, h: HostState, r: Omit<TaskHostResult, 'host'>, noLog: boolean): void {
+  private emitResult(id: number, t: Task, h: HostState, r: Omit<TaskHostResult, 'host'>, noLog: boolean): void {
     const result: TaskHostResult = noLog
       ? { host: h.name, status: r.status, durationMs: r.durationMs, hidden: true, ignored: r.ignored, msg: 'the output has been hidden due to no_log: true', item: r.item !== undefined ? '(hidden)' : undefined }
       : { ...r, host: h.name };
-    this.bus.emit({ type: 'task:host', id, result });
+    this.bus.emit({ type: 'task:host', id, result, pos: taskPos(t) });
   }
 
   // ---- handlers -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /** Pieces shared by the renderers: colors, counters, diffs, failure details, recap table. */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { createTwoFilesPatch } from 'diff';
+import { formatPos, type SourcePos } from '../core/errors.js';
 import type { FileDiff } from '../core/module.js';
 import type { HostCounters, HostStatus, TaskHostResult } from '../engine/events.js';
 
@@ -45,8 +46,10 @@ export function renderDiff(d: FileDiff, ch: ChalkInstance): string {
   return out.join('\n');
 }
 
-export function failureLines(r: TaskHostResult, ch: ChalkInstance): string[] {
+/** `pos`: where the task is written, shown as `task: site.yml:42:7` (the plain renderer puts it on its own failure line instead). */
+export function failureLines(r: TaskHostResult, ch: ChalkInstance, pos?: SourcePos): string[] {
   const out = [ch.red(`  ✖ ${r.host}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg ?? 'failed'}${r.ignored ? ' (ignored)' : ''}`)];
+  if (pos) out.push(ch.dim(`    task: ${formatPos(pos)}`));
   const f = r.failure;
   if (f?.command) out.push(ch.dim(`    command: ${f.command.split('\n')[0]}${f.command.includes('\n') ? ' …' : ''}`));
   if (f?.meaning) out.push(ch.dim(`    exit code: ${f.meaning}`));

@@ -5,6 +5,7 @@
  * so only one is live at a time and finished rows stay on screen.
  */
 import { Listr } from 'listr2';
+import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
 import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff } from './format.js';
 
@@ -13,7 +14,7 @@ interface Live {
   name: string;
   total: number;
   counts: Record<HostStatus, number>;
-  failures: TaskHostResult[];
+  failures: Array<{ result: TaskHostResult; pos?: SourcePos }>;
   ignored: number;
   /** Messages shown under the row (debug output). */
   messages: string[];
@@ -61,7 +62,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       await run;
       for (const m of l.messages) out.write(m + '\n');
       for (const d of l.diffs) out.write(d + '\n');
-      for (const f of l.failures) out.write(failureLines(f, ch).join('\n') + '\n');
+      for (const f of l.failures) out.write(failureLines(f.result, ch, f.pos).join('\n') + '\n');
     });
     live = l;
     void isReady;
@@ -84,7 +85,8 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         if (!l || l.id !== e.id) break;
         const r = e.result;
         l.counts[r.status]++;
-        if (r.status === 'failed' || r.status === 'unreachable') l.failures.push(r);
+        if (r.status === 'failed') l.failures.push({ result: r, pos: e.pos });
+        else if (r.status === 'unreachable') l.failures.push({ result: r });
         if (r.ignored) l.ignored++;
         if (l.show && r.msg && r.status !== 'failed') l.messages.push(`  ${r.host}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg}`);
         for (const d of r.diffs ?? []) {

@@ -1,4 +1,5 @@
 /** Line-per-result renderer for pipes, CI logs and -v. */
+import { formatPos, type SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
 import { failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR } from './format.js';
 
@@ -24,7 +25,7 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         w(ch.bold(`${e.handler ? 'HANDLER' : 'TASK'} [${e.name}]`));
         break;
       case 'task:host':
-        line(e.result, shows.has(e.id));
+        line(e.result, shows.has(e.id), e.pos);
         break;
       case 'warning':
         w(ch.yellow(`[WARNING]${e.host ? ` ${e.host}:` : ''} ${e.msg}`));
@@ -36,11 +37,12 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         break;
     }
   });
-  function line(r: TaskHostResult, show: boolean) {
+  /** `pos`: where the task is written; a failure line ends with it (`failed: [web1] site.yml:42:7`). */
+  function line(r: TaskHostResult, show: boolean, pos?: SourcePos) {
     const color = ch[STATUS_COLOR[r.status]];
     const item = r.item !== undefined ? ` => (item=${r.item})` : '';
     if (r.status === 'failed') {
-      w(color(`${r.ignored ? 'failed (ignored)' : 'failed'}: [${r.host}]${item}`));
+      w(color(`${r.ignored ? 'failed (ignored)' : 'failed'}: [${r.host}]${item}${pos ? ` ${formatPos(pos)}` : ''}`));
       for (const l of failureLines(r, ch)) w(l);
       return;
     }
