@@ -74,6 +74,8 @@ export interface ComposeProbe {
   files: string[];
   /** Secret file paths relative to src, to hash. */
   secretFiles?: string[];
+  /** Images to look for on the host besides those of the rendered configuration (e.g. an inline definition's). */
+  images?: string[];
 }
 
 /** The compose command line prefix of the detected implementation: `$DC -p NAME -f ...`. */
@@ -100,6 +102,9 @@ export function composeProject(p: ComposeProbe): Fact<ComposeProjectFact> {
       `if [ $rc = 0 ]; then h=$($DC ${dc} config --hash='*' 2>&1); echo "@@tsplay:hash $?"; printf '%s\\n' "$h"; ` +
       `echo "@@tsplay:images 0"; printf '%s\\n' "$c" | sed -n 's/^    image: *//p' | sort -u | while read -r img; do ` +
       `img=$(printf '%s' "$img" | sed "s/^['\\"]//; s/['\\"]$//"); docker image inspect "$img" >/dev/null 2>&1 || printf 'missing %s\\n' "$img"; done; fi; fi`,
+    ...(p.images?.length
+      ? [sh`if command -v docker >/dev/null 2>&1; then echo "@@tsplay:images 0"; for img in ${p.images}; do docker image inspect "$img" >/dev/null 2>&1 || printf 'missing %s\n' "$img"; done; fi`]
+      : []),
     `if command -v docker >/dev/null 2>&1; then echo "@@tsplay:containers 0"; ` +
       sh`ids=$(docker ps -aq --filter ${label}); if [ -n "$ids" ]; then docker inspect --format ${fmt} $ids; fi; ` +
       sh`echo "@@tsplay:networks 0"; docker network ls --filter ${label} --format '{{.Name}}\t{{.Label "com.docker.compose.network"}}'; fi`,
@@ -167,7 +172,7 @@ export function parseComposeProject(out: ExecResult): ComposeProjectFact {
     const m = /^(\S+)\s+([0-9a-f]{64})$/.exec(l.trim());
     if (m) result.hashes[m[1]!] = m[2]!;
   }
-  for (const l of get('images')?.lines ?? []) if (l.startsWith('missing ')) result.missingImages.push(l.slice(8));
+  for (const sec of sections.get('images') ?? []) for (const l of sec.lines) if (l.startsWith('missing ') && !result.missingImages.includes(l.slice(8))) result.missingImages.push(l.slice(8));
   for (const l of get('containers')?.lines ?? []) {
     if (!l.trim()) continue;
     const [id, name, service, hash, oneoff, state, startedAt, image, healthJson] = l.split('\t');
