@@ -355,7 +355,7 @@ function plan(p: Params, f: Facts, ctx: PlanContext) {
   }
 
   // The configuration change for --diff (files): what was applied last vs what is rendered now.
-  if (!defText && (act.size || fileChanged) && pr.config) {
+  if (!fileChanged && act.size && pr.config) {
     const before = pr.applied ? maskedConfig(parseYaml(pr.applied), pr.envValues) : null;
     const after = maskedConfig(pr.config, pr.envValues);
     if (before !== after) diffs.push({ path: `${src} (compose config${before === null ? ', not applied by tsplay before' : ''})`, before, after });
