@@ -11,6 +11,7 @@ import debug from './control/debug.js';
 import fail from './control/fail.js';
 import setFact from './control/set_fact.js';
 import setup from './control/setup.js';
+import composeDeploy from './docker/compose-deploy.js';
 import dockerFirewall from './docker/docker-firewall.js';
 import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
@@ -51,4 +52,5 @@ export const BUNDLED_MODULES: AnyModule[] = [
   dockerFirewall,
   configureSquidProxy,
   nfsShares,
+  composeDeploy,
 ] as AnyModule[];

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { ExecResult, Fact } from '../../src/core/module.js';
 import * as F from '../../src/facts/index.js';
+import { composeProject } from '../../src/facts/docker.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -141,5 +142,18 @@ describe('facts on this machine (dash)', function () {
       if (f.key === F.keys.aptCache()) return; // the clock may tick between the two runs
       expect(batched, f.key).to.deep.equal(alone);
     });
+  });
+
+  it('composeProject: runs under dash; finds what is installed; an absent project_src and a project with no containers', () => {
+    const has = (cmd: string) => run(`command -v ${cmd} >/dev/null 2>&1`).code === 0;
+    const absent = read(composeProject({ src: join(dir, 'no such project'), project: 'tsplay-live-none', files: [], secretFiles: ['s'] }));
+    expect(absent).to.deep.include({ docker: has('docker'), src: false, hashes: {}, missingImages: [], secretFiles: { s: null } });
+    expect(absent.containers).to.deep.equal([]);
+    if (!has('docker')) expect(absent.compose).to.deep.equal({ kind: 'none' });
+    mkdirSync(join(dir, 'proj'));
+    writeFileSync(join(dir, 'proj/.env'), 'PASSWORD=s3cret\n');
+    writeFileSync(join(dir, 'proj/s'), 'x');
+    const there = read(composeProject({ src: join(dir, 'proj'), project: 'tsplay-live-none', files: [], secretFiles: ['s'] }));
+    expect(there).to.deep.include({ src: true, envValues: ['s3cret'], secretFiles: { s: sha('x') } });
   });
 });
