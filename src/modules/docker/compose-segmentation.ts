@@ -77,7 +77,10 @@ export default defineModule<typeof params, Facts>({
   description:
     'From each container\'s network namespace (nsenter from the host, no tools needed in the images) tries every TCP port each other service listens on ' +
     '(read with ss inside its namespace), by service name through Docker\'s DNS and by each of its addresses. Pairs sharing a network must connect ' +
-    '(on the shared network\'s address), all others must not; `expect` declares the allowed pairs instead. Reports the matrix and fails on any deviation. Needs root.',
+    '(on the shared network\'s address), all others must not; `expect` declares the allowed pairs instead. Reports the matrix and fails on any deviation. Needs root. ' +
+    'Names are resolved the way the application resolves them: a DNS query to Docker\'s embedded resolver (127.0.0.11) from inside the source\'s namespace, ' +
+    'sent by a small Perl script (perl-base is on every Debian host); getent cannot (under nsenter -n it reads the host\'s resolv.conf), and reading ' +
+    '`docker network inspect` would only repeat what Docker was told. TCP only (UDP has no handshake to observe).',
   examples: [
     { title: 'Prove what the networks say', task: { name: 'Segmentation holds', become: true, 'compose-segmentation': { project_name: 'tracker' } } },
     {
