@@ -12,6 +12,8 @@ import fail from './control/fail.js';
 import setFact from './control/set_fact.js';
 import setup from './control/setup.js';
 import composeDeploy from './docker/compose-deploy.js';
+import composeSegmentation from './docker/compose-segmentation.js';
+import dockerDaemon from './docker/docker-daemon.js';
 import dockerFirewall from './docker/docker-firewall.js';
 import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
@@ -53,4 +55,6 @@ export const BUNDLED_MODULES: AnyModule[] = [
   configureSquidProxy,
   nfsShares,
   composeDeploy,
+  composeSegmentation,
+  dockerDaemon,
 ] as AnyModule[];

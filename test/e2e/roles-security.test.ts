@@ -17,28 +17,12 @@
  * the shared lab's other suites find the hosts as they were.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BUSYBOX_IMAGE } from '../../src/lab/busybox.js';
 import { tryRun, type RunResult } from '../../src/lab/exec.js';
 import { loadImageIntoHost } from '../../src/lab/lab.js';
-import { LAB_UP_TIMEOUT_MS, sharedLab, type LabRun, type LabRunOptions, type SharedLab } from '../helpers/lab.js';
-
-const ROLES = join(import.meta.dirname, '../../roles');
-
-/** Every file of the roles, as `roles/NAME/...` project files. */
-function roleFiles(...names: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[join('roles', relative(ROLES, path))] = readFileSync(path, 'utf8');
-    }
-  };
-  for (const n of names) walk(join(ROLES, n));
-  return out;
-}
+import { LAB_UP_TIMEOUT_MS, roleFiles, sharedLab, type LabRun, type LabRunOptions, type SharedLab } from '../helpers/lab.js';
 
 const FILES = roleFiles('firewall', 'fail2ban', 'ssh-hardening');
 

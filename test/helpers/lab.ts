@@ -11,9 +11,9 @@
  * engine's back (docker exec), `ssh(host, cmd, {user, key})` logs in with OpenSSH. The lab is
  * never restarted between suites: a suite resets what it touched itself.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { EventBus, type EngineEvent, type HostStatus, type TaskHostResult } from '../../src/engine/events.js';
 import { runPlaybook, type RunSummary } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/model.js';
@@ -72,6 +72,22 @@ export const SHARED_LAB_SPEC = validateLabSpec({
     { name: 'e2e2', groups: ['e2e'], docker: true },
   ],
 });
+
+const ROLES = join(import.meta.dirname, '../../roles');
+
+/** Every file of the roles in roles/, as `roles/NAME/...` project files (for `run`'s `files`). */
+export function roleFiles(...names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[join('roles', relative(ROLES, path))] = readFileSync(path, 'utf8');
+    }
+  };
+  for (const n of names) walk(join(ROLES, n));
+  return out;
+}
 
 let shared: Promise<SharedLab> | undefined;
 let stateDir: string | undefined;
