@@ -149,9 +149,10 @@ export function hostRows(s: ExposureSnapshotFact, decl: HostDeclarations, o: Hos
     for (const p of c.ports) {
       const target = `${p.port}/${p.proto}`;
       if (!p.bindings.length) {
-        rows.push({ proto: p.proto, address: '', port: null, class: 'internal', kind: 'docker', container: { ...container, target }, firewall: { admits: 'no', reason: 'not published: reachable from its Docker networks only', path: 'none' }, declared: null, undeclared: false });
         const d = composeDeclared(c, { service: c.service ?? c.name, class: 'internal', target: String(p.port), protocol: p.proto, binding: `expose ${target}` }, decl);
-        rows[rows.length - 1]!.declared = d.declared;
+        const row: AuditRow = { proto: p.proto, address: '', port: null, class: 'internal', kind: 'docker', container: { ...container, target }, firewall: { admits: 'no', reason: '', path: 'none' }, declared: d.declared, undeclared: false };
+        row.firewall = verdictFor(s, row);
+        rows.push(row);
         continue;
       }
       // One row per host port and class: Docker lists 0.0.0.0 and :: separately for one published port.
