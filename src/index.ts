@@ -23,3 +23,5 @@ export { runPlaybook, type RunOptions, type RunSummary } from './engine/runner.j
 export { loadRun, runPlaybookFile, type LoadRunOptions, type LoadedRun, type RunFileOptions, type RunFileResult } from './engine/run-file.js';
 export { EventBus, emptyCounters, type EngineEvent, type Listener, type HostStatus, type HostCounters, type TaskHostResult, type FailureDetail } from './engine/events.js';
 export { createRenderer, chooseRenderer, defaultRenderer, RENDERER_KINDS, plainRenderer, listrRenderer, jsonRenderer, type RendererKind, type RendererChoice, type RendererOptions, type Renderer } from './render/index.js';
+export { auditInventory, auditExitCode, type AuditOptions, type AuditReport, type HostAudit } from './audit/audit.js';
+export type { AuditRow, ProbeResult } from './audit/rows.js';

@@ -12,6 +12,7 @@ import { withModuleTable } from '../docs/module-doc.js';
 import { join, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
+import { registerAuditCommand } from './audit.js';
 import { extraVarsOption, inventoryOption } from './options.js';
 
 
@@ -109,6 +110,7 @@ program
 
 registerRunCommands(program);
 registerLabCommands(program);
+registerAuditCommand(program);
 
 
 // A reader that went away (`tsplay doc | head -1`) is not an error: stop quietly with the code a

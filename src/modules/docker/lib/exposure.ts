@@ -245,7 +245,7 @@ const overlaps = (a: string, b: string) => {
 };
 
 /** The declared level for one port under a per-port map, or undefined when the map does not name it. */
-function portLevel(map: Record<string, ExposureClass>, p: ClassifiedPort): ExposureClass | undefined {
+export function portLevel(map: Record<string, ExposureClass>, p: ClassifiedPort): ExposureClass | undefined {
   for (const [key, lvl] of Object.entries(map)) {
     const [ports, proto] = key.split('/');
     if (proto && proto !== p.protocol) continue;
