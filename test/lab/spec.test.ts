@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UserError } from '../../src/core/errors.js';
-import { parseLabSpec, specFromCount, validateLabSpec } from '../../src/lab/spec.js';
+import { loadLabSpec, parseLabSpec, specFromCount, validateLabSpec } from '../../src/lab/spec.js';
 
 /** The UserError lines thrown by parsing `text` as lab.yml. */
 function errorsOf(text: string): string[] {
@@ -71,6 +71,16 @@ describe('lab spec', () => {
     expect(bad[1]).to.match(/^4:30 lab spec: hosts\.0\.images\.1: an image is a Docker reference/);
     expect(errorsOf('hosts:\n  - name: app1\n    docker: true\n    images: [tsplay/busybox, "tsplay/busybox:latest"]\n')).to.deep.equal([
       '4:30 lab spec: image "tsplay/busybox:latest" is listed twice for "app1"',
+    ]);
+  });
+
+  it("the README demo's lab.yml gives app1 its own engine and the stack's stand-in image", () => {
+    const spec = loadLabSpec(new URL('../../lab.yml', import.meta.url).pathname);
+    expect(spec.hosts.map((h) => [h.name, h.groups.join(','), h.docker, h.images.join(',')])).to.deep.equal([
+      ['web1', 'web', false, ''],
+      ['web2', 'web', false, ''],
+      ['db1', 'db', false, ''],
+      ['app1', 'app', true, 'tsplay/busybox:latest'],
     ]);
   });
 
