@@ -4,7 +4,8 @@
  * labUp reconciles a lab with its spec (idempotent: a second call changes nothing): a network
  * `tsplay-<lab>`, an SSH key pair in the state dir, one container per host (systemd + sshd), the
  * key in root's authorized_keys, then `known_hosts` (each host's own ED25519 key) and an
- * inventory with strict host key checking. labDown removes all of it.
+ * inventory with strict host key checking, and the images a docker host lists (`images:`)
+ * copied into its engine from this machine's (no registry). labDown removes all of it.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -13,10 +14,10 @@ import { didYouMean, UserError } from '../core/errors.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from './busybox.js';
 import { containerName, LABEL, listContainers, networkName, runArgs, type LabContainer } from './container.js';
 import { docker, pipe, run, tryRun } from './exec.js';
-import { ensureImage, type ImageFlavor } from './image.js';
+import { ensureImage, imageId, type ImageFlavor } from './image.js';
 import { renderInventory, renderKnownHosts, type LabHostAddress } from './inventory-file.js';
-import { phase, type OnProgress } from './progress.js';
-import type { LabSpec } from './spec.js';
+import { phase, skipped, type OnProgress } from './progress.js';
+import { normalizeImageRef, type LabSpec } from './spec.js';
 
 export interface LabStateOptions {
   /** Where the key, known_hosts and inventory live (default `.tsplay/lab/<name>`). */
@@ -45,8 +46,19 @@ export interface LabUpResult {
   knownHostsPath: string;
   keyPath: string;
   hosts: LabHost[];
+  /** Images of the spec's `images:` lists, per host: loaded now, or already there with that id. */
+  images: LoadedImage[];
   /** What this call did (`created container tsplay-x-web1`, ...); empty when all was in place. */
   changes: string[];
+}
+
+export interface LoadedImage {
+  host: string;
+  image: string;
+  /** The image id on this machine's engine, and now in the host's. */
+  id: string;
+  /** false: the host already had the image with this id. */
+  loaded: boolean;
 }
 
 export function defaultStateDir(name: string): string {
@@ -161,6 +173,8 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
   const flavors = [...new Set<ImageFlavor>(spec.hosts.map((h) => (h.docker ? 'docker' : 'base')))];
   const images = new Map<ImageFlavor, string>();
   for (const flavor of flavors.sort()) images.set(flavor, (await ensureImage({ flavor, onProgress })).tag);
+  // Before any host is touched: every listed image must be on this machine's engine.
+  const imageIds = await controllerImageIds([...new Set(spec.hosts.flatMap((h) => h.images))], onProgress);
 
   mkdirSync(paths.dir, { recursive: true });
   if (await ensureClientKey(spec.name, paths)) changes.push(`created SSH key ${paths.key}`);
@@ -207,6 +221,19 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
   });
   await phase(onProgress, 'wait for sshd', () => Promise.all(hosts.map((h) => waitForSshBanner(h.ip, h.container))));
 
+  // Hosts in parallel, a host's images one after the other.
+  const loaded = (
+    await Promise.all(
+      spec.hosts.map(async (h) => {
+        const out: LoadedImage[] = [];
+        if (h.images.length) await waitForEngine(containerName(spec.name, h.name), h.name);
+        for (const image of h.images) out.push(await copyImage(containerName(spec.name, h.name), h.name, image, imageIds.get(image)!, onProgress));
+        return out;
+      }),
+    )
+  ).flat();
+  for (const l of loaded) if (l.loaded) changes.push(`loaded ${l.image} into ${l.host}`);
+
   const addresses: LabHostAddress[] = hosts.map((h, i) => ({ name: h.name, ip: h.ip, hostKey: prepared[i]!.hostKey }));
   if (writeIfChanged(paths.knownHosts, renderKnownHosts(addresses))) changes.push(`wrote ${paths.knownHosts}`);
   const inventory = renderInventory(spec, addresses, { keyPath: paths.key, knownHostsPath: paths.knownHosts });
@@ -219,8 +246,46 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
     knownHostsPath: paths.knownHosts,
     keyPath: paths.key,
     hosts,
+    images: loaded,
     changes,
   };
+}
+
+/** The id of each image on this machine's engine; tsplay/busybox is built when missing. */
+async function controllerImageIds(refs: string[], onProgress?: OnProgress): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const missing: string[] = [];
+  for (const ref of refs) {
+    const id = ref === BUSYBOX_IMAGE ? await ensureBusyboxImage(onProgress) : await imageId(ref);
+    if (id) ids.set(ref, id);
+    else missing.push(ref);
+  }
+  if (missing.length) {
+    throw new UserError(
+      `lab spec: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on this machine's Docker engine, ` +
+        `and lab hosts get images only from there (no registry): build or load ${missing.length > 1 ? 'them' : 'it'} first (docker build, docker load)`,
+    );
+  }
+  return ids;
+}
+
+/** Waits until the Docker engine inside a docker-flavor host answers. */
+async function waitForEngine(container: string, host: string): Promise<void> {
+  const script = 'n=0; until docker info >/dev/null 2>&1; do n=$((n + 1)); [ "$n" -ge 150 ] && { docker info 2>&1 | tail -n 5 >&2; exit 1; }; sleep 0.2; done';
+  const r = await tryRun('docker', ['exec', container, 'sh', '-c', script], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new UserError(`the Docker engine in lab host ${host} does not answer (systemctl status docker inside it):\n${r.stderr.trim()}`);
+}
+
+/** `docker save | docker exec -i HOST docker load`, unless the host has the image with this id. */
+async function copyImage(container: string, host: string, image: string, id: string, onProgress?: OnProgress): Promise<LoadedImage> {
+  const step = `load ${image} into ${host}`;
+  const inHost = await tryRun('docker', ['exec', container, 'docker', 'image', 'inspect', '--format', '{{.Id}}', image]);
+  if (inHost.code === 0 && inHost.stdout.trim() === id) {
+    skipped(onProgress, step, `same id ${id.replace(/^sha256:/, '').slice(0, 12)}`);
+    return { host, image, id, loaded: false };
+  }
+  await phase(onProgress, step, () => pipe({ cmd: 'docker', args: ['save', image] }, { cmd: 'docker', args: ['exec', '-i', container, 'docker', 'load'] }));
+  return { host, image, id, loaded: true };
 }
 
 /** Removes the lab's containers, its network and its state files. */
@@ -299,8 +364,8 @@ export async function labSshArgs(name: string, host: string, opts: LabStateOptio
 }
 
 /**
- * Copies `image` from this machine's engine into the engine of a docker-flavor lab host
- * (`docker save | docker exec -i HOST docker load`). The default image, tsplay/busybox, is built
+ * Copies `image` from this machine's engine into the engine of a docker-flavor lab host that is
+ * up (`docker save | docker exec -i HOST docker load`); a lab spec's `images:` does this on `lab up`. The default image, tsplay/busybox, is built
  * locally first when missing. Returns loaded: false when the host already had that image.
  */
 export async function loadImageIntoHost(
@@ -311,11 +376,8 @@ export async function loadImageIntoHost(
 ): Promise<{ image: string; id: string; loaded: boolean }> {
   const c = await findHost(lab, host);
   if (c.flavor !== 'docker') throw new UserError(`${lab}/${host} has no Docker engine: set \`docker: true\` for it in the lab spec`);
-  const id = image === BUSYBOX_IMAGE ? await ensureBusyboxImage(opts.onProgress) : await docker(['image', 'inspect', '--format', '{{.Id}}', image]);
-  const inHost = await tryRun('docker', ['exec', c.name, 'docker', 'image', 'inspect', '--format', '{{.Id}}', image]);
-  if (inHost.code === 0 && inHost.stdout.trim() === id) return { image, id, loaded: false };
-  await phase(opts.onProgress, `load ${image} into ${host}`, () =>
-    pipe({ cmd: 'docker', args: ['save', image] }, { cmd: 'docker', args: ['exec', '-i', c.name, 'docker', 'load'] }),
-  );
-  return { image, id, loaded: true };
+  const ref = normalizeImageRef(image);
+  const id = (await controllerImageIds([ref], opts.onProgress)).get(ref)!;
+  const r = await copyImage(c.name, host, ref, id, opts.onProgress);
+  return { image: r.image, id: r.id, loaded: r.loaded };
 }

@@ -6,6 +6,9 @@
  *     - name: web1
  *       groups: [web]
  *       docker: false        # true: the host runs its own Docker engine
+ *     - name: app1
+ *       docker: true
+ *       images: [tsplay/busybox] # loaded into app1's engine on `lab up` (docker hosts only)
  *
  * Loaded from YAML with file:line:col errors, or made from a count (`--hosts N`).
  */
@@ -27,10 +30,32 @@ const labName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a lab name is up to 40 lowercase letters, digits, "_" and "-"');
 
+/** Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@sha256:digest]. */
+const IMAGE_REF = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+
+/** `name` → `name:latest`, as the engine names it; a reference with a tag or digest stays. */
+export function normalizeImageRef(ref: string): string {
+  const last = ref.slice(ref.lastIndexOf('/') + 1);
+  return ref.includes('@') || last.includes(':') ? ref : `${ref}:latest`;
+}
+
+const imageRef = z
+  .string()
+  .regex(IMAGE_REF, 'an image is a Docker reference such as tsplay/busybox or registry:5000/app:1.2')
+  .transform(normalizeImageRef);
+
 export const labHostSchema = z.strictObject({
   name: hostName.describe('Host name: the container hostname and its inventory name'),
   groups: z.array(groupName).default([]).describe(`Inventory groups besides "${LAB_GROUP}"`),
   docker: z.boolean().default(false).describe('Run a Docker engine inside this host'),
+  images: z
+    .array(imageRef)
+    .default([])
+    .describe(
+      'Images copied into this host\'s Docker engine on `lab up` (docker hosts only; no registry is contacted): ' +
+        'tsplay/busybox is built locally when missing, any other image must be on this machine\'s engine. ' +
+        'An image the host already has with the same id is not copied again',
+    ),
 });
 
 export const labSpecSchema = z.strictObject({
@@ -86,6 +111,14 @@ export function validateLabSpec(data: unknown, file?: YamlFile): LabSpec {
       else if (hostNames.has(g)) diags.error(`lab spec: group "${g}" has the name of a host`, pos(['hosts', i, 'groups', j]));
     }),
   );
+  spec.hosts.forEach((h, i) => {
+    if (h.images.length && !h.docker) {
+      diags.error(`lab spec: host "${h.name}" lists images but has no Docker engine of its own; set "docker: true" on it or remove images`, keyPos(['hosts', i, 'images']));
+    }
+    h.images.forEach((img, j) => {
+      if (h.images.indexOf(img) !== j) diags.error(`lab spec: image "${img}" is listed twice for "${h.name}"`, pos(['hosts', i, 'images', j]));
+    });
+  });
   diags.throwIfErrors();
   return spec;
 }

@@ -21,7 +21,7 @@ const spec = validateLabSpec({
   name: `test-${process.pid}`,
   hosts: [
     { name: 'web1', groups: ['web'] },
-    { name: 'dock1', groups: ['engines'], docker: true },
+    { name: 'dock1', groups: ['engines'], docker: true, images: ['tsplay/busybox'] },
   ],
 });
 
@@ -29,6 +29,7 @@ describe('lab (end to end, local Docker engine)', function () {
   this.timeout(5 * 60_000);
   const stateDir = mkdtempSync(join(tmpdir(), 'tsplay-lab-state-'));
   let up: LabUpResult;
+  const upEvents: LabProgress[] = [];
   const ipOf = (host: string) => up.hosts.find((h) => h.name === host)!.ip;
 
   /** Runs `command` on a lab host through OpenSSH with the lab's own key and known_hosts. */
@@ -44,7 +45,10 @@ describe('lab (end to end, local Docker engine)', function () {
     const built: string[] = [];
     up = await labUp(spec, {
       stateDir,
-      onProgress: (e: LabProgress) => e.status === 'done' && built.push(`${e.phase} ${e.seconds.toFixed(1)}s`),
+      onProgress: (e: LabProgress) => {
+        upEvents.push(e);
+        if (e.status === 'done') built.push(`${e.phase} ${e.seconds.toFixed(1)}s`);
+      },
     });
     console.log(`      lab up: ${((Date.now() - started) / 1000).toFixed(1)}s (${built.join(', ')})`);
   });
@@ -67,9 +71,22 @@ describe('lab (end to end, local Docker engine)', function () {
     expect(running).to.equal(image.tag);
   });
 
-  it('labUp a second time changes nothing', async () => {
-    const again = await labUp(spec, { stateDir });
+  it('loads the images of the spec into the docker host, as a progress step', async () => {
+    const id = (await tryRun('docker', ['image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE])).stdout.trim();
+    expect(up.images).to.deep.equal([{ host: 'dock1', image: BUSYBOX_IMAGE, id, loaded: true }]);
+    expect(up.changes).to.include(`loaded ${BUSYBOX_IMAGE} into dock1`);
+    const step = `load ${BUSYBOX_IMAGE} into dock1`;
+    expect(upEvents.filter((e) => e.phase === step).map((e) => e.status)).to.deep.equal(['start', 'done']);
+    const inHost = await tryRun('docker', ['exec', `tsplay-${spec.name}-dock1`, 'docker', 'image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE]);
+    expect(inHost.stdout.trim()).to.equal(id);
+  });
+
+  it('labUp a second time changes nothing (an image already there with the same id is not loaded again)', async () => {
+    const events: LabProgress[] = [];
+    const again = await labUp(spec, { stateDir, onProgress: (e) => events.push(e) });
     expect(again.changes).to.deep.equal([]);
+    expect(again.images.map((i) => [i.image, i.loaded])).to.deep.equal([[BUSYBOX_IMAGE, false]]);
+    expect(events.filter((e) => e.phase === `load ${BUSYBOX_IMAGE} into dock1`).map((e) => e.status)).to.deep.equal(['skip']);
     expect(again.hosts.map((h) => [h.name, h.id, h.ip])).to.deep.equal(up.hosts.map((h) => [h.name, h.id, h.ip]));
   });
 
@@ -119,9 +136,8 @@ describe('lab (end to end, local Docker engine)', function () {
   });
 
   it('runs a busybox container on the docker host, serving HTTP to the other host', async () => {
-    const first = await loadImageIntoHost(spec.name, 'dock1');
-    const second = await loadImageIntoHost(spec.name, 'dock1');
-    expect([first.image, second.loaded]).to.deep.equal([BUSYBOX_IMAGE, false]);
+    const again = await loadImageIntoHost(spec.name, 'dock1', 'tsplay/busybox');
+    expect([again.image, again.loaded]).to.deep.equal([BUSYBOX_IMAGE, false]);
     const run = await ssh('dock1', [
       'docker rm -f tsplay-http >/dev/null 2>&1;',
       `docker run -d --name tsplay-http -p 8080:8080 ${BUSYBOX_IMAGE}`,
@@ -134,6 +150,16 @@ describe('lab (end to end, local Docker engine)', function () {
     expect(get.stdout.trim()).to.equal(`hello from ${cid}`);
     const refused = await loadImageIntoHost(spec.name, 'web1').then(() => undefined, (e: Error) => e);
     expect(refused?.message).to.match(/has no Docker engine/);
+  });
+
+  it('refuses an image that is not on this machine before it creates anything', async () => {
+    const name = `test-${process.pid}-noimg`;
+    const bad = validateLabSpec({ name, hosts: [{ name: 'a1', docker: true, images: ['tsplay/no-such-image:never'] }] });
+    const err = await labUp(bad, { stateDir: join(stateDir, 'noimg') }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/lab spec: "tsplay\/no-such-image:never" is not on this machine's Docker engine/);
+    expect((await tryRun('docker', ['ps', '-aq', '--filter', `label=tsplay.lab=${name}`])).stdout.trim()).to.equal('');
+    expect((await tryRun('docker', ['network', 'inspect', `tsplay-${name}`])).code).to.not.equal(0);
+    expect(existsSync(join(stateDir, 'noimg')), 'no state dir').to.equal(false);
   });
 
   it('labStatus lists the lab with its hosts and addresses', async () => {

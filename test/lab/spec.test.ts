@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UserError } from '../../src/core/errors.js';
-import { parseLabSpec, specFromCount, validateLabSpec } from '../../src/lab/spec.js';
+import { loadLabSpec, parseLabSpec, specFromCount, validateLabSpec } from '../../src/lab/spec.js';
 
 /** The UserError lines thrown by parsing `text` as lab.yml. */
 function errorsOf(text: string): string[] {
@@ -19,8 +19,8 @@ describe('lab spec', () => {
     expect(spec).to.deep.equal({
       name: 'default',
       hosts: [
-        { name: 'web1', groups: ['web'], docker: false },
-        { name: 'dock1', groups: [], docker: true },
+        { name: 'web1', groups: ['web'], docker: false, images: [] },
+        { name: 'dock1', groups: [], docker: true, images: [] },
       ],
     });
   });
@@ -53,11 +53,42 @@ describe('lab spec', () => {
     ]);
   });
 
+  it('lists images for a docker host, named as the engine names them', () => {
+    const spec = parseLabSpec(
+      'hosts:\n  - name: app1\n    docker: true\n    images: [tsplay/busybox, "localhost:5000/app:1.2", "debian@sha256:' + 'a'.repeat(64) + '"]\n',
+      'lab.yml',
+    );
+    expect(spec.hosts[0]!.images).to.deep.equal(['tsplay/busybox:latest', 'localhost:5000/app:1.2', `debian@sha256:${'a'.repeat(64)}`]);
+  });
+
+  it('refuses images on a host without its own engine, bad references and duplicates, with positions', () => {
+    expect(errorsOf('hosts:\n  - name: web1\n    images: [tsplay/busybox]\n')).to.deep.equal([
+      '3:5 lab spec: host "web1" lists images but has no Docker engine of its own; set "docker: true" on it or remove images',
+    ]);
+    const bad = errorsOf('hosts:\n  - name: app1\n    docker: true\n    images: [Tsplay/Busybox, "a b"]\n');
+    expect(bad).to.have.length(2);
+    expect(bad[0]).to.match(/^4:14 lab spec: hosts\.0\.images\.0: an image is a Docker reference/);
+    expect(bad[1]).to.match(/^4:30 lab spec: hosts\.0\.images\.1: an image is a Docker reference/);
+    expect(errorsOf('hosts:\n  - name: app1\n    docker: true\n    images: [tsplay/busybox, "tsplay/busybox:latest"]\n')).to.deep.equal([
+      '4:30 lab spec: image "tsplay/busybox:latest" is listed twice for "app1"',
+    ]);
+  });
+
+  it("the README demo's lab.yml gives app1 its own engine and the stack's stand-in image", () => {
+    const spec = loadLabSpec(new URL('../../lab.yml', import.meta.url).pathname);
+    expect(spec.hosts.map((h) => [h.name, h.groups.join(','), h.docker, h.images.join(',')])).to.deep.equal([
+      ['web1', 'web', false, ''],
+      ['web2', 'web', false, ''],
+      ['db1', 'db', false, ''],
+      ['app1', 'app', true, 'tsplay/busybox:latest'],
+    ]);
+  });
+
   it('makes lab1..labN from a count', () => {
     const spec = specFromCount(3, 'demo');
     expect(spec.name).to.equal('demo');
     expect(spec.hosts.map((h) => h.name)).to.deep.equal(['lab1', 'lab2', 'lab3']);
-    expect(spec.hosts.every((h) => h.groups.length === 0 && !h.docker)).to.equal(true);
+    expect(spec.hosts.every((h) => h.groups.length === 0 && !h.docker && h.images.length === 0)).to.equal(true);
     expect(() => specFromCount(0)).to.throw(UserError, /--hosts/);
     expect(() => specFromCount(2.5)).to.throw(UserError, /--hosts/);
   });
