@@ -13,7 +13,10 @@
  *   registered result;
  * - a node that joined another swarm (by hand) is refused with a clear message, the rest is ok.
  *
- * The lab is named per process (swarm-<pid>) and taken down in `after`.
+ * roles/swarm passes `tsplay test swarm` (converge, idempotence, check mode, verify) on a lab of
+ * its own (tests/lab.yml: one manager, two workers), with no join token in its output.
+ *
+ * The labs are named per process (swarm-<pid>, swarm-role-<pid>) and taken down in `after`.
  */
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -203,5 +206,21 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
     expect(rc.sw2).to.include({ changed: 0, failed: 0 });
     // Nothing was done to sw3: still the manager of its own swarm.
     expect(await sh('sw3', "docker info --format '{{.Swarm.ControlAvailable}}'")).to.equal('true');
+  });
+
+  it('roles/swarm passes tsplay test (ufw with the swarm ports from the nodes, init, same-run join, verify)', async function () {
+    this.timeout(LAB_UP_TIMEOUT_MS);
+    const name = `swarm-role-${process.pid}`;
+    const t0 = Date.now();
+    const r = await tryRun(process.execPath, [CLI, 'test', 'swarm', '--name', name], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' },
+      timeoutMs: 15 * 60_000,
+    }).finally(() => labDown(name));
+    times.push(`tsplay test swarm ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+    expect(r.stdout).to.include('test passed: converge, idempotence, check mode, verify');
+    expect(r.stdout).to.match(/add allow 2377\/tcp from \S+  # swarm sw1/);
+    expect(r.stdout + r.stderr).to.not.match(/SWMTKN-1-[0-9a-z]{10}/);
   });
 });
