@@ -15,6 +15,7 @@ import composeDeploy from './docker/compose-deploy.js';
 import composeSegmentation from './docker/compose-segmentation.js';
 import dockerDaemon from './docker/docker-daemon.js';
 import dockerFirewall from './docker/docker-firewall.js';
+import dockerSwarmInit from './docker/docker-swarm-init.js';
 import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
 import file from './files/file.js';
@@ -57,4 +58,5 @@ export const BUNDLED_MODULES: AnyModule[] = [
   composeDeploy,
   composeSegmentation,
   dockerDaemon,
+  dockerSwarmInit,
 ] as AnyModule[];

@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import type { ExecResult, Fact } from '../../src/core/module.js';
 import * as F from '../../src/facts/index.js';
 import { composeProject } from '../../src/facts/docker.js';
+import { swarmNode } from '../../src/facts/swarm.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -155,5 +156,11 @@ describe('facts on this machine (dash)', function () {
     writeFileSync(join(dir, 'proj/s'), 'x');
     const there = read(composeProject({ src: join(dir, 'proj'), project: 'tsplay-live-none', files: [], secretFiles: ['s'] }));
     expect(there).to.deep.include({ src: true, envValues: ['s3cret'], secretFiles: { s: sha('x') } });
+  });
+  it('swarmNode: runs under dash and reads this machine\'s swarm state (read-only)', () => {
+    const has = run('command -v docker >/dev/null 2>&1').code === 0;
+    const f = read(swarmNode());
+    expect(f.docker).to.equal(has);
+    if (f.daemon) expect(['inactive', 'active', 'pending', 'error', 'locked']).to.include(f.state);
   });
 });
