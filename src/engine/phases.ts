@@ -7,12 +7,12 @@
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { AnyModule, ExecResult, Fact, PlanChange, PlanContext, PlanNoop, Step } from '../core/module.js';
+import { evaluate } from '../vars/expr.js';
 import type { Scope } from '../vars/scope.js';
 import { runStep, StepFailed, WriteConflict } from './apply.js';
 import { exitCodeMeaning, stderrTail } from './exit-codes.js';
 import type { HostState } from './host.js';
 import { itemFailed, type ItemOptions, type ItemOutcome, type TaskEnv } from './item.js';
-import { evaluate } from '../vars/expr.js';
 
 export type Phase<T> = { ok: true; value: T } | { ok: false; outcome: ItemOutcome };
 const ok = <T>(value: T): Phase<T> => ({ ok: true, value });
