@@ -9,6 +9,7 @@ import { inventorySchema, loadInventory, loadProjectModules, loadRun, moduleDoc,
 import { handleError, printDiagnostics } from './output.js';
 import { explainHost, graphInventory, listInventory } from '../inventory/show.js';
 import { withModuleTable } from '../docs/module-doc.js';
+import { writeModulePages } from '../docs/module-pages.js';
 import { join, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
@@ -87,13 +88,19 @@ program
   .argument('[module]')
   .option('--markdown', 'print the README module table')
   .option('--readme <file>', "rewrite the module table in this README (between its <!-- module-table --> markers)")
+  .option('--pages <dir>', 'write a Markdown page per module into this folder (and remove generated pages of modules that are gone)')
   .option('--project <dir>', "include modules from this project's modules/ and roles", '.')
-  .action(async (name: string | undefined, o: { markdown?: boolean; readme?: string; project: string }) => {
+  .action(async (name: string | undefined, o: { markdown?: boolean; readme?: string; pages?: string; project: string }) => {
     const registry = await loadProjectModules(resolve(o.project));
+    if (o.pages) {
+      const { written, removed } = writeModulePages(o.pages, registry.all());
+      process.stdout.write(`wrote ${written} module pages in ${o.pages}${removed.length ? `, removed ${removed.join(', ')}` : ''}\n`);
+    }
     if (o.readme) {
       writeFileSync(o.readme, withModuleTable(readFileSync(o.readme, 'utf8'), registry.all()));
       return void process.stdout.write(`updated the module table in ${o.readme}\n`);
     }
+    if (o.pages) return;
     if (o.markdown) return void process.stdout.write(moduleTable(registry.all()));
     if (!name) {
       const width = Math.max(...registry.names().map((n) => n.length));

@@ -83,6 +83,11 @@ export interface PlanNoop {
   setFacts?: Record<string, unknown>;
   /** Steps that run even in a noop plan but change nothing (e.g. command's read-only runs). Rare. */
   steps?: Step[];
+  /**
+   * Findings the user should see though they do not fail the task (a hardening finding, an
+   * orphaned container). The engine emits each as a `warning` event with the host and the task.
+   */
+  warnings?: string[];
 }
 
 export interface PlanChange {
@@ -96,6 +101,8 @@ export interface PlanChange {
   output?: Record<string, unknown>;
   /** True when the steps must run in check mode too (never for state-changing modules). */
   runInCheckMode?: boolean;
+  /** Like PlanNoop.warnings. */
+  warnings?: string[];
 }
 
 export interface PlanFail {

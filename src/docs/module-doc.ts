@@ -1,4 +1,7 @@
-/** `tsplay doc MODULE` and the README's module table, generated from the modules' zod schemas. */
+/**
+ * `tsplay doc MODULE` and the README's module table, generated from the modules' zod schemas
+ * (the docs/modules/*.md pages are module-pages.ts's).
+ */
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { AnyModule } from '../core/module.js';
@@ -13,7 +16,12 @@ export interface ParamDoc {
 
 /** Describes the top-level parameters of a module. */
 export function paramDocs(m: AnyModule): ParamDoc[] {
-  const schema = z.toJSONSchema(m.params, { io: 'input', unrepresentable: 'any' }) as {
+  return fieldDocs(m.params, 'input');
+}
+
+/** Describes the top-level fields of a zod object schema (params as written, or a module's output). */
+export function fieldDocs(s: z.ZodType, io: 'input' | 'output'): ParamDoc[] {
+  const schema = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as {
     properties?: Record<string, Record<string, unknown>>;
     required?: string[];
   };
@@ -61,11 +69,15 @@ export function moduleDoc(m: AnyModule): string {
   return out.join('\n') + '\n';
 }
 
-/** Markdown table of modules for the README. */
-export function moduleTable(modules: AnyModule[]): string {
+/**
+ * Markdown table of modules for the README; with `pages` (a folder relative to the README,
+ * e.g. `docs/modules`), each name links to the module's generated page (module-pages.ts).
+ */
+export function moduleTable(modules: AnyModule[], pages?: string): string {
   const rows = ['| module | what it does | parameters |', '|---|---|---|'];
   for (const m of [...modules].sort((a, b) => a.name.localeCompare(b.name))) {
-    rows.push(`| \`${m.name}\` | ${m.summary.replace(/\|/g, '\\|')} | ${paramDocs(m).map((p) => `\`${p.name}\``).join(', ')} |`);
+    const name = pages ? `[\`${m.name}\`](${pages}/${m.name}.md)` : `\`${m.name}\``;
+    rows.push(`| ${name} | ${m.summary.replace(/\|/g, '\\|')} | ${paramDocs(m).map((p) => `\`${p.name}\``).join(', ')} |`);
   }
   return rows.join('\n') + '\n';
 }
@@ -73,9 +85,12 @@ export function moduleTable(modules: AnyModule[]): string {
 const START = '<!-- module-table -->';
 const END = '<!-- /module-table -->';
 
+/** Where the README's module table links to: the pages `npm run docs` writes (module-pages.ts). */
+export const README_PAGES = 'docs/modules';
+
 /** Replaces the module table between the README's markers (keeps the README in step with the code). */
-export function withModuleTable(readme: string, modules: AnyModule[]): string {
-  const table = moduleTable(modules);
+export function withModuleTable(readme: string, modules: AnyModule[], pages: string | undefined = README_PAGES): string {
+  const table = moduleTable(modules, pages);
   const a = readme.indexOf(START);
   if (a < 0) throw new Error(`README has no ${START} marker`);
   const b = readme.indexOf(END, a);

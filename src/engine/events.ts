@@ -56,7 +56,8 @@ export type EngineEvent =
   | { type: 'task:start'; id: number; name: string; module: string; hosts: string[]; handler: boolean; section: string; pos?: SourcePos }
   | { type: 'task:host'; id: number; result: TaskHostResult; pos?: SourcePos }
   | { type: 'task:end'; id: number; counts: Record<HostStatus, number>; total: number }
-  | { type: 'warning'; msg: string; host?: string }
+  /** A module's plan warned (Plan.warnings): `id` and `pos` name the task, `item` the loop item. */
+  | { type: 'warning'; msg: string; host?: string; id?: number; pos?: SourcePos; item?: string }
   | { type: 'play:end'; play: string }
   | { type: 'recap'; hosts: Record<string, HostCounters>; durationMs: number; interrupted: boolean; stoppedBy?: string };
 

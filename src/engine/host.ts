@@ -1,9 +1,9 @@
 /** Per-host state during a run: variables produced so far, facts, connection, counters. */
 import type { Connection } from '../connection/types.js';
-import type { ExecResult } from '../core/module.js';
 import type { ConnectionVars } from '../inventory/connection.js';
 import type { Layer } from '../vars/scope.js';
 import { emptyCounters, type HostCounters } from './events.js';
+import { FactReader } from './fact-reader.js';
 
 export class HostState {
   /** Facts from gather_facts / setup (data). */
@@ -19,11 +19,8 @@ export class HostState {
   readonly assumed = new Map<string, unknown>();
   /** Check mode: what earlier tasks would have changed on this host. */
   readonly pending: string[] = [];
-  /**
-   * Fact outputs read from this host (see factCacheKey), reused by later tasks until a step
-   * runs on the host. Filled by per-task probes and by the section prefetch (prefetch.ts).
-   */
-  readonly factCache = new Map<string, ExecResult>();
+  /** Fact outputs read from this host, reused by later tasks until a step runs (fact-reader.ts). */
+  readonly reader = new FactReader();
   conn?: Connection;
   connVars?: ConnectionVars;
   /**

@@ -1,39 +1,65 @@
 /**
  * Prefetching facts: at the start of each section, the engine renders every task's parameters
  * it can (skipping those that depend on results not known yet), asks each module which facts
- * it will probe, and reads them all in ONE exec per host (per become user). Tasks then find
- * their facts in the host's cache; any step run on a host clears its cache, so a fact is never
- * reused across a change. On a converged host a whole section costs one probe exec.
+ * it will probe, and hands them all to the host's fact reader (fact-reader.ts), which reads
+ * them in ONE exec per host (per become user). Tasks then find their facts in the reader's
+ * cache; any step run on a host invalidates it. On a converged host a section costs one exec.
  */
-import type { ExecResult, Fact } from '../core/module.js';
-import { batchFacts } from './facts-batch.js';
+import { UserError } from '../core/errors.js';
+import type { Fact } from '../core/module.js';
+import type { Task } from '../playbook/model.js';
+import type { Scope } from '../vars/scope.js';
+import { effectiveBecome, ensureConnection, isUnreachable } from './connections.js';
 import type { HostState } from './host.js';
-import { factCacheKey, type TaskEnv } from './task.js';
+import { loopItems } from './loop.js';
+import { renderParams } from './params.js';
+import { hostScope, inherit, type Inherited } from './scope.js';
+import { selected } from './select.js';
+import { pool, type PlayRun, type RunState } from './state.js';
 
-export interface WantedFact {
-  fact: Fact;
-  become?: { user: string; password?: string };
+/** Reads the facts of a whole section in one exec per host. */
+export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[], outer: Inherited): Promise<void> {
+  if (run.opts.prefetch === false) return;
+  await pool(ctx.active(), run.forks, async (h) => {
+    const { found, scope } = sectionFacts(run, ctx, h, tasks, outer);
+    if (found.length < 2 || !scope) return;
+    try {
+      await ensureConnection(run, h, scope);
+      // The become user is known once the connection variables are.
+      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) }));
+      await h.reader.read(h.conn!, wanted, run.envFor(h));
+    } catch (e) {
+      if (isUnreachable(e) || e instanceof UserError) return; // the task that needs the host reports it
+      throw e;
+    }
+  });
 }
 
-/** Reads the wanted facts that are not cached yet, one exec per become user. */
-export async function prefetchFacts(hs: HostState, wanted: WantedFact[], env: TaskEnv): Promise<number> {
-  const groups = new Map<string, { become?: WantedFact['become']; facts: Map<string, Fact> }>();
-  for (const w of wanted) {
-    const key = factCacheKey(w.fact, w.become);
-    if (hs.factCache.has(key)) continue;
-    const g = groups.get(w.become?.user ?? '') ?? { become: w.become, facts: new Map() };
-    g.facts.set(key, w.fact);
-    groups.set(w.become?.user ?? '', g);
-  }
-  let execs = 0;
-  for (const g of groups.values()) {
-    const keys = [...g.facts.keys()];
-    const facts = [...g.facts.values()];
-    const batch = batchFacts(facts);
-    env.stats.probeExecs++;
-    execs++;
-    const out: ExecResult = await hs.conn!.run(batch.script, { become: g.become, signal: env.signal });
-    batch.split(out).forEach((r, i) => hs.factCache.set(keys[i]!, r));
-  }
-  return execs;
+/** The facts the section's tasks will probe on a host, as far as they can be known now. */
+function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], outer: Inherited): { found: Array<{ fact: Fact; inh: Inherited }>; scope?: Scope } {
+  const found: Array<{ fact: Fact; inh: Inherited }> = [];
+  let firstScope: Scope | undefined;
+  const visit = (list: Task[], inh: Inherited) => {
+    for (const t of list) {
+      const sub = inherit(inh, t);
+      if (t.kind === 'block') [t.block, t.rescue, t.always].forEach((l) => visit(l, sub));
+      else if (t.kind === 'include') visit(t.tasks, sub);
+      else if (t.module.probe && !t.module.local && selected(run.opts, sub.tags)) {
+        try {
+          const scope = hostScope(run, ctx, h, t, sub);
+          firstScope ??= scope;
+          const items = t.loop === undefined ? [undefined] : loopItems(t.loop, scope);
+          for (const item of items) {
+            const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, { [t.loopVar]: item });
+            const r = renderParams(t, s, run.env);
+            if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub });
+          }
+        } catch {
+          // Depends on something not known yet (a registered result, ...): probed when it runs.
+        }
+      }
+    }
+  };
+  visit(tasks, outer);
+  return { found, scope: firstScope };
 }

@@ -3,7 +3,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { createTwoFilesPatch } from 'diff';
 import { formatPos, type SourcePos } from '../core/errors.js';
 import type { FileDiff } from '../core/module.js';
-import type { HostCounters, HostStatus, TaskHostResult } from '../engine/events.js';
+import type { EngineEvent, HostCounters, HostStatus, TaskHostResult } from '../engine/events.js';
 
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
@@ -79,4 +79,18 @@ export function recapTable(hosts: Record<string, HostCounters>, ch: ChalkInstanc
 /** The recap's last line when the run was stopped early, naming what stopped it when known. */
 export function interruptedLine(stoppedBy: string | undefined): string {
   return `interrupted${stoppedBy ? ` by ${stoppedBy}` : ''}: no new task was started`;
+}
+
+export type WarningEvent = Extract<EngineEvent, { type: 'warning' }>;
+
+/** `[WARNING] web1 (item=x): msg  (task "deploy", site.yml:42:7)`: who, what, and where the task is written. */
+export function warningLine(e: WarningEvent, ch: ChalkInstance, task?: string): string {
+  const who = e.host ? ` ${e.host}${e.item !== undefined ? ` (item=${e.item})` : ''}:` : '';
+  const where = [task !== undefined ? `task "${task}"` : undefined, e.pos ? formatPos(e.pos) : undefined].filter(Boolean).join(', ');
+  return ch.yellow(`[WARNING]${who} ${e.msg}`) + (where ? ch.dim(`  (${where})`) : '');
+}
+
+/** The recap's list of the run's warnings (empty when there were none). */
+export function warningsRecap(warnings: string[], ch: ChalkInstance): string[] {
+  return warnings.length ? ['', ch.bold(ch.yellow(`WARNINGS (${warnings.length})`)), ...warnings] : [];
 }

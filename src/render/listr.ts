@@ -7,7 +7,7 @@
 import { Listr } from 'listr2';
 import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
-import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff } from './format.js';
+import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
 
 interface Live {
   id: number;
@@ -20,6 +20,8 @@ interface Live {
   messages: string[];
   show: boolean;
   diffs: string[];
+  /** Plan warnings of this task, shown under the row. */
+  warnings: string[];
   setTitle?: (t: string) => void;
   /** Set by task:end; the Listr task settles with it whenever it gets to run. */
   ended?: { title: string; failed: boolean };
@@ -30,11 +32,13 @@ interface Live {
 export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout): { idle: () => Promise<void> } {
   const ch = makeChalk(out);
   let live: Live | undefined;
+  /** Every warning of the run, repeated after the recap table. */
+  const warnings: string[] = [];
   let chain: Promise<unknown> = Promise.resolve();
   const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
 
   const start = (id: number, name: string, total: number, handler: boolean) => {
-    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], done: Promise.resolve() };
+    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], warnings: [], done: Promise.resolve() };
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
     const list = new Listr(
@@ -62,6 +66,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       await run;
       for (const m of l.messages) out.write(m + '\n');
       for (const d of l.diffs) out.write(d + '\n');
+      for (const w of l.warnings) out.write(w + '\n');
       for (const f of l.failures) out.write(failureLines(f.result, ch, f.pos).join('\n') + '\n');
     });
     live = l;
@@ -104,12 +109,17 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         live = undefined;
         break;
       }
-      case 'warning':
-        write(ch.yellow(`[WARNING]${e.host ? ` ${e.host}:` : ''} ${e.msg}`));
+      case 'warning': {
+        const line = warningLine(e, ch, live && e.id === live.id ? live.name : undefined);
+        warnings.push(line);
+        if (live && e.id === live.id) live.warnings.push(line);
+        else write(line);
         break;
+      }
       case 'recap':
         write('\n' + recapTable(e.hosts, ch));
         if (e.interrupted) write(ch.yellow(interruptedLine(e.stoppedBy)));
+        for (const l of warningsRecap(warnings, ch)) write(l);
         break;
     }
   });

@@ -1,7 +1,7 @@
 /** Line-per-result renderer for pipes, CI logs and -v. */
 import { formatPos, type SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
-import { failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR } from './format.js';
+import { failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR, warningLine } from './format.js';
 
 export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean } = {}): void {
   const ch = makeChalk(out);
@@ -28,7 +28,7 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         line(e.result, shows.has(e.id), e.pos);
         break;
       case 'warning':
-        w(ch.yellow(`[WARNING]${e.host ? ` ${e.host}:` : ''} ${e.msg}`));
+        w(warningLine(e, ch, e.id !== undefined ? names.get(e.id) : undefined));
         break;
       case 'recap':
         w('');

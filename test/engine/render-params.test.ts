@@ -1,7 +1,8 @@
-/** renderParams (src/engine/task.ts): templates rendered, then checked by the module's schema. */
+/** renderParams (src/engine/params.ts): templates rendered, then checked by the module's schema. */
 import { expect } from 'chai';
 import copy from '../../src/modules/files/copy.js';
-import { renderParams, type TaskEnv } from '../../src/engine/task.js';
+import { renderParams } from '../../src/engine/params.js';
+import type { TaskEnv } from '../../src/engine/item.js';
 import type { ModuleTask } from '../../src/playbook/model.js';
 import { Scope } from '../../src/vars/scope.js';
 

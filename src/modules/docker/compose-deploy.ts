@@ -364,7 +364,7 @@ function plan(p: Params, f: Facts, ctx: PlanContext) {
   const out = outputOf(p, pr, project, composeLabel, warnings, report);
   const upNeeded = act.size > 0 || fileChanged || (orphans.length > 0 && p.remove_orphans);
   if (!upNeeded && !forceRecreate.size && !steps.length && p.pull !== 'always') {
-    return noop(`project ${project} is up to date (${svcs.length} service${svcs.length === 1 ? '' : 's'} running their current configuration)${warnings.length ? `; ${warnings.length} warning(s): ${mask(warnings.join('; '))}` : ''}`, { output: out });
+    return noop(`project ${project} is up to date (${svcs.length} service${svcs.length === 1 ? '' : 's'} running their current configuration)`, { output: out, warnings: out.warnings });
   }
   if (p.pull === 'always') {
     steps.push({ kind: 'exec', cmd: dc(sh`pull ${p.services ?? []}`.trimEnd()), description: 'pull images' });
@@ -383,7 +383,7 @@ function plan(p: Params, f: Facts, ctx: PlanContext) {
     description: 'record the applied configuration (for --diff)',
   });
   if (p.wait !== 'none') steps.push(waitStep(project, svcs, p.wait, p.wait_timeout));
-  return change(changes.map(mask), steps, { diffs, output: out });
+  return change(changes.map(mask), steps, { diffs, output: out, warnings: out.warnings });
 }
 
 function outputOf(p: Params, pr: ComposeProjectFact, project: string, compose: string, warnings: string[], report: { services: Array<{ service: string; class: string; ports: ClassifiedPort[] }> }) {

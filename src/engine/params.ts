@@ -1,0 +1,83 @@
+/**
+ * The controller-side phases of a module item, before any host is read: render the task's
+ * parameters (templates, secrets, `omit`) and check them with the module's schema, then the
+ * module's `prepare` (templates and local files). Also the boolean conditions (when,
+ * changed_when, failed_when, until) and `omit`.
+ */
+import { coerceScalars } from '../core/coerce.js';
+import { UserError } from '../core/errors.js';
+import type { PrepareContext } from '../core/module.js';
+import { findLocalFile, fileCandidates } from '../playbook/files.js';
+import type { ModuleTask } from '../playbook/model.js';
+import { renderTemplate } from '../playbook/templates.js';
+import { evaluate, render, unwrapSecrets } from '../vars/expr.js';
+import type { Scope } from '../vars/scope.js';
+import type { TaskEnv } from './item.js';
+
+/** Evaluates conditions that must be booleans (when, changed_when, failed_when, until). */
+export function condition(code: string, scope: Scope, key: string): boolean {
+  if (code === 'true') return true;
+  if (code === 'false') return false;
+  const v = evaluate(code, scope);
+  if (typeof v !== 'boolean') {
+    throw new UserError(`${key}: \`${code}\` gave ${describeValue(v)}, not a boolean; compare explicitly (e.g. \`x === 'yes'\`) or use bool(x)`);
+  }
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? v.slice(0, 27) + '...' : v)}`;
+  if (Array.isArray(v)) return 'a list';
+  return `${typeof v === 'object' ? 'an object' : `the ${typeof v} ${String(v)}`}`;
+}
+
+/** Renders a task's parameters for a host and validates them with the module's schema. */
+export function renderParams(task: ModuleTask, scope: Scope, env: TaskEnv): { ok: true; params: unknown } | { ok: false; error: string } {
+  const module = task.module;
+  const rendered = stripOmit(unwrapSecrets(render(task.args, scope), (s) => env.secrets.add(s)));
+  for (const s of scope.secretsUsed) env.secrets.add(s);
+  const parsed = module.params.safeParse(coerceScalars(module.params, rendered));
+  if (!parsed.success) {
+    const iss = parsed.error.issues[0]!;
+    return { ok: false, error: `${module.name}: ${iss.path.length ? `${iss.path.join('.')}: ` : ''}${iss.message}` };
+  }
+  for (const k of module.secretParams ?? []) {
+    const v = (parsed.data as Record<string, unknown>)[k];
+    if (typeof v === 'string' && v) env.secrets.add(v);
+  }
+  return { ok: true, params: parsed.data };
+}
+
+/** Runs the module's controller-side `prepare` (templates, local files) on rendered params. */
+export async function prepareParams(task: ModuleTask, host: string, scope: Scope, params: unknown, env: TaskEnv): Promise<unknown> {
+  const module = task.module;
+  if (!module.prepare) return params;
+  const where = { role: task.role, playbookDir: env.playbookDir };
+  const pctx: PrepareContext = {
+    host,
+    vars: new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined), has: (_t, k) => typeof k === 'string' && scope.has(k) }) as Record<string, unknown>,
+    findFile: (kind, name) => {
+      const f = findLocalFile(kind, name, where);
+      if (!f) throw new UserError(`${kind === 'templates' ? 'template' : 'file'} "${name}" not found (looked in ${fileCandidates(kind, name, where).join(', ')})`);
+      return f;
+    },
+    renderTemplate: async (file, extra) => {
+      const out = await renderTemplate(file, scope, extra);
+      for (const s of scope.secretsUsed) env.secrets.add(s);
+      return out;
+    },
+  };
+  return module.prepare(params as never, pctx);
+}
+
+/** Drops parameters whose value is Ansible's `omit` placeholder. */
+export const OMIT = '__tsplay_omit__';
+function stripOmit(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== OMIT).map(stripOmit);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== OMIT && x !== undefined).map(([k, x]) => [k, stripOmit(x)]));
+  }
+  return v;
+}

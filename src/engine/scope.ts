@@ -1,0 +1,103 @@
+/**
+ * Variables: the keywords a task inherits from the blocks, includes and roles around it
+ * (Inherited), the scope of a host for a task with its magic variables (inventory_hostname,
+ * groups, hostvars, ansible_check_mode ...; see vars/precedence.ts for the order of layers),
+ * and the play-level and task-name strings rendered with them.
+ */
+import type { ModuleTask, Play, Task, VarsLayer } from '../playbook/model.js';
+import { render } from '../vars/expr.js';
+import { buildScope, type VarsSource } from '../vars/precedence.js';
+import type { Scope } from '../vars/scope.js';
+import type { HostState } from './host.js';
+import { OMIT } from './params.js';
+import type { PlayRun, RunState } from './state.js';
+
+/** Keywords a task inherits from the blocks, includes and roles around it. */
+export interface Inherited {
+  become?: boolean;
+  becomeUser?: string;
+  tags: string[];
+  blockVars: VarsLayer[];
+  noLog: boolean;
+  checkMode?: boolean;
+  ignoreErrors: boolean;
+  environment?: Record<string, unknown>;
+  /** Loop variables of an enclosing include_tasks loop. */
+  loopVars?: Record<string, unknown>;
+}
+
+/** Nothing inherited (hostvars, task names). */
+export const NO_INHERIT: Inherited = { tags: [], blockVars: [], noLog: false, ignoreErrors: false };
+
+export function inherit(inh: Inherited, t: Task): Inherited {
+  return {
+    become: t.become ?? inh.become,
+    becomeUser: t.becomeUser ?? inh.becomeUser,
+    tags: [...inh.tags, ...t.tags],
+    blockVars: t.vars && t.kind !== 'module' ? [...inh.blockVars, t.vars] : inh.blockVars,
+    noLog: t.noLog || inh.noLog,
+    checkMode: t.checkMode ?? inh.checkMode,
+    ignoreErrors: t.ignoreErrors || inh.ignoreErrors,
+    environment: t.environment ? { ...(inh.environment ?? {}), ...t.environment } : inh.environment,
+    loopVars: inh.loopVars,
+  };
+}
+
+const layerOf = (l: VarsLayer): VarsSource => ({ vars: l.vars, label: l.label, file: l.file, pos: l.pos });
+
+/** The variable scope of a host for a task (see vars/precedence.ts for the order). */
+export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, inh: Inherited, loopVars?: Record<string, unknown>): Scope {
+  const { play } = ctx;
+  const { inventory } = run.opts;
+  const role = t.role;
+  return buildScope({
+    roleDefaults: role ? layerOf(role.defaults) : undefined,
+    inventoryLayers: h.inventoryLayers,
+    facts: h.facts,
+    playVars: layerOf(play.vars),
+    varsFiles: play.varsFiles.map(layerOf),
+    roleVars: role ? layerOf(role.vars) : undefined,
+    blockVars: inh.blockVars.map(layerOf),
+    taskVars: t.vars ? layerOf(t.vars) : undefined,
+    loopVars: { ...(ctx.includeItem.get(h) ?? {}), ...(inh.loopVars ?? {}), ...(loopVars ?? {}) },
+    roleParams: role ? layerOf(role.params) : undefined,
+    registered: h.registered,
+    extraVars: run.extraVars,
+    magic: {
+      inventory_hostname: h.name,
+      inventory_hostname_short: h.name.split('.')[0],
+      groups: inventory.groupsVar(),
+      group_names: Object.entries(inventory.groupsVar()).filter(([g, hs]) => g !== 'all' && g !== 'ungrouped' && hs.includes(h.name)).map(([g]) => g),
+      hostvars: (name: string) => (inventory.hosts.has(name) ? hostScope(run, ctx, run.host(name), { ...t, vars: undefined, role: undefined } as Task, NO_INHERIT) : undefined),
+      play_hosts: ctx.names,
+      ansible_play_hosts: ctx.names,
+      ansible_check_mode: run.env.check,
+      ansible_diff_mode: run.env.diff,
+      playbook_dir: run.pb.dir,
+      role_name: role?.name,
+      role_path: role?.dir,
+      omit: OMIT,
+    },
+  });
+}
+
+/** Renders a play-level string (hosts, names) with extra vars and play vars only. */
+export function renderPlain(run: RunState, s: string, play: Play): string {
+  if (!s.includes('{{')) return s;
+  const scope = buildScope({ inventoryLayers: [], playVars: layerOf(play.vars), extraVars: run.extraVars, magic: { inventory_hostname: '', groups: run.opts.inventory.groupsVar() } });
+  return String(render(s, scope));
+}
+
+/** A task's name as shown, rendered for the first host (the raw name if it cannot be). */
+export function taskName(run: RunState, ctx: PlayRun, t: ModuleTask, h?: HostState): string {
+  if (!t.name) return t.moduleName;
+  if (!t.name.includes('{{') || !h) return t.name;
+  const scope = hostScope(run, ctx, h, t, NO_INHERIT);
+  try {
+    return String(render(t.name, scope));
+  } catch {
+    return t.name;
+  } finally {
+    run.noteSecrets(scope);
+  }
+}
