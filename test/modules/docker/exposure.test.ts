@@ -103,6 +103,18 @@ describe('exposure: classifying services', () => {
     });
   });
   it('a bad port names the service', () => expect(() => classifyService('web', { ports: ['x:y:z:w'] })).to.throw(/service web/));
+  it('a port with a compose variable is not classified from its text: it is listed as unresolved (compose renders it first)', () => {
+    const s = classifyService('web', { ports: ['${WEB_PORT}:8080', '${BIND:-127.0.0.1}:9090:9090', { target: 81, published: '${P}' }, '127.0.0.1:82:82'] });
+    expect(s.ports.map((p) => p.binding)).to.deep.equal(['127.0.0.1:82->82/tcp']);
+    expect(s.unresolved).to.deep.equal(['${WEB_PORT}:8080', '${BIND:-127.0.0.1}:9090:9090', '{"target":81,"published":"${P}"}']);
+    expect(classifyService('web', { ports: ['80:80'] })).to.not.have.property('unresolved');
+  });
+  it('an unresolved port is a warning of the policy check, never silently allowed', () => {
+    const r = checkExposure(classifyDefinition({ services: { web: { ports: ['${WEB_PORT}:8080'] } } }), policy({ web: 'internal' }));
+    expect(r.errors).to.deep.equal([]);
+    expect(r.warnings).to.deep.equal(['web port "${WEB_PORT}:8080" uses variables compose could not render yet: its exposure is checked when it can (before deploying)']);
+    expect(checkExposure(classifyDefinition({ services: { web: { ports: ['${WEB_PORT}:8080'] } } }), undefined).warnings).to.have.length(1);
+  });
   it('a definition: services sorted, missing services section is empty', () => {
     expect(classifyDefinition({ services: { b: {}, a: { ports: ['1:1'] } } }).map((s) => `${s.service}=${s.class}`)).to.deep.equal(['a=public', 'b=internal']);
     expect(classifyDefinition({})).to.deep.equal([]);
