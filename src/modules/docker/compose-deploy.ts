@@ -25,7 +25,7 @@ import { APPLIED_CONFIG, composeKey, composeProject, type ComposeContainer, type
 import { fileContent, sha256, type FileContentFact } from '../../facts/file-content.js';
 import { change, defineModule, failPlan, noop, type ExecStep, type FileDiff, type PlanContext, type Step } from '../../core/module.js';
 import { sh } from '../../core/quote.js';
-import { classifyDefinition, exposureReport, exposureSchema, type ClassifiedPort } from './lib/exposure.js';
+import { classifyDefinition, exposureReport, exposureSchema, exposureView, type ClassifiedPort } from './lib/exposure.js';
 
 /** The file compose-deploy writes an inline `definition` to, in project_src. */
 export const DEFINITION_FILE = 'docker-compose.yml';
@@ -204,7 +204,7 @@ export default defineModule<typeof params, Facts>({
       files: filesOf(p),
       secretFiles: Object.keys(p.secrets ?? {}).map(secretPath),
       images: p.pull === 'never' && p.definition ? imagesOf(p.definition) : undefined,
-      definition: p.state === 'present' ? definitionText(p) : undefined,
+      definition: p.state === 'present' && p.definition ? toYaml(exposureView(p.definition)) : undefined,
     }),
     file: fileContent(`${p.project_src.replace(/\/+$/, '')}/${DEFINITION_FILE}`),
   }),

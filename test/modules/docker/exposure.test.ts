@@ -7,6 +7,7 @@ import {
   classifyService,
   exposureReport,
   exposureSchema,
+  exposureView,
   hardeningFindings,
   parseImage,
   parseShortPort,
@@ -289,4 +290,16 @@ describe('exposure: the report compose-deploy runs', () => {
     expect(r.findings).to.have.length(4);
   });
   it('no policy: findings are warnings', () => expect(exposureReport(def, undefined).warnings).to.have.length(4));
+});
+
+describe('exposure: the view compose renders', () => {
+  it('keeps what the report reads (ports, expose, network_mode, image, user, privileged, volumes, cap_drop) and top-level volumes', () => {
+    const svc = { image: 'a:1', build: '.', ports: ['1:1'], expose: ['2'], network_mode: 'host', user: '1', privileged: true, volumes: ['d:/d'], cap_drop: ['ALL'] };
+    expect(exposureView({ version: '3.9', services: { s: { ...svc, environment: { A: 'x' }, command: 'c', entrypoint: 'e', labels: ['l'], secrets: ['s'], env_file: '.env' } }, volumes: { d: {} }, secrets: { s: {} }, networks: { n: {} } })).to.deep.equal({
+      version: '3.9',
+      services: { s: svc },
+      volumes: { d: {} },
+    });
+    expect(exposureView(undefined)).to.deep.equal({ services: {} });
+  });
 });

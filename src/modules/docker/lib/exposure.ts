@@ -171,6 +171,25 @@ export function classifyService(name: string, svc: unknown): ServiceExposure {
 const hasVariable = (entry: unknown): boolean =>
   typeof entry === 'string' ? entry.includes('$') : isObj(entry) ? Object.values(entry).some((v) => typeof v === 'string' && v.includes('$')) : false;
 
+/** The service keys the classification and the hardening findings read. */
+const EXPOSURE_KEYS = ['image', 'build', 'ports', 'expose', 'network_mode', 'user', 'privileged', 'volumes', 'cap_drop'];
+
+/**
+ * A definition reduced to what the exposure report reads, for compose to interpolate: no
+ * environment, command, labels or secrets, so nothing secret is sent to be rendered.
+ */
+export function exposureView(definition: unknown): Record<string, unknown> {
+  const d = isObj(definition) ? definition : {};
+  const services = isObj(d.services) ? d.services : {};
+  return {
+    ...(d.version !== undefined ? { version: d.version } : {}),
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, svc]) => [name, isObj(svc) ? Object.fromEntries(Object.entries(svc).filter(([k]) => EXPOSURE_KEYS.includes(k))) : svc]),
+    ),
+    ...(d.volumes !== undefined ? { volumes: d.volumes } : {}),
+  };
+}
+
 /** Classifies every service of a compose definition (a mapping with `services:`). */
 export function classifyDefinition(definition: unknown): ServiceExposure[] {
   const services = isObj(definition) && isObj(definition.services) ? definition.services : {};
