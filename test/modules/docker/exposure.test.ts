@@ -284,6 +284,25 @@ describe('exposure: the report compose-deploy runs', () => {
     expect(r.warnings).to.have.length(4);
   });
   it('hardening: error makes them errors', () => expect(exposureReport(def, policy({ db: 'public', hardening: 'error' })).errors).to.have.length(4));
+  it('hardening: error turns each kind of finding into an error of its own', () => {
+    const hardened = { image: 'app:1.2.3', user: '1000', cap_drop: ['ALL'] };
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['latest', { image: 'app:latest' }, 's: image app:latest is not pinned to a version'],
+      ['develop', { image: 'app:develop' }, 's: image app:develop is not pinned to a version'],
+      ['no tag', { image: 'app' }, 's: image app is not pinned to a version (no tag means latest)'],
+      ['privileged', { privileged: true }, 's: runs privileged'],
+      ['docker socket', { volumes: ['/var/run/docker.sock:/var/run/docker.sock'] }, 's: mounts the Docker socket /var/run/docker.sock'],
+      ['no user', { user: undefined }, 's: runs as root unless the image says otherwise (no user:)'],
+      ['no cap_drop', { cap_drop: undefined }, 's: keeps every default capability'],
+      ['published data store, even on localhost', { image: 'postgres:16', ports: ['127.0.0.1:5432:5432'] }, 's: is a data store (postgres) and is published (127.0.0.1:5432->5432/tcp)'],
+    ];
+    for (const [what, extra, msg] of cases) {
+      const r = exposureReport({ services: { s: { ...hardened, ...extra } } }, policy({ s: 'public', hardening: 'error' }));
+      expect(r.errors, what).to.have.length(1);
+      expect(r.errors[0], what).to.include(msg);
+      expect(r.warnings, what).to.deep.equal([]);
+    }
+  });
   it('hardening: off hides them, findings still listed', () => {
     const r = exposureReport(def, policy({ db: 'public', hardening: 'off' }));
     expect([...r.errors, ...r.warnings]).to.deep.equal([]);
