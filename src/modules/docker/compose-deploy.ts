@@ -425,6 +425,6 @@ function waitStep(project: string, services: string[], wait: 'running' | 'health
     sh`st=$(docker inspect --format ${fmt} "$id" 2>/dev/null); state=\${st% *}; health=\${st#* }; ` +
     `if [ "$state" = running ] && { [ ${sh`${wait}`} = running ] || [ "$health" = healthy ] || [ "$health" = none ]; }; then break; fi; ` +
     `if [ "$(date +%s)" -ge "$end" ]; then echo "service $s is not ${wait} after ${timeout} s: container state \${state:-absent}, health \${health:-none}" >&2; ` +
-    sh`last=$(docker inspect --format ${logFmt} "$id" 2>/dev/null | tail -n 1); if [ -n "$last" ]; then echo "last health check output: $last" >&2; fi; exit 1; fi; sleep 1; done; done`;
+    sh`last=$(docker inspect --format ${logFmt} "$id" 2>/dev/null | grep . | tail -n 1); if [ -n "$last" ]; then printf 'last health check output: %s\\n' "$last" >&2; fi; exit 1; fi; sleep 1; done; done`;
   return { kind: 'exec', cmd, description: `wait until ${services.join(', ')} ${wait === 'healthy' ? 'are healthy' : 'run'} (at most ${timeout} s)`, timeoutMs: (timeout + 30) * 1000 };
 }
