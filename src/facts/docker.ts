@@ -6,7 +6,9 @@
  * stores in the `com.docker.compose.config-hash` label), the project's containers (labels,
  * state, health, start time), its networks, which of the configuration's images exist locally,
  * the values of `.env` (only to mask them in diffs and outputs, never shown), the sha256 of the
- * given secret files, and the configuration applied last by compose-deploy (for --diff).
+ * given secret files, the configuration applied last by compose-deploy (for --diff), and, for an
+ * inline definition not yet on the host, how compose renders it (`-f - config`: the interpolated
+ * configuration the exposure policy is checked against).
  *
  * Key `compose:NAME`. Sections are marked by `@@tsplay:NAME RC` lines.
  */
@@ -60,6 +62,13 @@ export interface ComposeProjectFact {
   secretFiles: Record<string, string | null>;
   /** The configuration compose-deploy applied last (project_src/.tsplay/applied-config.yml). */
   applied?: string;
+  /**
+   * The probe's `definition` as compose renders it (`config`, interpolated with project_src's
+   * .env and the shell environment; may hold .env values: never print it unmasked).
+   */
+  rendered?: Record<string, unknown>;
+  /** Rendering `definition` failed: compose's error output (last lines). */
+  renderError?: string;
 }
 
 export const composeKey = (project: string): string => `compose:${project}`;
@@ -76,6 +85,12 @@ export interface ComposeProbe {
   secretFiles?: string[];
   /** Images to look for on the host besides those of the rendered configuration (e.g. an inline definition's). */
   images?: string[];
+  /**
+   * A compose file's text to render with compose (`-f - config`) as it would be in src: from src
+   * with its .env when src exists, else from / (no .env yet). Read from the command line, not
+   * written anywhere.
+   */
+  definition?: string;
 }
 
 /** The compose command line prefix of the detected implementation: `$DC -p NAME -f ...`. */
@@ -102,6 +117,14 @@ export function composeProject(p: ComposeProbe): Fact<ComposeProjectFact> {
       `if [ $rc = 0 ]; then h=$($DC ${dc} config --hash='*' 2>&1); echo "@@tsplay:hash $?"; printf '%s\\n' "$h"; ` +
       `echo "@@tsplay:images 0"; printf '%s\\n' "$c" | sed -n 's/^    image: *//p' | sort -u | while read -r img; do ` +
       `img=$(printf '%s' "$img" | sed "s/^['\\"]//; s/['\\"]$//"); docker image inspect "$img" >/dev/null 2>&1 || printf 'missing %s\\n' "$img"; done; fi; fi`,
+    ...(p.definition !== undefined
+      ? [
+          // v1 reads .env from the working directory and resolves relative paths there when the file comes from stdin.
+          `if [ -n "$DC" ]; then R=$(pwd); [ -n "$S" ] || R=/; ` +
+            sh`render() { printf '%s' ${Buffer.from(p.definition).toString('base64')} | base64 -d | (cd "$R" && $DC -p ${p.project} --project-directory "$R" -f - config); }; ` +
+            `r=$(render 2>/dev/null); rc=$?; echo "@@tsplay:rendered $rc"; if [ $rc = 0 ]; then printf '%s\n' "$r"; else render 2>&1 | tail -n 5; fi; fi`,
+        ]
+      : []),
     ...(p.images?.length
       ? [sh`if command -v docker >/dev/null 2>&1; then echo "@@tsplay:images 0"; for img in ${p.images}; do docker image inspect "$img" >/dev/null 2>&1 || printf 'missing %s\n' "$img"; done; fi`]
       : []),
@@ -195,6 +218,13 @@ export function parseComposeProject(out: ExecResult): ComposeProjectFact {
   for (const s of sections.get('secret') ?? []) {
     const sha = /^([0-9a-f]{64})\b/.exec(s.lines[0] ?? '');
     result.secretFiles[s.arg] = sha ? sha[1]! : null;
+  }
+  const rendered = get('rendered');
+  if (rendered) {
+    if (rendered.rc === 0) {
+      const parsed = parseYaml(rendered.lines.join('\n')) as unknown;
+      result.rendered = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    } else result.renderError = rendered.lines.join('\n').trim() || `compose config exited with ${rendered.rc}`;
   }
   const applied = get('applied');
   if (applied) result.applied = `${applied.lines.join('\n').replace(/\n+$/, '')}\n`;

@@ -14,14 +14,12 @@
 import { expect } from 'chai';
 import { BUSYBOX_IMAGE } from '../../src/lab/busybox.js';
 import { loadImageIntoHost } from '../../src/lab/lab.js';
+import { composeContainers, failures, removeComposeProjects } from '../helpers/compose.js';
 import { LAB_UP_TIMEOUT_MS, sharedLab, type LabRun, type SharedLab } from '../helpers/lab.js';
 
 const HOST = 'e2e2';
 const SRC = '/srv/tsplay-e2e-stack';
 const PROJECT = 'tsplay-e2e-stack';
-
-const failures = (r: LabRun) =>
-  r.events.flatMap((e) => (e.type === 'task:host' && e.result.status === 'failed' ? [`${e.result.host}: ${e.result.msg ?? ''}`] : []));
 
 const stack = (greeting: string, extra = '') => `
 - hosts: ${HOST}
@@ -71,29 +69,14 @@ describe('compose-deploy on a lab host with its own Docker engine (end to end)',
     if (r.code !== 0) throw new Error(`${HOST}: ${cmd}: exit ${r.code}\n${r.stderr}`);
     return r.stdout;
   }
-  /** service -> "id startedAt" of the project's containers. */
-  async function containers(project = PROJECT): Promise<Record<string, string>> {
-    const out = await sh(
-      `ids=$(docker ps -aq --filter label=com.docker.compose.project=${project}); [ -z "$ids" ] || docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}} {{.Id}} {{.State.StartedAt}} {{.State.Status}}' $ids`,
-    );
-    return Object.fromEntries(
-      out
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const [svc, ...rest] = l.split(' ');
-          return [svc!, rest.join(' ')];
-        }),
-    );
-  }
+  const containers = (project = PROJECT) => composeContainers(lab, HOST, project);
   const timed = async (label: string, f: () => Promise<LabRun>) => {
     const t0 = Date.now();
     const r = await f();
     times[label] = (Date.now() - t0) / 1000;
     return r;
   };
-  const reset = () => lab.sh(HOST, `for p in ${PROJECT} tsplay-e2e-bad tsplay-e2e-noimage; do ids=$(docker ps -aq --filter label=com.docker.compose.project=$p); [ -z "$ids" ] || docker rm -f $ids; nets=$(docker network ls -q --filter label=com.docker.compose.project=$p); [ -z "$nets" ] || docker network rm $nets; done >/dev/null 2>&1; rm -rf ${SRC} /srv/tsplay-e2e-bad /srv/tsplay-e2e-noimage; true`);
+  const reset = () => removeComposeProjects(lab, HOST, [PROJECT, 'tsplay-e2e-bad', 'tsplay-e2e-noimage'], [SRC, '/srv/tsplay-e2e-bad', '/srv/tsplay-e2e-noimage']);
 
   before(async function () {
     this.timeout(LAB_UP_TIMEOUT_MS);

@@ -18,13 +18,14 @@
  * `exposure` (exposure.ts), and with `pull: never` every image must be on the host.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { stringify as toYaml, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { APPLIED_CONFIG, composeKey, composeProject, type ComposeContainer, type ComposeProjectFact } from '../../facts/docker.js';
 import { fileContent, sha256, type FileContentFact } from '../../facts/file-content.js';
 import { change, defineModule, failPlan, noop, type ExecStep, type FileDiff, type PlanContext, type Step } from '../../core/module.js';
 import { sh } from '../../core/quote.js';
-import { classifyDefinition, exposureReport, exposureSchema, type ClassifiedPort } from './lib/exposure.js';
+import { classifyDefinition, exposureReport, exposureSchema, exposureView, type ClassifiedPort } from './lib/exposure.js';
 
 /** The file compose-deploy writes an inline `definition` to, in project_src. */
 export const DEFINITION_FILE = 'docker-compose.yml';
@@ -97,8 +98,8 @@ const imagesOf = (def: unknown): string[] => {
 const SALT = randomBytes(16);
 const hidden = (v: unknown) => `<hidden ${createHash('sha256').update(SALT).update(String(v)).digest('hex').slice(0, 8)}>`;
 
-/** Values worth masking: not a bare number (ports), at least 4 characters. */
-const maskable = (values: string[]) => values.filter((v) => v.length >= 4 && !/^\d+$/.test(v)).sort((a, b) => b.length - a.length);
+/** Values worth masking: not a bare number (ports) nor an IP address (bind addresses), at least 4 characters. */
+const maskable = (values: string[]) => values.filter((v) => v.length >= 4 && !/^\d+$/.test(v) && isIP(v) === 0).sort((a, b) => b.length - a.length);
 
 function maskText(text: string, values: string[]): string {
   let out = text;
@@ -203,6 +204,7 @@ export default defineModule<typeof params, Facts>({
       files: filesOf(p),
       secretFiles: Object.keys(p.secrets ?? {}).map(secretPath),
       images: p.pull === 'never' && p.definition ? imagesOf(p.definition) : undefined,
+      definition: p.state === 'present' && p.definition ? toYaml(exposureView(p.definition)) : undefined,
     }),
     file: fileContent(`${p.project_src.replace(/\/+$/, '')}/${DEFINITION_FILE}`),
   }),
@@ -270,9 +272,16 @@ function plan(p: Params, f: Facts, ctx: PlanContext) {
   if (unknown.length) return fail(`services ${unknown.join(', ')} are not in the project (it has ${allServices.join(', ')})`);
   const svcs = p.services ?? allServices;
 
+  // The exposure policy is checked on what compose will deploy: a definition not on the host yet
+  // as compose renders it (`${VAR}` interpolated from .env), the files as `config` rendered them.
+  let exposed = config;
+  if (config && config !== pr.config) {
+    if (pr.rendered) exposed = pr.rendered;
+    else if (pr.renderError !== undefined && !ctx.check) return fail(`compose cannot render the definition, nothing deployed: ${pr.renderError}`);
+  }
   let report;
   try {
-    report = exposureReport(config ?? {}, p.exposure);
+    report = exposureReport(exposed ?? {}, p.exposure);
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -416,6 +425,6 @@ function waitStep(project: string, services: string[], wait: 'running' | 'health
     sh`st=$(docker inspect --format ${fmt} "$id" 2>/dev/null); state=\${st% *}; health=\${st#* }; ` +
     `if [ "$state" = running ] && { [ ${sh`${wait}`} = running ] || [ "$health" = healthy ] || [ "$health" = none ]; }; then break; fi; ` +
     `if [ "$(date +%s)" -ge "$end" ]; then echo "service $s is not ${wait} after ${timeout} s: container state \${state:-absent}, health \${health:-none}" >&2; ` +
-    sh`last=$(docker inspect --format ${logFmt} "$id" 2>/dev/null | tail -n 1); if [ -n "$last" ]; then echo "last health check output: $last" >&2; fi; exit 1; fi; sleep 1; done; done`;
+    sh`last=$(docker inspect --format ${logFmt} "$id" 2>/dev/null | grep . | tail -n 1); if [ -n "$last" ]; then printf 'last health check output: %s\\n' "$last" >&2; fi; exit 1; fi; sleep 1; done; done`;
   return { kind: 'exec', cmd, description: `wait until ${services.join(', ')} ${wait === 'healthy' ? 'are healthy' : 'run'} (at most ${timeout} s)`, timeoutMs: (timeout + 30) * 1000 };
 }

@@ -27,4 +27,19 @@ describe('compose-deploy: secrets and .env values', () => {
     expect(JSON.stringify([plan.changes, plan.diffs, plan.steps.filter((s) => s.kind === 'exec')])).to.not.include('s3cr3t');
     expect(mod.secretParams).to.deep.equal(['secrets']);
   });
+  it('the definition sent to compose for the exposure check carries no environment, command or secret', () => {
+    const params = mod.params.parse({
+      project_src: '/srv/p',
+      definition: {
+        services: { web: { image: 'app:1', command: 'serve --token=cmd-s3cret', environment: { TOKEN: 'env-s3cret' }, labels: { x: 'label-s3cret' }, ports: ['${WEB_PORT}:80'], secrets: ['pw'] } },
+        secrets: { pw: { file: './pw' } },
+      },
+      secrets: { pw: 'param-s3cret' },
+    });
+    const command = mod.probe!(params).project.command;
+    const sent = /printf '%s' '?([A-Za-z0-9+/=]+)'? \| base64 -d/.exec(command)?.[1];
+    expect(sent, 'the probe renders the definition').to.be.a('string');
+    expect(Buffer.from(sent!, 'base64').toString()).to.equal('services:\n  web:\n    image: app:1\n    ports:\n      - ${WEB_PORT}:80\n');
+    expect(command).to.not.match(/s3cret/);
+  });
 });

@@ -7,6 +7,7 @@ import {
   classifyService,
   exposureReport,
   exposureSchema,
+  exposureView,
   hardeningFindings,
   parseImage,
   parseShortPort,
@@ -103,6 +104,18 @@ describe('exposure: classifying services', () => {
     });
   });
   it('a bad port names the service', () => expect(() => classifyService('web', { ports: ['x:y:z:w'] })).to.throw(/service web/));
+  it('a port with a compose variable is not classified from its text: it is listed as unresolved (compose renders it first)', () => {
+    const s = classifyService('web', { ports: ['${WEB_PORT}:8080', '${BIND:-127.0.0.1}:9090:9090', { target: 81, published: '${P}' }, '127.0.0.1:82:82'] });
+    expect(s.ports.map((p) => p.binding)).to.deep.equal(['127.0.0.1:82->82/tcp']);
+    expect(s.unresolved).to.deep.equal(['${WEB_PORT}:8080', '${BIND:-127.0.0.1}:9090:9090', '{"target":81,"published":"${P}"}']);
+    expect(classifyService('web', { ports: ['80:80'] })).to.not.have.property('unresolved');
+  });
+  it('an unresolved port is a warning of the policy check, never silently allowed', () => {
+    const r = checkExposure(classifyDefinition({ services: { web: { ports: ['${WEB_PORT}:8080'] } } }), policy({ web: 'internal' }));
+    expect(r.errors).to.deep.equal([]);
+    expect(r.warnings).to.deep.equal(['web port "${WEB_PORT}:8080" uses variables compose could not render yet: its exposure is checked when it can (before deploying)']);
+    expect(checkExposure(classifyDefinition({ services: { web: { ports: ['${WEB_PORT}:8080'] } } }), undefined).warnings).to.have.length(1);
+  });
   it('a definition: services sorted, missing services section is empty', () => {
     expect(classifyDefinition({ services: { b: {}, a: { ports: ['1:1'] } } }).map((s) => `${s.service}=${s.class}`)).to.deep.equal(['a=public', 'b=internal']);
     expect(classifyDefinition({})).to.deep.equal([]);
@@ -271,10 +284,41 @@ describe('exposure: the report compose-deploy runs', () => {
     expect(r.warnings).to.have.length(4);
   });
   it('hardening: error makes them errors', () => expect(exposureReport(def, policy({ db: 'public', hardening: 'error' })).errors).to.have.length(4));
+  it('hardening: error turns each kind of finding into an error of its own', () => {
+    const hardened = { image: 'app:1.2.3', user: '1000', cap_drop: ['ALL'] };
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['latest', { image: 'app:latest' }, 's: image app:latest is not pinned to a version'],
+      ['develop', { image: 'app:develop' }, 's: image app:develop is not pinned to a version'],
+      ['no tag', { image: 'app' }, 's: image app is not pinned to a version (no tag means latest)'],
+      ['privileged', { privileged: true }, 's: runs privileged'],
+      ['docker socket', { volumes: ['/var/run/docker.sock:/var/run/docker.sock'] }, 's: mounts the Docker socket /var/run/docker.sock'],
+      ['no user', { user: undefined }, 's: runs as root unless the image says otherwise (no user:)'],
+      ['no cap_drop', { cap_drop: undefined }, 's: keeps every default capability'],
+      ['published data store, even on localhost', { image: 'postgres:16', ports: ['127.0.0.1:5432:5432'] }, 's: is a data store (postgres) and is published (127.0.0.1:5432->5432/tcp)'],
+    ];
+    for (const [what, extra, msg] of cases) {
+      const r = exposureReport({ services: { s: { ...hardened, ...extra } } }, policy({ s: 'public', hardening: 'error' }));
+      expect(r.errors, what).to.have.length(1);
+      expect(r.errors[0], what).to.include(msg);
+      expect(r.warnings, what).to.deep.equal([]);
+    }
+  });
   it('hardening: off hides them, findings still listed', () => {
     const r = exposureReport(def, policy({ db: 'public', hardening: 'off' }));
     expect([...r.errors, ...r.warnings]).to.deep.equal([]);
     expect(r.findings).to.have.length(4);
   });
   it('no policy: findings are warnings', () => expect(exposureReport(def, undefined).warnings).to.have.length(4));
+});
+
+describe('exposure: the view compose renders', () => {
+  it('keeps what the report reads (ports, expose, network_mode, image, user, privileged, volumes, cap_drop) and top-level volumes', () => {
+    const svc = { image: 'a:1', build: '.', ports: ['1:1'], expose: ['2'], network_mode: 'host', user: '1', privileged: true, volumes: ['d:/d'], cap_drop: ['ALL'] };
+    expect(exposureView({ version: '3.9', services: { s: { ...svc, environment: { A: 'x' }, command: 'c', entrypoint: 'e', labels: ['l'], secrets: ['s'], env_file: '.env' } }, volumes: { d: {} }, secrets: { s: {} }, networks: { n: {} } })).to.deep.equal({
+      version: '3.9',
+      services: { s: svc },
+      volumes: { d: {} },
+    });
+    expect(exposureView(undefined)).to.deep.equal({ services: {} });
+  });
 });

@@ -56,6 +56,11 @@ export interface ServiceExposure {
   /** The most exposed class among its ports (internal when it has none). */
   class: ExposureClass;
   ports: ClassifiedPort[];
+  /**
+   * Ports written with compose variables (`"${WEB_PORT}:8080"`), as written: their class is only
+   * known once compose has interpolated them (`config`), so they are not classified from the text.
+   */
+  unresolved?: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -124,8 +129,11 @@ export function classifyService(name: string, svc: unknown): ServiceExposure {
     return { service: name, class: 'host-network', ports: [{ service: name, class: 'host-network', target: '', protocol: 'any', binding: 'network_mode: host' }] };
   }
   const ports: ClassifiedPort[] = [];
+  const unresolved: string[] = [];
   for (const entry of Array.isArray(s.ports) ? s.ports : []) {
-    if (typeof entry === 'string' || typeof entry === 'number') {
+    if (hasVariable(entry)) {
+      unresolved.push(typeof entry === 'string' ? entry : JSON.stringify(entry));
+    } else if (typeof entry === 'string' || typeof entry === 'number') {
       const p = parseShortPort(entry);
       if (typeof p === 'string') throw new Error(`service ${name}: ${p}`);
       ports.push({ service: name, class: classifyHostIp(p.hostIp), ...p, binding: describeBinding(p.hostIp, p.published, p.target, p.protocol) });
@@ -156,7 +164,30 @@ export function classifyService(name: string, svc: unknown): ServiceExposure {
     ports.push({ service: name, class: 'internal', target: m[1]!, protocol, binding: `expose ${m[1]}/${protocol}` });
   }
   const cls = ports.reduce<ExposureClass>((acc, p) => (RANK[p.class] > RANK[acc] ? p.class : acc), 'internal');
-  return { service: name, class: cls, ports };
+  return { service: name, class: cls, ports, ...(unresolved.length ? { unresolved } : {}) };
+}
+
+/** A port entry holding a compose variable (`$VAR`, `${VAR:-default}`), in any of its fields. */
+const hasVariable = (entry: unknown): boolean =>
+  typeof entry === 'string' ? entry.includes('$') : isObj(entry) ? Object.values(entry).some((v) => typeof v === 'string' && v.includes('$')) : false;
+
+/** The service keys the classification and the hardening findings read. */
+const EXPOSURE_KEYS = ['image', 'build', 'ports', 'expose', 'network_mode', 'user', 'privileged', 'volumes', 'cap_drop'];
+
+/**
+ * A definition reduced to what the exposure report reads, for compose to interpolate: no
+ * environment, command, labels or secrets, so nothing secret is sent to be rendered.
+ */
+export function exposureView(definition: unknown): Record<string, unknown> {
+  const d = isObj(definition) ? definition : {};
+  const services = isObj(d.services) ? d.services : {};
+  return {
+    ...(d.version !== undefined ? { version: d.version } : {}),
+    services: Object.fromEntries(
+      Object.entries(services).map(([name, svc]) => [name, isObj(svc) ? Object.fromEntries(Object.entries(svc).filter(([k]) => EXPOSURE_KEYS.includes(k))) : svc]),
+    ),
+    ...(d.volumes !== undefined ? { volumes: d.volumes } : {}),
+  };
 }
 
 /** Classifies every service of a compose definition (a mapping with `services:`). */
@@ -264,6 +295,9 @@ function what(p: ClassifiedPort): string {
 export function checkExposure(services: ServiceExposure[], policy: ExposurePolicy | undefined): PolicyReport {
   const errors: string[] = [];
   const warnings: string[] = [];
+  for (const s of services) {
+    for (const u of s.unresolved ?? []) warnings.push(`${s.service} port ${JSON.stringify(u)} uses variables compose could not render yet: its exposure is checked when it can (before deploying)`);
+  }
   if (!policy) return { errors, warnings, services };
   const names = new Set(services.map((s) => s.service));
   for (const s of services) {
