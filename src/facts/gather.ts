@@ -17,7 +17,9 @@
  * | interfaces         | [{ name, address, prefix }] (IPv4)          | `ip -4 -o addr show`                   |
  * | all_ipv4_addresses | string[] (without loopback)                 | interfaces, else `hostname -I`         |
  * | cpus               | number                                      | `nproc`                                |
- * | memtotal_mb        | number                                      | /proc/meminfo MemTotal                 |
+ * | memtotal_mb        | number (rounded)                            | /proc/meminfo MemTotal                 |
+ * | memtotal_kb        | number                                      | /proc/meminfo MemTotal                 |
+ * | user_id            | string: the user facts were gathered as     | `id -un`                               |
  * | init               | "systemd" or the name of PID 1              | /run/systemd/system, /proc/1/comm      |
  * | pkg_mgr            | "apt", "dnf", "yum", "apk" or null          | `command -v`                           |
  * | docker             | boolean                                     | `command -v docker`                    |
@@ -41,6 +43,8 @@ export interface HostFactsData {
   all_ipv4_addresses: string[];
   cpus: number;
   memtotal_mb: number;
+  memtotal_kb: number;
+  user_id: string;
   init: string;
   pkg_mgr: 'apt' | 'dnf' | 'yum' | 'apk' | null;
   docker: boolean;
@@ -54,6 +58,7 @@ const COMMAND = [
   'echo "architecture=$(uname -m)"',
   'echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"',
   "sed -n 's/^MemTotal: *\\([0-9]*\\).*/memtotal_kb=\\1/p' /proc/meminfo",
+  'echo "user_id=$(id -un 2>/dev/null)"',
   'if [ -d /run/systemd/system ]; then echo init=systemd; else echo "init=$(cat /proc/1/comm 2>/dev/null)"; fi',
   'for m in apt-get dnf yum apk; do if command -v $m >/dev/null 2>&1; then echo "pkg_mgr=$m"; break; fi; done',
   'if command -v docker >/dev/null 2>&1; then echo docker=yes; else echo docker=no; fi',
@@ -133,6 +138,8 @@ export function parseHostFacts(out: ExecResult): HostFactsData {
     all_ipv4_addresses: all,
     cpus: Number(kv.cpus) || 0,
     memtotal_mb: Math.round(Number(kv.memtotal_kb ?? 0) / 1024),
+    memtotal_kb: Number(kv.memtotal_kb ?? 0),
+    user_id: kv.user_id ?? '',
     init: kv.init ?? '',
     pkg_mgr: pkgMgr,
     docker: kv.docker === 'yes',

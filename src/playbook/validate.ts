@@ -6,9 +6,11 @@ import { didYouMean, UserError } from '../core/errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
 import { analyzeExpression, jinjaHint } from '../vars/analyze.js';
-import { ExprSyntaxError } from '../vars/expr-errors.js';
+import { ExprSyntaxError, JinjaHabitError } from '../vars/expr-errors.js';
+import { constantKeys, jinjaHabit } from '../vars/jinja.js';
 import { parseTemplate } from '../vars/expr.js';
 import { EXPR_GLOBALS } from '../vars/globals.js';
+import { ANSIBLE_FACT_NAMES, ANSIBLE_FACT_VARS } from '../facts/ansible.js';
 import type { LoadContext } from './context.js';
 import { fileCandidates, findLocalFile } from './files.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
@@ -40,6 +42,9 @@ class PlayChecker {
   private readonly topics = new Set<string>();
   private readonly names: Names;
 
+  /** Every value given to each variable name in the play, its roles, tasks and the inventory (for `in`). */
+  private readonly values = new Map<string, unknown[]>();
+
   constructor(
     private readonly play: Play,
     private readonly ctx: LoadContext,
@@ -47,7 +52,21 @@ class PlayChecker {
     inventoryNames: Set<string>,
   ) {
     const user = new Set<string>([...inventoryNames, ...Object.keys(opts.extraVars ?? {}), ...layerNames(play.vars), ...play.varsFiles.flatMap(layerNames)]);
-    this.names = { base: new Set<string>([...EXPR_GLOBALS, ...MAGIC_VARS, ...CONNECTION_VAR_NAMES, ...user]), user };
+    this.names = { base: new Set<string>([...EXPR_GLOBALS, ...MAGIC_VARS, ...CONNECTION_VAR_NAMES, ...ANSIBLE_FACT_VARS, ...user]), user };
+    const layers = [play.vars, ...play.varsFiles, ...play.roles.flatMap((r) => [r.defaults, r.vars, r.params])];
+    walk([...play.preTasks, ...play.tasks, ...play.postTasks, ...play.handlers], (t) => {
+      if (t.vars) layers.push(t.vars);
+      if (t.role) layers.push(t.role.defaults, t.role.vars, t.role.params);
+    });
+    const add = (k: string, v: unknown) => this.values.set(k, [...(this.values.get(k) ?? []), v]);
+    for (const l of layers) for (const [k, v] of Object.entries(l.vars)) add(k, v);
+    if (opts.inventory) for (const h of opts.inventory.hosts.keys()) for (const [k, v] of Object.entries(opts.inventory.hostVars(h).vars)) add(k, v);
+  }
+
+  /** True when every known value of root.path is a list or a plain string (not a template). */
+  private listLike(root: string, path: ReadonlyArray<string | number>): boolean {
+    const vs = (this.values.get(root) ?? []).map((v) => path.reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string | number, unknown>)[k] : undefined), v));
+    return vs.length > 0 && vs.every((v) => Array.isArray(v) || (typeof v === 'string' && !v.includes('{{')));
   }
 
   run(): void {
@@ -153,6 +172,8 @@ class PlayChecker {
       const found = findLocalFile(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir });
       if (!found) {
         ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" not found`, t.src.file.pos([...t.src.path, argsKey, 'src']), `looked in ${fileCandidates(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir }).join(', ')}`);
+      } else if (f.kind === 'templates' && /\.j2$/.test(f.name)) {
+        ctx.diags.error(`${what}: template "${f.name}" is a Jinja template; tsplay does not render Jinja yet and would copy its text verbatim`, t.src.file.pos([...t.src.path, argsKey, 'src']), 'write it as an EJS template (<%= x %>, <% if (x) { %>...<% } %>) and name it .ejs; see docs/expressions.md');
       } else if (f.kind === 'templates') {
         const d = checkTemplate(found);
         if (d) ctx.diags.add(d);
@@ -193,11 +214,30 @@ class PlayChecker {
     try {
       used = analyzeExpression(code).names;
     } catch (e) {
+      if (e instanceof JinjaHabitError) {
+        this.ctx.diags.error(`${what}: ${key ? `${key}: ` : ''}${e.reason}`, pos);
+        return;
+      }
       if (e instanceof ExprSyntaxError) {
         this.ctx.diags.error(`${what}: ${key ? `${key}: ` : ''}expression syntax error: ${e.reason} in \`${code}\``, pos, e.hint);
         return;
       }
       throw e;
+    }
+    // `x in allowed` where a variable's value is a list or a string: Jinja's membership test.
+    if (/\bin\b/.test(code)) {
+      const habit = jinjaHabit(code, (root, path) => this.listLike(root, path));
+      if (habit) {
+        this.ctx.diags.error(`${what}: ${key ? `${key}: ` : ''}${habit.message}`, pos);
+        return;
+      }
+    }
+    if (used.includes('ansible_facts')) {
+      for (const k of constantKeys(code, 'ansible_facts')) {
+        if (ANSIBLE_FACT_NAMES.includes(k)) continue;
+        const dym = didYouMean(k, ANSIBLE_FACT_NAMES);
+        this.ctx.diags.error(`${what}: Ansible fact '${k}' is not gathered by tsplay${dym ? `; did you mean '${dym}'?` : ''}`, pos, `tsplay provides ${ANSIBLE_FACT_NAMES.join(', ')} (src/facts/ansible.ts); its own facts are under facts.*`);
+      }
     }
     for (const n of used) {
       if (names.has(n) || this.names.base.has(n) || this.registered.has(n)) continue;

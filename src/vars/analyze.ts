@@ -8,7 +8,8 @@
  * The checks catch typos; isolation is the job of sandbox.ts, which runs the compiled form.
  */
 import { parse, parseExpressionAt, type Node } from 'acorn';
-import { ExprSyntaxError } from './expr-errors.js';
+import { ExprSyntaxError, JinjaHabitError } from './expr-errors.js';
+import { jinjaHabit } from './jinja.js';
 
 export interface Analysis {
   /** Free identifiers read by the expression, in order of first use. */
@@ -46,13 +47,21 @@ export function parseExpression(code: string): AnyNode {
   } catch (e) {
     const err = e as SyntaxError & { pos?: number };
     const reason = err.message.replace(/\s*\(\d+:\d+\)$/, '');
-    throw new ExprSyntaxError(reason, err.pos ?? 0, jinjaHint(code));
+    throw habitError(code) ?? new ExprSyntaxError(reason, err.pos ?? 0, jinjaHint(code));
   }
   const rest = skipSpaceAndComments(code, node.end);
   if (rest < code.length) {
-    throw new ExprSyntaxError(`unexpected '${code.slice(rest, rest + 10)}' after the expression`, rest, jinjaHint(code));
+    throw habitError(code) ?? new ExprSyntaxError(`unexpected '${code.slice(rest, rest + 10)}' after the expression`, rest, jinjaHint(code));
   }
+  const habit = habitError(code);
+  if (habit) throw habit;
   return node;
+}
+
+/** Ansible/Jinja written where JavaScript is expected (jinja.ts), as the error to throw. */
+function habitError(code: string): JinjaHabitError | undefined {
+  const h = jinjaHabit(code);
+  return h && new JinjaHabitError(h.message, h.offset);
 }
 
 /** Free names of an expression (see the file header). */
@@ -89,7 +98,7 @@ const QUICK_NODES = new Set([
 const QUICK_FUNCTIONS = new Set([
   'String', 'Number', 'Boolean', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent', 'decodeURIComponent', 'encodeURI',
   'decodeURI', 'defaultTo', 'bool', 'b64encode', 'b64decode', 'quote', 'toJson', 'fromJson', 'toYaml', 'fromYaml', 'join', 'unique',
-  'flatten', 'basename', 'dirname', 'hash',
+  'flatten', 'basename', 'dirname', 'hash', 'versionCompare',
 ]);
 /** Methods of strings, arrays, numbers, Math, JSON and Object that take no callback and no pattern. */
 const QUICK_METHODS = new Set([

@@ -50,6 +50,12 @@ export class ExprSyntaxError extends ExprError {
   }
 }
 
+/**
+ * The expression is Ansible/Jinja that JavaScript reads differently or not at all (jinja.ts);
+ * the reason names the construct and gives the JavaScript to write.
+ */
+export class JinjaHabitError extends ExprSyntaxError {}
+
 /** The expression reads a name that no variable layer and no helper defines. */
 export class UndefinedVariableError extends ExprError {
   constructor(

@@ -20,6 +20,7 @@
  * | `basename(path)`, `dirname(path)` | POSIX path parts |
  * | `regexReplace(s, re, repl)` | replaces every match of `re` (a string pattern or a RegExp) |
  * | `hash(s, algo = 'sha256')` | hex digest (`md5`, `sha1`, `sha256`, `sha512`, ...) |
+ * | `versionCompare(a, b, op = '==')` | compares dotted versions numerically part by part (`'2.10' > '2.9'`); op is `<`, `<=`, `>`, `>=`, `==`, `!=` (Ansible's `version` test) |
  *
  * Note: `default` is a reserved word in JavaScript, so Ansible's `default(x)` filter is
  * `defaultTo(v, d)` here, or simply `v ?? d`.
@@ -111,13 +112,26 @@ function hash(s: unknown, algo = 'sha256'): string {
   return createHash(algo).update(String(s)).digest('hex');
 }
 
+function versionCompare(a: unknown, b: unknown, op = '=='): boolean {
+  const parts = (v: unknown) => String(v).split(/[.\-+]/).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  const [x, y] = [parts(a), parts(b)];
+  let c = 0;
+  for (let i = 0; c === 0 && i < Math.max(x.length, y.length); i++) {
+    const [p, q] = [x[i] ?? 0, y[i] ?? 0];
+    c = typeof p === 'number' && typeof q === 'number' ? Math.sign(p - q) : String(p) < String(q) ? -1 : String(p) > String(q) ? 1 : 0;
+  }
+  const ops: Record<string, boolean> = { '<': c < 0, '<=': c <= 0, '>': c > 0, '>=': c >= 0, '==': c === 0, '!=': c !== 0 };
+  if (!(op in ops)) throw new Error(`versionCompare(): unknown operator ${JSON.stringify(op)} (use <, <=, >, >=, ==, !=)`);
+  return ops[op]!;
+}
+
 /** Helpers and built-ins by name (see the table above). `vars` is added per scope. */
 export const HELPERS: Readonly<Record<string, unknown>> = Object.freeze({
   Math, JSON, String, Number, Boolean, Array, Object, Date, RegExp, Map, Set, Error,
   parseInt, parseFloat, isNaN, isFinite, encodeURIComponent, decodeURIComponent, encodeURI, decodeURI,
   undefined, NaN, Infinity,
   defaultTo, bool, b64encode, b64decode, quote, toYaml, toJson, fromYaml, fromJson,
-  join, unique, flatten, basename, dirname, regexReplace, hash,
+  join, unique, flatten, basename, dirname, regexReplace, hash, versionCompare,
 });
 
 /** Every name an expression can use without a variable defining it. */

@@ -8,6 +8,7 @@ import type { SourcePos } from '../core/errors.js';
 import { ExprError } from './expr-errors.js';
 import { didYouMean } from '../core/errors.js';
 import { Scope, varsProxy, type Layer } from './scope.js';
+import { ansibleFacts, ansibleFactVars } from '../facts/ansible.js';
 
 export interface PrecedenceLevel {
   id: string;
@@ -25,7 +26,7 @@ export interface PrecedenceLevel {
  *  2. inventory group vars           (group `all` first, then parent groups before child groups)
  *  3. inventory host vars
  *  4. group_vars/ and host_vars/ folders (ordered by the inventory loader the same way: groups, then host)
- *  5. facts                          (gathered; as `facts.x` and `ansible_facts.x`)       [data]
+ *  5. facts                          (gathered; `facts.x`, Ansible's as `ansible_facts.x`, `ansible_x`) [data]
  *  6. play vars
  *  7. play vars_files
  *  8. role vars                      (roles/x/vars/main.yml)
@@ -43,7 +44,7 @@ export const PRECEDENCE = [
   { id: 'inventoryGroupVars', label: 'inventory group vars (all, then parents before children)', kind: 'template' },
   { id: 'inventoryHostVars', label: 'inventory host vars', kind: 'template' },
   { id: 'inventoryVarsFolders', label: 'group_vars/host_vars folders', kind: 'template', note: 'ordered like the inventory: groups, then the host' },
-  { id: 'facts', label: 'facts', kind: 'data', note: 'as facts.x and ansible_facts.x' },
+  { id: 'facts', label: 'facts', kind: 'data', note: "as facts.x; Ansible's names and values as ansible_facts.x and ansible_x" },
   { id: 'playVars', label: 'play vars', kind: 'template' },
   { id: 'playVarsFiles', label: 'play vars_files', kind: 'template' },
   { id: 'roleVars', label: 'role vars', kind: 'template' },
@@ -125,7 +126,10 @@ export function buildScope(input: ScopeInput): Scope {
   };
   add('roleDefaults', input.roleDefaults);
   for (const l of input.inventoryLayers) layers.push(l.rank === undefined ? { ...l, rank: rankOf('inventoryGroupVars') } : l);
-  if (input.facts) add('facts', { vars: { facts: input.facts, ansible_facts: input.facts } });
+  if (input.facts) {
+    const ansible = ansibleFacts(input.facts);
+    add('facts', { vars: { facts: input.facts, ansible_facts: ansible, ...ansibleFactVars(ansible) } });
+  }
   add('playVars', input.playVars);
   add('playVarsFiles', input.varsFiles);
   add('roleVars', input.roleVars);

@@ -122,9 +122,17 @@ export function parseYaml(text: string, file: string, diags?: Diagnostics): Yaml
     if (e.code === 'DUPLICATE_KEY') msg = `duplicate key: ${msg.replace(/^Map keys must be unique;?\s*/, '') || 'map keys must be unique'}`;
     d.error(`YAML syntax: ${msg}`, { file, line, col });
   }
+  if (/^\s*\$ANSIBLE_VAULT;/.test(text)) {
+    d.error('this file is encrypted with Ansible vault, which tsplay cannot decrypt yet', { file, line: 1, col: 1 }, 'decrypt it (ansible-vault decrypt) and keep the secrets in a !secret value or pass them with -e @file');
+  }
   for (const w of doc.warnings) {
     const off = w.pos?.[0] ?? 0;
     const { line, col } = lines.linePos(off);
+    if (/Unresolved tag: !vault\b/.test(w.message)) {
+      // Used as is, the ciphertext would become the value.
+      d.error('an Ansible vault value (!vault) cannot be decrypted yet: tsplay would use the ciphertext as the value', { file, line, col }, 'decrypt it (ansible-vault decrypt_string ...) and mark it !secret, or pass it with -e');
+      continue;
+    }
     d.warning(`YAML: ${w.message.split('\n')[0]}`, { file, line, col });
   }
   if (!diags) d.throwIfErrors();

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { hostname, release, tmpdir } from 'node:os';
+import { hostname, release, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { ExecResult, Fact } from '../../src/core/module.js';
@@ -117,6 +117,8 @@ describe('facts on this machine (dash)', function () {
     expect(h.pkg_mgr).to.equal('apt');
     expect(h.cpus).to.be.at.least(1);
     expect(h.memtotal_mb).to.be.greaterThan(0);
+    expect(h.memtotal_kb).to.be.greaterThan(0);
+    expect(h.user_id).to.equal(userInfo().username);
     expect(h.init).to.equal(existsSync('/run/systemd/system') ? 'systemd' : readFileSync('/proc/1/comm', 'utf8').trim());
   });
 

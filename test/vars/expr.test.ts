@@ -141,10 +141,47 @@ describe('vars/expr', () => {
       expect(thrown(() => analyzeExpression('import("fs")')).message).to.match(/import\(\)/);
     });
 
-    it('hints at JavaScript when the code looks like Jinja', () => {
-      expect(thrown(() => analyzeExpression("x | default('a')")).hint).to.match(/helpers instead of filters/);
-      expect(thrown(() => analyzeExpression('x is defined')).hint).to.match(/vars\.x !== undefined/);
-      expect(thrown(() => analyzeExpression('a and b')).hint).to.match(/&&/);
+    it('refuses Jinja with the JavaScript to write, in one line', () => {
+      expect(thrown(() => analyzeExpression("x | default('a')")).message).to.include("write `vars.x ?? 'a'`");
+      expect(thrown(() => analyzeExpression('x is defined')).message).to.include('write `vars.x !== undefined`');
+      expect(thrown(() => analyzeExpression('a and b')).message).to.include('write `a && b`');
+    });
+
+    it('refuses Jinja that parses as JavaScript meaning something else (jinja.ts)', () => {
+      const cases: Array<[string, string]> = [
+        ["flag | bool", 'write `bool(flag)`'],
+        ["xs | join(',')", "write `xs.join(',')`"],
+        ['p | basename', 'write `basename(p)`'],
+        ['xs | unique', 'write `unique(xs)`'],
+        ['s | quote', 'write `quote(s)`'],
+        ['n | int + 1', 'write `parseInt(n, 10) + 1`'],
+        ['a == b | int', 'write `a == parseInt(b, 10)`'],
+        ["x | default('a') | upper", "write `(vars.x ?? 'a').toUpperCase()`"],
+        ["users | map(attribute='name') | join(', ')", "write `users.map((x) => x.name).join(', ')`"],
+        ["items | selectattr('on') | list", 'write `[...items.filter((x) => x.on)]`'],
+        ['cfg | ansible.builtin.to_nice_json', 'write `toJson(cfg, 4)`'],
+        ["x in ['a', 'b']", "write `['a', 'b'].includes(x)`"],
+        ["'s' in 'abc'", "write `'abc'.includes('s')`"],
+        ["'web' in group_names", "write `group_names.includes('web')`"],
+        ["h in groups['db']", "write `groups['db'].includes(h)`"],
+        ["'err' in r.stderr", "write `r.stderr.includes('err')`"],
+        ['mem // 1024', 'write `Math.floor(mem / 1024)`'],
+        ['True', 'write `true`'],
+        ["lookup('env', 'HOME')", 'Ansible lookup plugin'],
+        ["x not in ['a']", "write `!['a'].includes(x)`"],
+        ["'a' if c else 'b'", "write `c ? 'a' : 'b'`"],
+        ['v is version("1.2", "lt")', 'write `versionCompare(v, "1.2", "<")`'],
+        ['r is not succeeded', 'write `r.failed`'],
+        ["xs.0", 'write `xs[0]`'],
+        ["x | regex_search('a')", "tsplay has no 'regex_search' helper"],
+      ];
+      for (const [code, want] of cases) expect(thrown(() => analyzeExpression(code)).message, code).to.include(want);
+    });
+
+    it('keeps JavaScript that looks alike: bitwise OR of numbers and non-filter names, in against objects', () => {
+      for (const code of ['flags | mask', '1 | 2', 'a | (int)', "'x' in vars", "'k' in hostvars[h]", 'a.b | c.d', '~n', 'x /* note */']) {
+        expect(() => analyzeExpression(code), code).to.not.throw();
+      }
     });
   });
 

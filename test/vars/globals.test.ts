@@ -23,6 +23,15 @@ describe('vars/globals', () => {
     expect(ev('x === undefined', { x: undefined })).to.equal(true);
   });
 
+  it('versionCompare compares dotted versions part by part (Ansible version test)', () => {
+    const v = (code: string) => evaluate(code, {});
+    expect(v("versionCompare('2.10', '2.9', '>')")).to.equal(true);
+    expect(v("versionCompare('2.4.1', '2.4', '>=')")).to.equal(true);
+    expect(v("versionCompare('1.2', '1.2.0')")).to.equal(true);
+    expect(v("versionCompare('1.2', '1.10', '<')")).to.equal(true);
+    expect(() => v("versionCompare('1', '2', 'lt')")).to.throw(/unknown operator/);
+  });
+
   it('defaultTo', () => {
     expect(ev('defaultTo(vars.port, 80)')).to.equal(80);
     expect(ev('defaultTo(port, 80)', { port: null })).to.equal(80);
