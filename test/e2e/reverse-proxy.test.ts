@@ -238,11 +238,12 @@ describe('role reverse-proxy on lab hosts (end to end)', function () {
     } finally {
       await lab.sh(HOST, 'systemctl stop tsplay-e2e-rp-wide');
     }
-    const bad = await run(playbook([{ server_name: 'x.lab.test' }, { server_name: 'y.lab.test', upstream: '0.0.0.0:80' }]));
+    const bad = await run(playbook([{ server_name: 'x.lab.test' }, { server_name: 'y.lab.test', upstream: '0.0.0.0:80' }], HOST, '      reverse_proxy_conf_dir: /srv/nginx\n'));
     expect(withStatus(bad, 'failed')).to.deep.equal([`${HOST}: The site list is usable`]);
     const msg = bad.result('The site list is usable', HOST).msg ?? '';
     expect(msg).to.include('reverse_proxy_sites[0]: upstream is required');
     expect(msg).to.include('reverse_proxy_sites[1]: upstream 0.0.0.0:80 is an all-address binding');
+    expect(msg).to.include('reverse_proxy_conf_dir /srv/nginx is not under /etc/nginx/');
     expect(withStatus(bad, 'changed')).to.deep.equal([]);
   });
 
@@ -300,6 +301,10 @@ ${indent(keyText)}
     expect(r.status('certbot.timer renews the certificates')).to.deep.equal({ [CLIENT]: 'changed' });
     expect(JSON.stringify(r.results('HTTP redirects to HTTPS').flatMap((x) => x.diffs ?? []))).to.include('location /.well-known/acme-challenge/');
     expect(r.status('Self-signed certificates (made once)')).to.deep.equal({ [CLIENT]: 'changed' });
+    // Renewals copy the certificate where nginx reads it, then nginx -t, then the reload.
+    const hook = r.result("certbot's deploy hook (certificate to nginx, nginx -t, reload)", CLIENT).diffs?.[0]?.after ?? '';
+    expect(hook).to.include('install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem"');
+    expect(hook).to.include('nginx -t -q\nsystemctl reload nginx\n');
     expect((await lab.sh(CLIENT, 'command -v certbot || command -v nginx')).code, 'nothing installed').to.not.equal(0);
   });
 });
