@@ -19,9 +19,11 @@ import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
 import file from './files/file.js';
 import lineinfile from './files/lineinfile.js';
+import stat from './files/stat.js';
 import template from './files/template.js';
 import nfsShares from './nfs/nfs-shares.js';
 import apt from './packages/apt.js';
+import packageModule from './packages/package.js';
 import configureSquidProxy from './squid/configure-squid-proxy.js';
 import authorizedKey from './system/authorized_key.js';
 import group from './system/group.js';
@@ -43,10 +45,12 @@ export const BUNDLED_MODULES: AnyModule[] = [
   file,
   group,
   lineinfile,
+  packageModule,
   service,
   setFact,
   setup,
   shell,
+  stat,
   template,
   user,
   waitFor,

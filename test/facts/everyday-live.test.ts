@@ -1,0 +1,52 @@
+/**
+ * The facts of the everyday modules (package, stat, sysctl, hostname, timezone, file times) run
+ * for real on this machine under `dash`, with an empty environment and cwd=/: valid POSIX sh,
+ * and parsers that read real output.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { ExecResult, Fact } from '../../src/core/module.js';
+import { packageManager } from '../../src/facts/package-manager.js';
+import { pathInfo } from '../../src/facts/path-info.js';
+
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+
+function run(script: string): ExecResult {
+  const r = spawnSync('dash', ['-c', script], { encoding: 'utf8', cwd: '/', env: ENV });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
+}
+const read = <T>(f: Fact<T>): T => f.parse(run(f.command));
+
+describe('everyday facts on this machine (dash)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "tsplay everyday it's-"));
+    writeFileSync(join(dir, 'f.txt'), 'héllo\n');
+    chmodSync(join(dir, 'f.txt'), 0o640);
+    symlinkSync('f.txt', join(dir, 'link'));
+    symlinkSync('nowhere', join(dir, 'broken'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('packageManager: apt on this Debian machine', () => {
+    expect(read(packageManager())).to.deep.equal({ name: 'apt' });
+  });
+
+  it('pathInfo: a file with its sha1 and sha256, a link followed or not, a broken link, absent', () => {
+    const sha = (alg: string) => createHash(alg).update(readFileSync(join(dir, 'f.txt'))).digest('hex');
+    const f = read(pathInfo(join(dir, 'f.txt'), { checksum: 'sha1' }));
+    expect(f).to.deep.include({ exists: true, kind: 'file', mode: '0640', size: 7, owner: 'root', readable: true, checksum: sha('sha1') });
+    const l = read(pathInfo(join(dir, 'link'), { checksum: 'sha1' }));
+    expect(l).to.deep.include({ exists: true, kind: 'link', linkTarget: 'f.txt', linkSource: join(dir, 'f.txt') });
+    expect(l).to.not.have.property('checksum');
+    expect(read(pathInfo(join(dir, 'link'), { follow: true, checksum: 'sha256' }))).to.deep.include({ kind: 'file', checksum: sha('sha256') });
+    expect(read(pathInfo(join(dir, 'broken'), { follow: true }))).to.deep.equal({ exists: false });
+    expect(read(pathInfo(join(dir, 'broken')))).to.deep.include({ exists: true, kind: 'link', linkTarget: 'nowhere' });
+    expect(read(pathInfo(join(dir, 'missing')))).to.deep.equal({ exists: false });
+    expect(read(pathInfo(dir))).to.deep.include({ kind: 'directory', mode: '0700', executable: true });
+  });
+});
