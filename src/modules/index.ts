@@ -28,6 +28,7 @@ import configureSquidProxy from './squid/configure-squid-proxy.js';
 import authorizedKey from './system/authorized_key.js';
 import group from './system/group.js';
 import service from './system/service.js';
+import systemd from './system/systemd.js';
 import user from './system/user.js';
 import waitFor from './system/wait_for.js';
 import installUfw from './ufw/install-ufw.js';
@@ -51,6 +52,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   setup,
   shell,
   stat,
+  systemd,
   template,
   user,
   waitFor,

@@ -5,13 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { ExecResult, Fact } from '../../src/core/module.js';
 import { packageManager } from '../../src/facts/package-manager.js';
 import { pathInfo } from '../../src/facts/path-info.js';
+import { userUnit } from '../../src/facts/systemd-user.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -48,5 +49,15 @@ describe('everyday facts on this machine (dash)', () => {
     expect(read(pathInfo(join(dir, 'broken')))).to.deep.include({ exists: true, kind: 'link', linkTarget: 'nowhere' });
     expect(read(pathInfo(join(dir, 'missing')))).to.deep.equal({ exists: false });
     expect(read(pathInfo(dir))).to.deep.include({ kind: 'directory', mode: '0700', executable: true });
+  });
+
+  it('userUnit: says whether systemd is init here, like the system fact', () => {
+    if (!existsSync('/run/systemd/system')) expect(read(userUnit('tsplay-nothing'))).to.deep.equal({ systemd: false });
+    else {
+      const r = run(userUnit('tsplay-nothing').command);
+      // Without a user manager for this exec systemctl says so; with one the unit is not found.
+      if (r.code === 0) expect(userUnit('tsplay-nothing').parse(r)).to.deep.include({ exists: false });
+      else expect(r.stderr).to.match(/bus|connect/i);
+    }
   });
 });
