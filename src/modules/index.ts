@@ -19,6 +19,7 @@ import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
 import file from './files/file.js';
 import lineinfile from './files/lineinfile.js';
+import replace from './files/replace.js';
 import stat from './files/stat.js';
 import template from './files/template.js';
 import nfsShares from './nfs/nfs-shares.js';
@@ -47,6 +48,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   group,
   lineinfile,
   packageModule,
+  replace,
   service,
   setFact,
   setup,
