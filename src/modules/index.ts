@@ -30,6 +30,9 @@ import authorizedKey from './system/authorized_key.js';
 import group from './system/group.js';
 import service from './system/service.js';
 import systemd from './system/systemd.js';
+import sysctl from './system/sysctl.js';
+import hostname from './system/hostname.js';
+import timezone from './system/timezone.js';
 import user from './system/user.js';
 import waitFor from './system/wait_for.js';
 import installUfw from './ufw/install-ufw.js';
@@ -46,6 +49,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   fail,
   file,
   group,
+  hostname,
   lineinfile,
   packageModule,
   replace,
@@ -54,8 +58,10 @@ export const BUNDLED_MODULES: AnyModule[] = [
   setup,
   shell,
   stat,
+  sysctl,
   systemd,
   template,
+  timezone,
   user,
   waitFor,
   installUfw,

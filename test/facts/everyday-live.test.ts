@@ -13,6 +13,8 @@ import type { ExecResult, Fact } from '../../src/core/module.js';
 import { packageManager } from '../../src/facts/package-manager.js';
 import { pathInfo } from '../../src/facts/path-info.js';
 import { userUnit } from '../../src/facts/systemd-user.js';
+import { hostnameState, sysctlValue, timezoneState } from '../../src/facts/system-settings.js';
+import { hostname } from 'node:os';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -59,5 +61,25 @@ describe('everyday facts on this machine (dash)', () => {
       if (r.code === 0) expect(userUnit('tsplay-nothing').parse(r)).to.deep.include({ exists: false });
       else expect(r.stderr).to.match(/bus|connect/i);
     }
+  });
+
+  it('sysctlValue: a real setting (tabs normalized), an unknown one', () => {
+    const rmem = read(sysctlValue('net.ipv4.tcp_rmem'));
+    expect(rmem.value).to.equal(readFileSync('/proc/sys/net/ipv4/tcp_rmem', 'utf8').trim().split(/\s+/).join(' '));
+    expect(rmem.writable).to.be.a('boolean');
+    expect(read(sysctlValue('net.ipv4.tsplay_no_such'))).to.deep.equal({ value: null, writable: false });
+  });
+
+  it('hostnameState: the kernel name Node sees, /etc/hostname when there is one', () => {
+    const h = read(hostnameState());
+    expect(h.running).to.equal(hostname());
+    expect(h.file).to.equal(existsSync('/etc/hostname') ? readFileSync('/etc/hostname', 'utf8').replace(/\n+$/, '') : null);
+  });
+
+  it('timezoneState: a zone that exists, one that does not, and /etc/localtime as it is', () => {
+    const utc = read(timezoneState('Etc/UTC'));
+    expect(utc.known).to.equal(existsSync('/usr/share/zoneinfo/Etc/UTC'));
+    expect(read(timezoneState('Mars/Olympus')).known).to.equal(false);
+    expect(utc.timezone).to.equal(existsSync('/etc/timezone') ? readFileSync('/etc/timezone', 'utf8').trim() : null);
   });
 });
