@@ -5,13 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { ExecResult, Fact } from '../../src/core/module.js';
 import { packageManager } from '../../src/facts/package-manager.js';
 import { pathInfo } from '../../src/facts/path-info.js';
+import { fileTimes } from '../../src/facts/file-times.js';
 import { userUnit } from '../../src/facts/systemd-user.js';
 import { hostnameState, sysctlValue, timezoneState } from '../../src/facts/system-settings.js';
 import { hostname } from 'node:os';
@@ -81,5 +82,13 @@ describe('everyday facts on this machine (dash)', () => {
     expect(utc.known).to.equal(existsSync('/usr/share/zoneinfo/Etc/UTC'));
     expect(read(timezoneState('Mars/Olympus')).known).to.equal(false);
     expect(utc.timezone).to.equal(existsSync('/etc/timezone') ? readFileSync('/etc/timezone', 'utf8').trim() : null);
+  });
+
+  it('fileTimes: the times Node sets, a timestamp read in local time, an absent file', () => {
+    utimesSync(join(dir, 'f.txt'), 1700000000, 1700000100);
+    const t = read(fileTimes(join(dir, 'f.txt'), ['2024-01-02 15:30:00']));
+    expect(t).to.deep.equal({ exists: true, atime: 1700000000, mtime: 1700000100, stamps: [Math.floor(new Date(2024, 0, 2, 15, 30, 0).getTime() / 1000)] });
+    expect(statSync(join(dir, 'f.txt')).mtimeMs).to.equal(1700000100_000);
+    expect(read(fileTimes(join(dir, 'missing'), []))).to.deep.equal({ exists: false, stamps: [] });
   });
 });
