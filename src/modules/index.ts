@@ -18,6 +18,7 @@ import dockerFirewall from './docker/docker-firewall.js';
 import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
 import file from './files/file.js';
+import find from './files/find.js';
 import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
@@ -48,6 +49,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   debug,
   fail,
   file,
+  find,
   group,
   hostname,
   lineinfile,

@@ -125,6 +125,29 @@ ${tasks.replace(/^/gm, '    ')}
     });
   });
 
+  // ---- find --------------------------------------------------------------------------------
+
+  describe('find', () => {
+    after(() => sh('rm -rf /tmp/e2e-find'));
+
+    it('registers the files that match names, age and content, like Ansible (also in check mode)', async () => {
+      await sh("mkdir -p /tmp/e2e-find/sub && printf 'ERROR x\\n' > /tmp/e2e-find/old.log && printf 'ok\\n' > /tmp/e2e-find/new.log && printf 'ERROR y\\n' > /tmp/e2e-find/sub/deep.log && touch -d '40 days ago' /tmp/e2e-find/old.log /tmp/e2e-find/sub/deep.log");
+      const pb = play(`- name: old errors
+  find: {paths: /tmp/e2e-find, patterns: '*.log', recurse: true, age: 4w, contains: ERROR}
+  register: found
+- name: show
+  debug: {var: found}`);
+      for (const check of [true, false]) {
+        const r = await lab.run(pb, { check });
+        expect(outcome(r)).to.deep.equal({ 'old errors': 'ok', show: 'ok' });
+        const found = debugged(r, 'show') as { files: Array<{ path: string; isreg: boolean; size: number }>; matched: number; examined: number };
+        expect(found.files.map((f) => f.path)).to.deep.equal(['/tmp/e2e-find/old.log', '/tmp/e2e-find/sub/deep.log']);
+        expect(found).to.include({ matched: 2, examined: 4 });
+        expect(found.files[0]).to.include({ isreg: true, size: 8 });
+      }
+    });
+  });
+
   // ---- systemd -------------------------------------------------------------------------------
 
   describe('systemd', () => {

@@ -13,6 +13,7 @@ import type { ExecResult, Fact } from '../../src/core/module.js';
 import { packageManager } from '../../src/facts/package-manager.js';
 import { pathInfo } from '../../src/facts/path-info.js';
 import { fileTimes } from '../../src/facts/file-times.js';
+import { findEntries } from '../../src/facts/find.js';
 import { userUnit } from '../../src/facts/systemd-user.js';
 import { hostnameState, sysctlValue, timezoneState } from '../../src/facts/system-settings.js';
 import { hostname } from 'node:os';
@@ -90,5 +91,15 @@ describe('everyday facts on this machine (dash)', () => {
     expect(t).to.deep.equal({ exists: true, atime: 1700000000, mtime: 1700000100, stamps: [Math.floor(new Date(2024, 0, 2, 15, 30, 0).getTime() / 1000)] });
     expect(statSync(join(dir, 'f.txt')).mtimeMs).to.equal(1700000100_000);
     expect(read(fileTimes(join(dir, 'missing'), []))).to.deep.equal({ exists: false, stamps: [] });
+  });
+
+  it('findEntries: entries with types and sizes, content and checksums of regular files, a missing folder skipped', () => {
+    const f = read(findEntries([dir, join(dir, 'missing')], { recurse: true, contains: 'h.llo', checksum: true }));
+    expect(f.now).to.be.closeTo(Date.now() / 1000, 5);
+    expect(f.entries.map((e) => `${e.path.slice(dir.length + 1)}:${e.type}`).sort()).to.deep.equal(['broken:l', 'f.txt:f', 'link:l']);
+    expect(f.entries.find((e) => e.path.endsWith('f.txt'))).to.include({ mode: '0640', size: 7, owner: 'root' });
+    expect(f.containing).to.deep.equal([join(dir, 'f.txt')]);
+    expect(f.checksums).to.deep.equal({ [join(dir, 'f.txt')]: createHash('sha1').update(readFileSync(join(dir, 'f.txt'))).digest('hex') });
+    expect(Object.keys(f.skipped)).to.deep.equal([join(dir, 'missing')]);
   });
 });
