@@ -17,6 +17,7 @@ import dockerDaemon from './docker/docker-daemon.js';
 import dockerFirewall from './docker/docker-firewall.js';
 import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
+import cron from './system/cron.js';
 import file from './files/file.js';
 import find from './files/find.js';
 import lineinfile from './files/lineinfile.js';
@@ -46,6 +47,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   blockinfile,
   command,
   copy,
+  cron,
   debug,
   fail,
   file,

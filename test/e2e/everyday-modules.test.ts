@@ -253,6 +253,35 @@ ${tasks.replace(/^/gm, '    ')}
     });
   });
 
+  // ---- cron --------------------------------------------------------------------------------
+
+  describe('cron', () => {
+    const reset = () => sh('crontab -r -u root 2>/dev/null; rm -f /etc/cron.d/tsplay-e2e; true');
+    after(reset);
+
+    it('a job in root\'s crontab and one in /etc/cron.d, with Ansible\'s markers; an Ansible-made entry converges', async () => {
+      const r = await lab.run(play('- name: cron\n  package: {name: cron}'));
+      expect(outcome(r).cron).to.be.oneOf(['ok', 'changed']);
+      await reset();
+      // What Ansible left on a migrated host: the job under its marker, with an old schedule.
+      await sh("printf 'MAILTO=ops\\n#Ansible: backup\\n0 1 * * * /bin/true\\n' | crontab -u root -");
+      const state = () => sh('crontab -l -u root 2>&1; cat /etc/cron.d/tsplay-e2e 2>&1; true');
+      const { check } = await converges(
+        play(`- name: backup
+  cron: {name: backup, user: root, minute: '30', hour: '2', job: /bin/true}
+- name: cleanup
+  cron: {name: cleanup, cron_file: tsplay-e2e, user: root, special_time: daily, job: 'find /tmp -mtime +7 -delete'}`),
+        state,
+      );
+      expect(check.result('backup', HOST).changes).to.deep.equal(['job updated: "backup" in the crontab of root']);
+      expect(await sh('crontab -l -u root')).to.equal('MAILTO=ops\n#Ansible: backup\n30 2 * * * /bin/true\n');
+      expect(await sh('cat /etc/cron.d/tsplay-e2e; stat -c %a /etc/cron.d/tsplay-e2e')).to.equal('#Ansible: cleanup\n@daily root find /tmp -mtime +7 -delete\n644\n');
+
+      await converges(play('- name: gone\n  cron: {name: cleanup, cron_file: tsplay-e2e, user: root, state: absent}'), state);
+      expect((await lab.sh(HOST, 'test -e /etc/cron.d/tsplay-e2e')).code).to.equal(1);
+    });
+  });
+
   // ---- file: touch times ---------------------------------------------------------------------
 
   describe('file touch times', () => {

@@ -14,6 +14,7 @@ import { packageManager } from '../../src/facts/package-manager.js';
 import { pathInfo } from '../../src/facts/path-info.js';
 import { fileTimes } from '../../src/facts/file-times.js';
 import { findEntries } from '../../src/facts/find.js';
+import { userCrontab } from '../../src/facts/crontab.js';
 import { userUnit } from '../../src/facts/systemd-user.js';
 import { hostnameState, sysctlValue, timezoneState } from '../../src/facts/system-settings.js';
 import { hostname } from 'node:os';
@@ -101,5 +102,15 @@ describe('everyday facts on this machine (dash)', () => {
     expect(f.containing).to.deep.equal([join(dir, 'f.txt')]);
     expect(f.checksums).to.deep.equal({ [join(dir, 'f.txt')]: createHash('sha1').update(readFileSync(join(dir, 'f.txt'))).digest('hex') });
     expect(Object.keys(f.skipped)).to.deep.equal([join(dir, 'missing')]);
+  });
+
+  it('userCrontab: not installed, or root\'s crontab with the sha256 of what crontab -l prints', () => {
+    const hasCrontab = spawnSync('dash', ['-c', 'command -v crontab'], { env: ENV }).status === 0;
+    const c = read(userCrontab('root'));
+    if (!hasCrontab) expect(c).to.deep.equal({ installed: false });
+    else {
+      const listed = spawnSync('crontab', ['-u', 'root', '-l'], { encoding: 'utf8' }).stdout;
+      expect(c).to.deep.equal({ installed: true, sha256: createHash('sha256').update(listed).digest('hex'), content: listed });
+    }
   });
 });

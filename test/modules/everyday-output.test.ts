@@ -9,7 +9,7 @@ import type { PlanContext } from '../../src/core/module.js';
 import { BUNDLED_MODULES } from '../../src/modules/index.js';
 
 const ROOT = join(import.meta.dirname, '../fixtures/modules');
-const MODULES = ['package', 'stat', 'systemd', 'replace', 'sysctl', 'hostname', 'timezone', 'find'];
+const MODULES = ['package', 'stat', 'systemd', 'replace', 'sysctl', 'hostname', 'timezone', 'find', 'cron'];
 const ctx: PlanContext = { host: 'web1', check: false, diff: false, hostFacts: {}, pending: [], connection: { port: 22, local: false, user: 'root' } };
 
 describe('everyday modules: registered results match their output schema', () => {
