@@ -18,15 +18,24 @@ import dockerFirewall from './docker/docker-firewall.js';
 import dockerSwarmInit from './docker/docker-swarm-init.js';
 import blockinfile from './files/blockinfile.js';
 import copy from './files/copy.js';
+import cron from './system/cron.js';
 import file from './files/file.js';
+import find from './files/find.js';
 import lineinfile from './files/lineinfile.js';
+import replace from './files/replace.js';
+import stat from './files/stat.js';
 import template from './files/template.js';
 import nfsShares from './nfs/nfs-shares.js';
 import apt from './packages/apt.js';
+import packageModule from './packages/package.js';
 import configureSquidProxy from './squid/configure-squid-proxy.js';
 import authorizedKey from './system/authorized_key.js';
 import group from './system/group.js';
 import service from './system/service.js';
+import systemd from './system/systemd.js';
+import sysctl from './system/sysctl.js';
+import hostname from './system/hostname.js';
+import timezone from './system/timezone.js';
 import user from './system/user.js';
 import waitFor from './system/wait_for.js';
 import installUfw from './ufw/install-ufw.js';
@@ -39,16 +48,25 @@ export const BUNDLED_MODULES: AnyModule[] = [
   blockinfile,
   command,
   copy,
+  cron,
   debug,
   fail,
   file,
+  find,
   group,
+  hostname,
   lineinfile,
+  packageModule,
+  replace,
   service,
   setFact,
   setup,
   shell,
+  stat,
+  sysctl,
+  systemd,
   template,
+  timezone,
   user,
   waitFor,
   installUfw,

@@ -9,6 +9,8 @@ import { sh } from '../../core/quote.js';
 import { keys, normPath } from '../../facts/keys.js';
 import { stat, type StatFact } from '../../facts/stat.js';
 import { treeMismatch, type TreeMismatchFact } from '../../facts/tree.js';
+import { fileTimes, type FileTimesFact } from '../../facts/file-times.js';
+import { DEFAULT_TIME_FORMAT, parseTimestamp } from './lib/timestamp.js';
 import { attrParams } from './lib/file-params.js';
 import { planAttrs, type AttrPlan } from '../lib/attrs.js';
 import { recursiveModes, resolveMode } from '../lib/mode.js';
@@ -25,12 +27,33 @@ const params = z
     force: z.boolean().default(false).describe('state: link: replace an existing file at path with the link'),
     recurse: z.boolean().default(false).describe('state: directory: apply owner, group and mode to everything below path too'),
     ...attrParams,
+    modification_time: z
+      .string()
+      .optional()
+      .describe('state: touch: "now" (the default for touch), "preserve" (keep it: an idempotent touch) or a timestamp in modification_time_format'),
+    modification_time_format: z.string().default(DEFAULT_TIME_FORMAT).describe('Format of a modification_time timestamp (Python strptime: %Y %y %m %d %H %M %S), read in the host\'s time zone'),
+    access_time: z.string().optional().describe('state: touch: "now" (the default for touch), "preserve" or a timestamp in access_time_format'),
+    access_time_format: z.string().default(DEFAULT_TIME_FORMAT).describe('Format of an access_time timestamp (Python strptime: %Y %y %m %d %H %M %S)'),
+  })
+  .refine((p) => p.state === 'touch' || (p.modification_time === undefined && p.access_time === undefined), {
+    message: 'modification_time and access_time work with state: touch in tsplay',
+  })
+  .superRefine((p, ctx) => {
+    for (const what of ['modification_time', 'access_time'] as const) {
+      const v = p[what];
+      if (v === undefined || v === 'now' || v === 'preserve') continue;
+      try {
+        parseTimestamp(v, p[`${what}_format`], what);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message, path: [what] });
+      }
+    }
   })
   .refine((p) => p.state !== 'link' || p.src !== undefined, { message: 'state: link needs src (the link target)', path: ['src'] })
   .refine((p) => !p.recurse || p.state === 'directory', { message: 'recurse only works with state: directory', path: ['recurse'] });
 
 type Params = z.output<typeof params>;
-type Facts = { stat: StatFact; tree?: TreeMismatchFact };
+type Facts = { stat: StatFact; tree?: TreeMismatchFact; times?: FileTimesFact };
 
 const output = z.object({
   path: z.string().describe('The path'),
@@ -43,12 +66,18 @@ export default defineModule<typeof params, Facts>({
   examples: [
     { title: 'A directory owned by the app', task: { name: 'Data folder', file: { path: '/srv/app/data', state: 'directory', owner: 'app', group: 'app', mode: '0750' } } },
     { title: 'A symlink', task: { name: 'Enable the site', file: { path: '/etc/nginx/sites-enabled/app', src: '/etc/nginx/sites-available/app', state: 'link' } } },
+    {
+      title: 'Create a file once, never bump its times (idempotent touch)',
+      task: { name: 'Log file', file: { path: '/var/log/app.log', state: 'touch', owner: 'app', mode: '0640', modification_time: 'preserve', access_time: 'preserve' } },
+    },
     { title: 'Fix ownership of a tree', task: { name: 'Own the web root', file: { path: '/var/www/app', state: 'directory', owner: 'www-data', recurse: true, mode: 'u=rwX,g=rX,o=rX' } } },
   ],
   params,
   output,
   probe: (p) => {
-    const facts: { stat: ReturnType<typeof stat>; tree?: ReturnType<typeof treeMismatch> } = { stat: stat(p.path) };
+    const facts: { stat: ReturnType<typeof stat>; tree?: ReturnType<typeof treeMismatch>; times?: ReturnType<typeof fileTimes> } = { stat: stat(p.path) };
+    const stamps = wantedTimes(p).flatMap((t) => (t.stamp !== undefined ? [t.stamp] : []));
+    if (stamps.length) facts.times = fileTimes(p.path, stamps);
     if (p.recurse && (p.owner !== undefined || p.group !== undefined || p.mode !== undefined)) {
       const modes = p.mode !== undefined ? recursiveModes(p.mode) : undefined;
       facts.tree = treeMismatch(p.path, { owner: p.owner, group: p.group, modes: p.mode !== undefined && modes ? modes : undefined });
@@ -74,7 +103,7 @@ function planFor(p: Params, path: string, f: Facts): Plan {
       if (st.type !== 'file') return failPlan(`${path} is a ${describe(st)}, not a file`);
       return attrsOnly(p, path, st, `${path} is a file with the wanted attributes`);
     case 'touch':
-      return planTouch(p, path, st);
+      return planTouch(p, path, st, f.times);
     case 'link':
       return planLink(p, path, st);
   }
@@ -143,16 +172,68 @@ function planDirectory(p: Params, path: string, f: Facts): Plan {
   });
 }
 
-function planTouch(p: Params, path: string, st: StatFact): Plan {
+/** The times asked for (mtime, then atime): "now", "preserve" or a timestamp ("YYYY-MM-DD HH:MM:SS"). */
+function wantedTimes(p: Params): Array<{ flag: '-m' | '-a'; what: string; mode: 'now' | 'preserve' | 'stamp'; stamp?: string }> {
+  if (p.state !== 'touch') return [];
+  const one = (flag: '-m' | '-a', what: string, v: string | undefined, format: string, param: string) => {
+    if (v === undefined || v === 'now' || v === 'preserve') return { flag, what, mode: v ?? 'now' } as const;
+    return { flag, what, mode: 'stamp', stamp: parseTimestamp(v, format, param) } as const;
+  };
+  return [
+    one('-m', 'modification', p.modification_time, p.modification_time_format, 'modification_time'),
+    one('-a', 'access', p.access_time, p.access_time_format, 'access_time'),
+  ];
+}
+
+/**
+ * Touch with Ansible's semantics: an existing file's times are set to now unless "preserve"d;
+ * a timestamp is set only when the file's time differs (compared as epochs the host computed).
+ */
+function planTouch(p: Params, path: string, st: StatFact, times: FileTimesFact | undefined): Plan {
   if (st.exists && st.type !== 'file') return failPlan(`${path} is a ${describe(st)}: touch only creates regular files`);
+  const wanted = wantedTimes(p);
+  const epochs = times?.stamps ?? [];
+  let k = 0;
+  const stampSteps = (current: { atime: number; mtime: number } | undefined) => {
+    const steps: Step[] = [];
+    const changes: string[] = [];
+    for (const t of wanted) {
+      if (t.mode !== 'stamp') continue;
+      const epoch = epochs[k++];
+      const cur = current === undefined ? undefined : t.flag === '-m' ? current.mtime : current.atime;
+      if (cur !== undefined && cur === epoch) continue;
+      steps.push({ kind: 'exec', cmd: sh`touch ${t.flag} -d ${t.stamp} -- ${path}` });
+      changes.push(`set the ${t.what} time of ${path} to ${t.stamp}`);
+    }
+    return { steps, changes };
+  };
   if (st.exists) {
     const attrs = planAttrs(path, p, st);
-    return change([`update the times of ${path}`, ...attrs.changes], joinExecs([{ kind: 'exec', cmd: sh`touch -- ${path}` }, ...attrs.steps]), {
+    const now = wanted.filter((t) => t.mode === 'now');
+    const steps: Step[] = [];
+    const changes: string[] = [];
+    if (now.length === 2) {
+      steps.push({ kind: 'exec', cmd: sh`touch -- ${path}` });
+      changes.push(`update the times of ${path}`);
+    } else if (now.length === 1) {
+      steps.push({ kind: 'exec', cmd: sh`touch ${now[0]!.flag} -- ${path}` });
+      changes.push(`set the ${now[0]!.what} time of ${path} to now`);
+    }
+    const cur = times?.exists ? times : undefined;
+    const stamped = stampSteps(cur);
+    steps.push(...stamped.steps, ...attrs.steps);
+    changes.push(...stamped.changes, ...attrs.changes);
+    if (!steps.length) {
+      const how = wanted.every((t) => t.mode === 'preserve') ? 'its times are preserved' : 'its times are as asked';
+      return noop(`${path} exists; ${how}${p.mode !== undefined || p.owner !== undefined || p.group !== undefined ? ' and it has the wanted attributes' : ''}`);
+    }
+    return change(changes, joinExecs(steps), {
       assume: { [keys.stat(path)]: { ...st, mode: attrs.mode ?? st.mode, owner: attrs.owner ?? st.owner, group: attrs.group ?? st.group } },
     });
   }
   const { steps, mode } = newAttrSteps(p, path, false);
-  return change(`create empty file ${path}`, joinExecs([{ kind: 'exec', cmd: sh`touch -- ${path}` }, ...steps]), {
+  const stamped = stampSteps(undefined);
+  return change([`create empty file ${path}`, ...stamped.changes], joinExecs([{ kind: 'exec', cmd: sh`touch -- ${path}` }, ...stamped.steps, ...steps]), {
     diffs: [{ path, before: null, after: '', afterMode: mode }],
     assume: { [keys.stat(path)]: newStat(p, 'file', mode), [keys.content(path)]: { exists: true, type: 'file', size: 0, sha256: EMPTY_SHA, content: '' } },
   });
