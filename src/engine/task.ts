@@ -7,6 +7,7 @@
 import { setTimeout } from 'node:timers/promises';
 import { UserError } from '../core/errors.js';
 import type { PutStep } from '../core/module.js';
+import { collectSecrets } from '../core/secret.js';
 import type { ModuleTask } from '../playbook/model.js';
 import type { Scope } from '../vars/scope.js';
 import { WriteConflict } from './apply.js';
@@ -63,7 +64,10 @@ async function probePlanApply(task: ModuleTask, hs: HostState, scope: Scope, par
   const applied = await applyPhase(module, hs, params, facts, plan, env, opts);
   if (applied instanceof WriteConflict) return applied;
   if (!applied.ok) return { ...applied.outcome, warnings: plan.warnings?.length ? plan.warnings : undefined };
-  return resultPhase(module, hs, params, facts, plan, applied.value, opts);
+  const outcome = resultPhase(module, hs, params, facts, plan, applied.value, opts);
+  // Secret values in a result (join tokens) are masked from now on, read or not.
+  collectSecrets(outcome.result, env.secrets);
+  return outcome;
 }
 
 /** The last refused write of one task item: something keeps changing the file. */
