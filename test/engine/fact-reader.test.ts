@@ -13,6 +13,8 @@ import { overlaps, stepTouches } from '../../src/engine/touches.js';
 import { fileContent } from '../../src/facts/file-content.js';
 import { debPackage } from '../../src/facts/deb.js';
 import { keys } from '../../src/facts/keys.js';
+import fileModule from '../../src/modules/files/file.js';
+import { joinExecs } from '../../src/modules/lib/steps.js';
 
 /** A local connection that records each exec's become user instead of running it under sudo. */
 class Recording extends LocalConnection {
@@ -121,5 +123,18 @@ describe('engine/fact-reader', () => {
     ];
     for (const [t, k] of yes) expect(overlaps(t, k), `${t} ~ ${k}`).to.equal(true);
     for (const [t, k] of no) expect(overlaps(t, k), `${t} !~ ${k}`).to.equal(false);
+  });
+
+  it('the file module says its commands touch only its path; joined commands keep what both touch', () => {
+    const st = { exists: true as const, type: 'directory' as const, mode: '0755', owner: 'root', group: 'root', uid: 0, gid: 0, size: 0 };
+    const plan = fileModule.plan(fileModule.params.parse({ path: '/srv/app/', state: 'directory', mode: '0700' }), { stat: st } as never, {} as never);
+    expect('steps' in plan && plan.steps?.map(stepTouches)).to.deep.equal([['file:/srv/app']]);
+    const joined = joinExecs([
+      { kind: 'exec', cmd: 'a', touches: ['file:/a'] },
+      { kind: 'exec', cmd: 'b', touches: ['file:/b'] },
+      { kind: 'exec', cmd: 'c' },
+    ]);
+    expect(joined.map(stepTouches)).to.deep.equal([undefined]);
+    expect(joinExecs([{ kind: 'exec', cmd: 'a', touches: ['file:/a'] }, { kind: 'exec', cmd: 'b', touches: ['file:/b'] }]).map(stepTouches)).to.deep.equal([['file:/a', 'file:/b']]);
   });
 });
