@@ -38,6 +38,12 @@ export interface ExecStep {
   stdin?: string;
   okCodes?: number[];
   timeoutMs?: number;
+  /**
+   * What the command can change, in the words of fact keys (see src/engine/touches.ts):
+   * `file:/etc/app.conf`, `pkg:nginx`, `unit:nginx.service`, `user:deploy`, `[]` for nothing.
+   * Facts read before that it cannot have changed are reused. Absent: it may change anything.
+   */
+  touches?: string[];
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ItemOptions {
   check: boolean;
   diff: boolean;
   environment?: Record<string, string>;
+  /** The task says it changes nothing (`changed_when: false`): its steps drop no cached fact. */
+  changesNothing?: boolean;
 }
 
 /** The outcome of one module run (one loop item). */

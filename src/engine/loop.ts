@@ -52,7 +52,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
       } else {
         anyRan = true;
         const environment = inh.environment ? (Object.fromEntries(Object.entries(render(inh.environment, s) as object).map(([k, v]) => [k, String(v)])) as Record<string, string>) : undefined;
-        outcome = await attempt(run, t, h, s, { become, check, diff, environment });
+        outcome = await attempt(run, t, h, s, { become, check, diff, environment, changesNothing: t.changedWhen?.some((c) => c.trim() === 'false') });
       }
     } catch (e) {
       if (isUnreachable(e)) {

@@ -12,6 +12,7 @@ import type { Scope } from '../vars/scope.js';
 import { runStep, StepFailed, WriteConflict } from './apply.js';
 import { exitCodeMeaning, stderrTail } from './exit-codes.js';
 import type { HostState } from './host.js';
+import { stepTouches } from './touches.js';
 import { itemFailed, type ItemOptions, type ItemOutcome, type TaskEnv } from './item.js';
 
 export type Phase<T> = { ok: true; value: T } | { ok: false; outcome: ItemOutcome };
@@ -77,8 +78,9 @@ export async function applyPhase(module: AnyModule, hs: HostState, params: unkno
   const steps: Step[] = plan.changed ? plan.steps : (plan.steps ?? []);
   const ran = !plan.changed || !opts.check || !!plan.runInCheckMode;
   if (!ran) return ok({ ran, results });
-  // The host is about to change: facts read before may no longer hold.
-  if (steps.length) hs.reader.invalidate();
+  // The host is about to change: facts read before that the steps can change may no longer
+  // hold. A noop plan's steps and a task with `changed_when: false` promise to change nothing.
+  if (plan.changed && !opts.changesNothing) for (const step of steps) hs.reader.invalidate(stepTouches(step));
   for (const step of steps) {
     try {
       env.stats.stepExecs++;
@@ -88,7 +90,10 @@ export async function applyPhase(module: AnyModule, hs: HostState, params: unkno
       const run = step.kind === 'put' && results.length ? { ...step, expect: undefined } : step;
       results.push(await runStep(run, { conn: hs.conn!, become: opts.become, environment: opts.environment, signal: env.signal }));
     } catch (e) {
-      if (e instanceof WriteConflict) return e;
+      if (e instanceof WriteConflict) {
+        hs.reader.invalidate(stepTouches(step)); // read its file again, even for a task that promised no change
+        return e;
+      }
       if (!(e instanceof StepFailed)) throw e;
       const r = e.result;
       const output = module.result ? safeResult(() => module.result!(params as never, facts as never, [...results, r])) : {};

@@ -3,7 +3,8 @@
  * it can (skipping those that depend on results not known yet), asks each module which facts
  * it will probe, and hands them all to the host's fact reader (fact-reader.ts), which reads
  * them in ONE exec per host (per become user). Tasks then find their facts in the reader's
- * cache; any step run on a host invalidates it. On a converged host a section costs one exec.
+ * cache; a step run on a host drops the facts it can have changed, which the reader reads
+ * again, together, with the next probe. On a converged host a section costs one exec.
  */
 import { UserError } from '../core/errors.js';
 import type { Fact } from '../core/module.js';
@@ -22,11 +23,13 @@ export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[]
   if (run.opts.prefetch === false) return;
   await pool(ctx.active(), run.forks, async (h) => {
     const { found, scope } = sectionFacts(run, ctx, h, tasks, outer);
+    h.reader.expect([]);
     if (found.length < 2 || !scope) return;
     try {
       await ensureConnection(run, h, scope);
       // The become user is known once the connection variables are.
       const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) }));
+      h.reader.expect(wanted);
       await h.reader.read(h.conn!, wanted, run.envFor(h));
     } catch (e) {
       if (isUnreachable(e) || e instanceof UserError) return; // the task that needs the host reports it

@@ -12,7 +12,7 @@ export const fakeFile = defineModule({
   plan: (p, f: { current: string | null }) =>
     f.current === p.content
       ? noop(`${p.path} is up to date`)
-      : change(`write ${p.path}`, [{ kind: 'exec', cmd: `write ${p.path} ${p.content}` }], {
+      : change(`write ${p.path}`, [{ kind: 'exec', cmd: `write ${p.path} ${p.content}`, touches: [`file:${p.path}`] }], {
           diffs: [{ path: p.path, before: f.current, after: p.content }],
           assume: { [`file:${p.path}`]: p.content },
         }),
@@ -23,9 +23,9 @@ export const fakeRun = defineModule({
   name: 'fake_run',
   summary: 'Run a fake command',
   examples: [{ title: 'x', task: { fake_run: { cmd: 'echo hi' } } }],
-  params: z.object({ cmd: z.string().describe('command') }),
+  params: z.object({ cmd: z.string().describe('command'), touches: z.array(z.string()).optional().describe('what the command changes (ExecStep.touches)') }),
   freeForm: (cmd) => ({ cmd }),
-  plan: (p) => change(`run ${p.cmd}`, [{ kind: 'exec', cmd: p.cmd }]),
+  plan: (p) => change(`run ${p.cmd}`, [{ kind: 'exec', cmd: p.cmd, touches: p.touches }]),
   result: (_p, _f, r) => ({ stdout: r[0]?.stdout.trimEnd() ?? '', rc: r[0]?.code ?? 0 }),
 });
 

@@ -14,7 +14,7 @@ import { DEFAULT_TIME_FORMAT, parseTimestamp } from './lib/timestamp.js';
 import { attrParams } from './lib/file-params.js';
 import { planAttrs, type AttrPlan } from '../lib/attrs.js';
 import { recursiveModes, resolveMode } from '../lib/mode.js';
-import { joinExecs } from '../lib/steps.js';
+import { joinExecs, touchingPath } from '../lib/steps.js';
 
 const params = z
   .object({
@@ -86,7 +86,8 @@ export default defineModule<typeof params, Facts>({
   },
   plan: (p, f) => {
     const path = normPath(p.path);
-    const plan = planFor(p, path, f);
+    // Every command of this module acts on `path` (and below it): facts of other paths stay.
+    const plan = touchingPath(path, planFor(p, path, f));
     return 'failed' in plan ? plan : { ...plan, output: { path, state: p.state } };
   },
 });

@@ -36,7 +36,7 @@ export function planAttrs(path: string, want: AttrSpec, cur: Existing, opts: { r
   if (want.mode !== undefined && !isLink) {
     const target = resolveMode(want.mode, cur.mode, cur.type === 'directory') ?? want.mode;
     if (target !== cur.mode || opts.recurse) {
-      plan.steps.push({ kind: 'exec', cmd: sh`chmod ${[...R, target]} -- ${path}` });
+      plan.steps.push({ kind: 'exec', cmd: sh`chmod ${[...R, target]} -- ${path}`, touches: [`file:${path}`] });
       plan.mode = target;
       if (target !== cur.mode) {
         plan.changes.push(`change mode of ${path}: ${cur.mode} -> ${target}`);
@@ -54,7 +54,7 @@ export function planAttrs(path: string, want: AttrSpec, cur: Existing, opts: { r
     const owner = want.owner ?? cur.owner;
     const group = want.group ?? cur.group;
     const spec = want.owner !== undefined ? (want.group !== undefined ? `${want.owner}:${want.group}` : want.owner) : `:${want.group}`;
-    plan.steps.push({ kind: 'exec', cmd: sh`chown ${[...h, ...R, spec]} -- ${path}` });
+    plan.steps.push({ kind: 'exec', cmd: sh`chown ${[...h, ...R, spec]} -- ${path}`, touches: [`file:${path}`] });
     plan.owner = owner;
     plan.group = group;
     if (ownerOff || groupOff) {
