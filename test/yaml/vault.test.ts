@@ -5,7 +5,7 @@
  * a one-line error at the file and position of the vault data.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../src/core/errors.js';
@@ -15,6 +15,7 @@ import { loadRun } from '../../src/engine/run-file.js';
 import { runPlaybook } from '../../src/engine/runner.js';
 import { loadYamlFile, parseYaml } from '../../src/yaml/source.js';
 import { decryptVault, readVaultPasswordFile, setVaultPasswords, setVaultPasswordSource } from '../../src/yaml/vault.js';
+import { parseExtraVars } from '../../src/vars/extra-vars.js';
 import { FakeWorld } from '../helpers/fake-connection.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -104,6 +105,11 @@ describe('yaml/vault', () => {
     expect(e.message).to.equal('x.yml:1:4: error: this !vault value is not valid vault data (no $ANSIBLE_VAULT;1.1;AES256 header line)');
   });
 
+  it('-e @file reads a vault-encrypted vars file too', () => {
+    const vars = parseExtraVars([`@${fixture('secrets-1.1.yml')}`]);
+    expect(plain(vars.db_password)).to.equal('S3cret-Plaintext-1.1');
+  });
+
   it('a vault-encrypted group_vars file and an inline value reach tasks, and no event carries their plaintext', async () => {
     const project = fixture('project');
     const { playbook, inventory, registry } = await loadRun(join(project, 'playbook.yml'), { inventory: [join(project, 'inventory.yml')] });
@@ -153,5 +159,22 @@ describe('tsplay CLI: vault flags', function () {
     expect(ask.code).to.equal(1);
     expect(ask.err).to.include('--ask-vault-pass needs a terminal; pass --vault-password-file FILE instead');
     for (const r of [wrong, none, ask]) expect(r.err).not.to.match(/\n\s+at .*\.(js|ts):\d+/);
+  });
+
+  it('--ask-vault-pass prompts on a terminal without echoing the password', async function () {
+    if (spawnSync('script', ['--version']).status !== 0) this.skip(); // util-linux script(1) gives the CLI a terminal
+    const cmd = [process.execPath, cli, 'validate', ...pb, '--ask-vault-pass'].join(' ');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: root, env: { ...process.env, NO_COLOR: '1', TSPLAY_VAULT_PASSWORD_FILE: '', ANSIBLE_VAULT_PASSWORD_FILE: '' } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      const before = out;
+      out += b.toString();
+      // Typed only once the prompt is up: earlier, the terminal itself would echo it.
+      if (!before.includes('Vault password:') && out.includes('Vault password:')) child.stdin.write(`${PASSWORD}\r`);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).to.equal(0);
+    expect(out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')).to.include('ok: test/fixtures/ansible/vault/project/playbook.yml: 1 play(s)');
+    expect(out).not.to.include(PASSWORD);
   });
 });
