@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { Diagnostics, UserError, type SourcePos } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
-import { decryptVault, isVaultText, VaultError } from './vault.js';
+import { decryptVault, isVaultText, openVaultFile, VaultError } from './vault.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -134,17 +134,14 @@ function secretStrings(v: unknown): unknown {
 export function parseYaml(text: string, file: string, diags?: Diagnostics): YamlFile {
   const d = diags ?? new Diagnostics();
   // A file encrypted whole: its plaintext is parsed instead (positions are in the plaintext).
-  let vaulted = false;
-  if (isVaultText(text)) {
-    try {
-      text = decryptVault(text);
-      vaulted = true;
-    } catch (e) {
-      if (!(e instanceof VaultError)) throw e;
-      d.error(e.describe('this file'), { file, line: 1, col: 1 }, e.hint);
+  const vaulted = isVaultText(text);
+  if (vaulted) {
+    const plain = openVaultFile(text, file, d);
+    if (plain === undefined) {
       if (!diags) d.throwIfErrors();
       return new YamlFile(file, parseDocument(''), undefined, new LineCounter());
     }
+    text = plain;
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines, prettyErrors: false });

@@ -12,7 +12,7 @@
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { UserError } from '../core/errors.js';
+import { UserError, type Diagnostics } from '../core/errors.js';
 
 const HEADER = /^\s*\$ANSIBLE_VAULT;(\d+\.\d+);([^;\r\n]+)(?:;([^\r\n]*))?\r?\n/;
 
@@ -122,4 +122,15 @@ export function decryptVault(text: string, passwordList: readonly string[] = pas
     if (plain !== undefined) return plain;
   }
   throw new VaultError(`the vault password${passwordHint ? ` ${passwordHint}` : ''} does not decrypt {what} (HMAC mismatch)`);
+}
+
+/** The plaintext of a file encrypted whole, or undefined after adding the error (at file:1:1) to `diags`. */
+export function openVaultFile(text: string, file: string, diags: Diagnostics): string | undefined {
+  try {
+    return decryptVault(text);
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    diags.error(e.describe('this file'), { file, line: 1, col: 1 }, e.hint);
+    return undefined;
+  }
 }

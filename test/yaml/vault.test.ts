@@ -13,6 +13,7 @@ import { Secret } from '../../src/core/secret.js';
 import { EventBus, type EngineEvent } from '../../src/engine/events.js';
 import { loadRun } from '../../src/engine/run-file.js';
 import { runPlaybook } from '../../src/engine/runner.js';
+import { loadInventory } from '../../src/inventory/model.js';
 import { loadYamlFile, parseYaml } from '../../src/yaml/source.js';
 import { decryptVault, readVaultPasswordFile, setVaultPasswords, setVaultPasswordSource } from '../../src/yaml/vault.js';
 import { parseExtraVars } from '../../src/vars/extra-vars.js';
@@ -103,6 +104,15 @@ describe('yaml/vault', () => {
     expect(thrown(() => decryptVault('$ANSIBLE_VAULT;1.1;AES128\n00\n')).message).to.include('uses the cipher AES128');
     const e = thrown(() => parseYaml('x: !vault |\n  not vault\n', 'x.yml'));
     expect(e.message).to.equal('x.yml:1:4: error: this !vault value is not valid vault data (no $ANSIBLE_VAULT;1.1;AES256 header line)');
+  });
+
+  it('a vault-encrypted INI inventory is decrypted before its format is guessed (not read as host names)', () => {
+    const inv = loadInventory([fixture('inventory-ini/hosts')]);
+    expect([...inv.hosts.keys()]).to.deep.equal(['web1']);
+    expect(inv.hostVars('web1').vars.ansible_host).to.equal('10.0.0.5');
+    setVaultPasswords([]);
+    const e = thrown(() => loadInventory([fixture('inventory-ini/hosts')]));
+    expect(e.message).to.equal(`${fixture('inventory-ini/hosts')}:1:1: error: this file is encrypted with Ansible vault and no vault password was given`);
   });
 
   it('-e @file reads a vault-encrypted vars file too', () => {
