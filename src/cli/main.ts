@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
 import { registerAuditCommand } from './audit.js';
-import { askVaultPassOption, extraVarsOption, inventoryOption, vaultPasswordFileOption } from './options.js';
+import { askVaultPassOption, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
 import { applyVaultOptions, type VaultCliOptions } from './vault.js';
 
 
@@ -38,6 +38,7 @@ program
   .option('--roles-path <dirs>', 'extra role folders, separated by :')
   .addOption(vaultPasswordFileOption())
   .addOption(askVaultPassOption())
+  .addOption(vaultIdOption())
   .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string } & VaultCliOptions) => {
     await applyVaultOptions(o);
     const extraVars = parseExtraVars(o.extraVars);
@@ -57,6 +58,7 @@ program
   .option('--playbook-dir <dir>', 'also read group_vars/ and host_vars/ beside this folder')
   .addOption(vaultPasswordFileOption())
   .addOption(askVaultPassOption())
+  .addOption(vaultIdOption())
   .action(async (o: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; playbookDir?: string } & VaultCliOptions) => {
     await applyVaultOptions(o);
     const inv = loadInventory(o.inventory, { playbookDir: o.playbookDir });

@@ -2,12 +2,12 @@
 import { Command, Option } from 'commander';
 import { createRenderer, defaultRenderer, EventBus, loadRun, parseExtraVars, runPlaybook, secret, UserError, type RunSummary } from '../index.js';
 import { outputMasker, printDiagnostics } from './output.js';
-import { askVaultPassOption, csv, extraVarsOption, inventoryOption, vaultPasswordFileOption } from './options.js';
-import { applyVaultOptions } from './vault.js';
+import { askVaultPassOption, csv, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
+import { applyVaultOptions, type VaultCliOptions } from './vault.js';
 import { RunStopped } from '../engine/events.js';
 
 
-export interface RunCliOptions {
+export interface RunCliOptions extends VaultCliOptions {
   inventory: string[];
   extraVars: string[];
   check?: boolean;
@@ -22,8 +22,6 @@ export interface RunCliOptions {
   failOnChange?: boolean;
   rolesPath?: string;
   askBecomePass?: boolean;
-  vaultPasswordFile?: string[];
-  askVaultPass?: boolean;
 }
 
 /** Reads a line from the terminal without echoing it (for -K). */
@@ -166,6 +164,7 @@ export function registerRunCommands(program: Command): void {
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)')
     .addOption(vaultPasswordFileOption())
     .addOption(askVaultPassOption())
+    .addOption(vaultIdOption())
     .action(async (playbook: string, o: RunCliOptions) => {
       process.exitCode = await runCommand(playbook, o);
     });

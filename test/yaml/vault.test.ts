@@ -154,6 +154,10 @@ describe('tsplay CLI: vault flags', function () {
     expect(r.out + r.err).not.to.match(/Plaintext/);
     expect(tsplay(['validate', ...pb], { TSPLAY_VAULT_PASSWORD_FILE: join(dir, 'vault.pass') }).code).to.equal(0);
     expect(tsplay(['validate', ...pb], { ANSIBLE_VAULT_PASSWORD_FILE: join(dir, 'vault.pass') }).code).to.equal(0);
+    // Ansible's --vault-id label@file: the label is accepted, every password is tried.
+    const id = tsplay(['validate', ...pb, '--vault-id', `dev@${join(dir, 'wrong.pass')}`, '--vault-id', `prod@${join(dir, 'vault.pass')}`]);
+    expect(id.err).to.equal('');
+    expect(id.code).to.equal(0);
   });
 
   it('a wrong password, no password, or --ask-vault-pass without a terminal: exit 1, a clear line, no stack', () => {
@@ -168,7 +172,10 @@ describe('tsplay CLI: vault flags', function () {
     const ask = tsplay(['run', ...pb, '--ask-vault-pass']);
     expect(ask.code).to.equal(1);
     expect(ask.err).to.include('--ask-vault-pass needs a terminal; pass --vault-password-file FILE instead');
-    for (const r of [wrong, none, ask]) expect(r.err).not.to.match(/\n\s+at .*\.(js|ts):\d+/);
+    const askId = tsplay(['validate', ...pb, '--vault-id', 'prod@prompt']);
+    expect(askId.code).to.equal(1);
+    expect(askId.err).to.include('--vault-id prompt needs a terminal');
+    for (const r of [wrong, none, ask, askId]) expect(r.err).not.to.match(/\n\s+at .*\.(js|ts):\d+/);
   });
 
   it('--ask-vault-pass prompts on a terminal without echoing the password', async function () {
