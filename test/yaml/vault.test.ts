@@ -121,7 +121,7 @@ describe('yaml/vault', () => {
   });
 
   it('a vault-encrypted group_vars file and an inline value reach tasks, and no event carries their plaintext', async () => {
-    const project = fixture('project');
+    const project = fixture('.');
     const { playbook, inventory, registry } = await loadRun(join(project, 'playbook.yml'), { inventory: [join(project, 'inventory.yml')] });
     const bus = new EventBus();
     const events: EngineEvent[] = [];
@@ -141,7 +141,7 @@ describe('tsplay CLI: vault flags', function () {
     const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TSPLAY_VAULT_PASSWORD_FILE: '', ANSIBLE_VAULT_PASSWORD_FILE: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
-  const pb = [join(dir, 'project', 'playbook.yml'), '-i', join(dir, 'project', 'inventory.yml')];
+  const pb = [join(dir, 'playbook.yml'), '-i', join(dir, 'inventory.yml')];
   before(function () {
     if (!existsSync(cli)) this.skip(); // built by `npm test` (tsc) before mocha runs
   });
@@ -161,7 +161,7 @@ describe('tsplay CLI: vault flags', function () {
   });
 
   it('a wrong password, no password, or --ask-vault-pass without a terminal: exit 1, a clear line, no stack', () => {
-    const vaultFile = join(dir, 'project', 'group_vars', 'all', 'vault.yml');
+    const vaultFile = join(dir, 'group_vars', 'all', 'vault.yml');
     const wrong = tsplay(['validate', ...pb, '--vault-password-file', join(dir, 'wrong.pass')]);
     expect(wrong.code).to.equal(1);
     expect(wrong.err).to.include(`${vaultFile}:1:1: error: the vault password from ${join(dir, 'wrong.pass')} does not decrypt this file (HMAC mismatch)`);
@@ -191,7 +191,7 @@ describe('tsplay CLI: vault flags', function () {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).to.equal(0);
-    expect(out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')).to.include('ok: test/fixtures/ansible/vault/project/playbook.yml: 1 play(s)');
+    expect(out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')).to.include('ok: test/fixtures/ansible/vault/playbook.yml: 1 play(s)');
     expect(out).not.to.include(PASSWORD);
   });
 });
