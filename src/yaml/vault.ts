@@ -11,13 +11,27 @@
  */
 import { createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import { UserError, type Diagnostics } from '../core/errors.js';
 
 const HEADER = /^\s*\$ANSIBLE_VAULT;(\d+\.\d+);([^;\r\n]+)(?:;([^\r\n]*))?\r?\n/;
 
 export function isVaultText(text: string): boolean {
   return /^\s*\$ANSIBLE_VAULT;/.test(text);
+}
+
+/** True when a file (e.g. a copy src) starts with the vault header. */
+export function isVaultFile(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(64);
+    return isVaultText(head.subarray(0, readSync(fd, head, 0, 64, 0)).toString('latin1'));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**
