@@ -16,6 +16,7 @@ export type * from './playbook/model.js';
 export { loadInventory, Inventory } from './inventory/model.js';
 export { connectionVars, type ConnectionVars } from './inventory/connection.js';
 export { secret, Secret, Masker } from './core/secret.js';
+export { decryptVault, readVaultPasswordFile, setVaultPasswords, setVaultPasswordSource } from './yaml/vault.js';
 export { parseExtraVars } from './vars/extra-vars.js';
 export { playbookSchema, inventorySchema, tasksSchema, roleDefaultsSchema } from './docs/schema.js';
 export { moduleDoc, moduleTable } from './docs/module-doc.js';

@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { registerRunCommands } from './run.js';
 import { registerLabCommands } from './lab.js';
 import { registerAuditCommand } from './audit.js';
-import { extraVarsOption, inventoryOption } from './options.js';
+import { askVaultPassOption, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
+import { applyVaultOptions, type VaultCliOptions } from './vault.js';
 
 
 const program = new Command();
@@ -35,7 +36,11 @@ program
   .addOption(inventoryOption())
   .addOption(extraVarsOption())
   .option('--roles-path <dirs>', 'extra role folders, separated by :')
-  .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string }) => {
+  .addOption(vaultPasswordFileOption())
+  .addOption(askVaultPassOption())
+  .addOption(vaultIdOption())
+  .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string } & VaultCliOptions) => {
+    await applyVaultOptions(o);
     const extraVars = parseExtraVars(o.extraVars);
     const { playbook: pb, warnings } = await loadRun(playbook, { inventory: o.inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
     printDiagnostics(warnings);
@@ -51,7 +56,11 @@ program
   .option('--graph', 'the group tree')
   .option('--host <name>', 'one host: each variable, its value and the file it came from')
   .option('--playbook-dir <dir>', 'also read group_vars/ and host_vars/ beside this folder')
-  .action((o: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; playbookDir?: string }) => {
+  .addOption(vaultPasswordFileOption())
+  .addOption(askVaultPassOption())
+  .addOption(vaultIdOption())
+  .action(async (o: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; playbookDir?: string } & VaultCliOptions) => {
+    await applyVaultOptions(o);
     const inv = loadInventory(o.inventory, { playbookDir: o.playbookDir });
     printDiagnostics(inv.diagnostics.filter((d) => d.severity === 'warning'));
     if (o.host) process.stdout.write(explainHost(inv, o.host) + '\n');

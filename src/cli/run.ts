@@ -2,11 +2,12 @@
 import { Command, Option } from 'commander';
 import { createRenderer, defaultRenderer, EventBus, loadRun, parseExtraVars, runPlaybook, secret, UserError, type RunSummary } from '../index.js';
 import { outputMasker, printDiagnostics } from './output.js';
-import { csv, extraVarsOption, inventoryOption } from './options.js';
+import { askVaultPassOption, csv, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
+import { applyVaultOptions, type VaultCliOptions } from './vault.js';
 import { RunStopped } from '../engine/events.js';
 
 
-export interface RunCliOptions {
+export interface RunCliOptions extends VaultCliOptions {
   inventory: string[];
   extraVars: string[];
   check?: boolean;
@@ -24,9 +25,9 @@ export interface RunCliOptions {
 }
 
 /** Reads a line from the terminal without echoing it (for -K). */
-export async function promptHidden(question: string): Promise<string> {
+export async function promptHidden(question: string, noTerminal = '--ask-become-pass needs a terminal; set become_password (e.g. with !secret) instead'): Promise<string> {
   const { createInterface } = await import('node:readline');
-  if (!process.stdin.isTTY) throw new UserError('--ask-become-pass needs a terminal; set become_password (e.g. with !secret) instead');
+  if (!process.stdin.isTTY) throw new UserError(noTerminal);
   const out = process.stderr;
   const rl = createInterface({ input: process.stdin, output: out, terminal: true });
   const rlAny = rl as unknown as { _writeToOutput: (s: string) => void };
@@ -52,6 +53,7 @@ export function exitCode(s: RunSummary, o: { check?: boolean; failOnChange?: boo
 }
 
 export async function runCommand(playbook: string, o: RunCliOptions): Promise<number> {
+  await applyVaultOptions(o);
   const extraVars = parseExtraVars(o.extraVars);
   if (o.askBecomePass) extraVars.become_password = secret(await promptHidden('BECOME password: '));
   // An unknown --limit name is a usage error (exit 1), like a validation error.
@@ -160,6 +162,9 @@ export function registerRunCommands(program: Command): void {
     .option('--fail-on-change', 'with --check: exit 3 when any change is pending (drift detection)')
     .option('--roles-path <dirs>', 'extra role folders, separated by :')
     .option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)')
+    .addOption(vaultPasswordFileOption())
+    .addOption(askVaultPassOption())
+    .addOption(vaultIdOption())
     .action(async (playbook: string, o: RunCliOptions) => {
       process.exitCode = await runCommand(playbook, o);
     });

@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { parseYaml } from '../yaml/source.js';
+import { isVaultText, openVaultFile } from '../yaml/vault.js';
 import type { InventoryBuilder } from './builder.js';
 import { HostPatternError, parseHostPattern } from './hostpattern.js';
 import { parseIniInventory } from './ini.js';
@@ -64,8 +65,11 @@ function readFile(file: string, b: InventoryBuilder): void {
     b.diags.error(`cannot read inventory ${file}: ${(e as Error).message}`);
     return;
   }
-  if (detectFormat(file, text) === 'ini') {
-    parseIniInventory(text, file, b);
+  // Encrypted whole with Ansible vault: the format is the plaintext's (parseYaml decrypts a YAML one itself).
+  const plain = isVaultText(text) ? openVaultFile(text, file, b.diags) : text;
+  if (plain === undefined) return;
+  if (detectFormat(file, plain) === 'ini') {
+    parseIniInventory(plain, file, b);
     return;
   }
   const before = b.diags.errors.length;

@@ -15,6 +15,7 @@ import type { LoadContext } from './context.js';
 import { fileCandidates, findLocalFile } from './files.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
 import { checkTemplate } from './templates.js';
+import { isVaultFile } from '../yaml/vault.js';
 
 /** Names every expression may use, whatever the play. */
 export const MAGIC_VARS = [
@@ -172,6 +173,8 @@ class PlayChecker {
       const found = findLocalFile(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir });
       if (!found) {
         ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" not found`, t.src.file.pos([...t.src.path, argsKey, 'src']), `looked in ${fileCandidates(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir }).join(', ')}`);
+      } else if (isVaultFile(found)) {
+        ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" is encrypted with Ansible vault; tsplay does not decrypt the files it copies and would copy the ciphertext`, t.src.file.pos([...t.src.path, argsKey, 'src']), 'keep the content in a vault-encrypted vars file and write it with copy: content: "{{ the_var }}" (masked as a secret)');
       } else if (f.kind === 'templates' && /\.j2$/.test(f.name)) {
         ctx.diags.error(`${what}: template "${f.name}" is a Jinja template; tsplay does not render Jinja yet and would copy its text verbatim`, t.src.file.pos([...t.src.path, argsKey, 'src']), 'write it as an EJS template (<%= x %>, <% if (x) { %>...<% } %>) and name it .ejs; see docs/expressions.md');
       } else if (f.kind === 'templates') {

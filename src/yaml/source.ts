@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { Diagnostics, UserError, type SourcePos } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
+import { decryptVault, isVaultText, openVaultFile, VaultError } from './vault.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -16,7 +17,26 @@ const secretTag = {
   stringify: () => '********',
 };
 
-export const YAML_OPTIONS = { version: '1.2' as const, uniqueKeys: true, customTags: [secretTag], merge: true };
+/** Marks the message of a `!vault` value that could not be decrypted (see parseYaml). */
+const VAULT_FAILED = '\u0000vault:';
+
+/** An Ansible `!vault |` value: decrypted with the vault passwords (vault.ts), a secret. */
+const vaultTag = {
+  tag: '!vault',
+  resolve: (str: string, onError: (message: string) => void) => {
+    try {
+      return new Secret(decryptVault(String(str)));
+    } catch (e) {
+      if (!(e instanceof VaultError)) throw e;
+      onError(VAULT_FAILED + JSON.stringify([e.describe('this !vault value'), e.hint ?? '']));
+      return '';
+    }
+  },
+  identify: () => false,
+  stringify: () => '********',
+};
+
+export const YAML_OPTIONS = { version: '1.2' as const, uniqueKeys: true, customTags: [secretTag, vaultTag], merge: true };
 
 /** A loaded YAML file: its data and a way to find where any part of it came from. */
 export class YamlFile {
@@ -101,14 +121,40 @@ function unclosedStart(doc: Document, e: YAMLError): { offset: number; what: str
   return found;
 }
 
+/** The strings of a vault-encrypted file's data, each a Secret (keys and other scalars stay as they are). */
+function secretStrings(v: unknown): unknown {
+  if (typeof v === 'string') return new Secret(v);
+  if (Array.isArray(v)) return v.map(secretStrings);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, secretStrings(x)]));
+  }
+  return v;
+}
+
 export function parseYaml(text: string, file: string, diags?: Diagnostics): YamlFile {
+  const d = diags ?? new Diagnostics();
+  // A file encrypted whole: its plaintext is parsed instead (positions are in the plaintext).
+  const vaulted = isVaultText(text);
+  if (vaulted) {
+    const plain = openVaultFile(text, file, d);
+    if (plain === undefined) {
+      if (!diags) d.throwIfErrors();
+      return new YamlFile(file, parseDocument(''), undefined, new LineCounter());
+    }
+    text = plain;
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines, prettyErrors: false });
-  const d = diags ?? new Diagnostics();
   const unclosedQuoteAt = new Set<number>();
   for (const e of doc.errors) {
     const off = e.pos?.[0] ?? 0;
     const { line, col } = lines.linePos(off);
+    const vaultAt = e.message.indexOf(VAULT_FAILED);
+    if (vaultAt >= 0) {
+      const [msg, hint] = JSON.parse(e.message.slice(vaultAt + VAULT_FAILED.length).split('\n')[0]!) as [string, string];
+      d.error(msg, { file, line, col }, hint || undefined);
+      continue;
+    }
     const start = unclosedStart(doc, e);
     if (start) {
       // An unclosed quote swallows the brackets after it: their errors at the same place are noise.
@@ -122,21 +168,15 @@ export function parseYaml(text: string, file: string, diags?: Diagnostics): Yaml
     if (e.code === 'DUPLICATE_KEY') msg = `duplicate key: ${msg.replace(/^Map keys must be unique;?\s*/, '') || 'map keys must be unique'}`;
     d.error(`YAML syntax: ${msg}`, { file, line, col });
   }
-  if (/^\s*\$ANSIBLE_VAULT;/.test(text)) {
-    d.error('this file is encrypted with Ansible vault, which tsplay cannot decrypt yet', { file, line: 1, col: 1 }, 'decrypt it (ansible-vault decrypt) and keep the secrets in a !secret value or pass them with -e @file');
-  }
   for (const w of doc.warnings) {
     const off = w.pos?.[0] ?? 0;
     const { line, col } = lines.linePos(off);
-    if (/Unresolved tag: !vault\b/.test(w.message)) {
-      // Used as is, the ciphertext would become the value.
-      d.error('an Ansible vault value (!vault) cannot be decrypted yet: tsplay would use the ciphertext as the value', { file, line, col }, 'decrypt it (ansible-vault decrypt_string ...) and mark it !secret, or pass it with -e');
-      continue;
-    }
     d.warning(`YAML: ${w.message.split('\n')[0]}`, { file, line, col });
   }
   if (!diags) d.throwIfErrors();
-  const data = doc.errors.length ? undefined : doc.toJS({ maxAliasCount: 1000 });
+  let data = doc.errors.length ? undefined : doc.toJS({ maxAliasCount: 1000 });
+  // A vars file is encrypted because its values are secret: every string in it is one.
+  if (vaulted && data && typeof data === 'object' && !Array.isArray(data)) data = secretStrings(data);
   return new YamlFile(file, doc, data, lines);
 }
 
