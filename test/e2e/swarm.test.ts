@@ -208,7 +208,7 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
     expect(await sh('sw3', "docker info --format '{{.Swarm.ControlAvailable}}'")).to.equal('true');
   });
 
-  it('roles/swarm passes tsplay test (ufw with the swarm ports from the nodes, init, same-run join, verify)', async function () {
+  it('roles/swarm passes tsplay test (ufw with the swarm ports and ESP from the nodes, init, same-run join, verify)', async function () {
     this.timeout(LAB_UP_TIMEOUT_MS);
     const name = `swarm-role-${process.pid}`;
     const t0 = Date.now();
@@ -221,6 +221,7 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     expect(r.stdout).to.include('test passed: converge, idempotence, check mode, verify');
     expect(r.stdout).to.match(/add allow 2377\/tcp from \S+  # swarm sw1/);
+    expect(r.stdout).to.match(/add allow proto esp from \S+  # swarm sw1/);
     expect(r.stdout + r.stderr).to.not.match(/SWMTKN-1-[0-9a-z]{10}/);
   });
 });
