@@ -19,6 +19,8 @@
  *
  * roles/swarm passes `tsplay test swarm` (converge, idempotence, check mode, verify) on a lab of
  * its own (tests/lab.yml: one manager, two workers), with no join token in its output.
+ * roles/stack passes `tsplay test stack` (a one-node swarm, then the stack with its exposure
+ * policy, verified by its replicas and its published port).
  *
  * The labs are named per process (swarm-<pid>, swarm-role-<pid>) and taken down in `after`.
  */
@@ -294,20 +296,32 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
     expect(await sh('sw3', "docker info --format '{{.Swarm.ControlAvailable}}'")).to.equal('true');
   });
 
-  it('roles/swarm passes tsplay test (ufw with the swarm ports and ESP from the nodes, init, same-run join, verify)', async function () {
-    this.timeout(LAB_UP_TIMEOUT_MS);
-    const name = `swarm-role-${process.pid}`;
+  /** `tsplay test ROLE` on a lab of its own (taken down whatever happens); asserts it passed. */
+  async function roleTest(role: string): Promise<RunResult> {
+    const name = `${role}-role-${process.pid}`;
     const t0 = Date.now();
-    const r = await tryRun(process.execPath, [CLI, 'test', 'swarm', '--name', name], {
+    const r = await tryRun(process.execPath, [CLI, 'test', role, '--name', name], {
       cwd: resolve(import.meta.dirname, '../..'),
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' },
       timeoutMs: 15 * 60_000,
     }).finally(() => labDown(name));
-    times.push(`tsplay test swarm ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    times.push(`tsplay test ${role} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     expect(r.stdout).to.include('test passed: converge, idempotence, check mode, verify');
+    return r;
+  }
+
+  it('roles/swarm passes tsplay test (ufw with the swarm ports and ESP from the nodes, init, same-run join, verify)', async function () {
+    this.timeout(LAB_UP_TIMEOUT_MS);
+    const r = await roleTest('swarm');
     expect(r.stdout).to.match(/add allow 2377\/tcp from \S+  # swarm sw1/);
     expect(r.stdout).to.match(/add allow proto esp from \S+  # swarm sw1/);
     expect(r.stdout + r.stderr).to.not.match(/SWMTKN-1-[0-9a-z]{10}/);
+  });
+
+  it('roles/stack passes tsplay test (a one-node swarm, the stack with its exposure policy, verify)', async function () {
+    this.timeout(LAB_UP_TIMEOUT_MS);
+    const r = await roleTest('stack');
+    expect(r.stdout).to.include('create service web_httpd');
   });
 });
