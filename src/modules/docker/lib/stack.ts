@@ -111,6 +111,7 @@ export function planStack(p: StackParams, node: SwarmFact, f: StackFact, ctx: Pl
     if (ctx.check) return change(`deploy stack ${p.stack} (once this node is a swarm manager)`, []);
     return fail(node.state === 'active' ? 'this node is a swarm worker: deploy a stack on a manager' : `this node is not in a swarm (state ${node.state || 'unknown'}): initialize it first (docker-swarm-init)`);
   }
+  if (!f.compose && ctx.check) return change(`deploy stack ${p.stack} (once compose is installed to render it)`, []);
   if (!f.compose) return fail('rendering the stack needs compose on the manager: install docker-compose (Debian 12) or the compose plugin');
   if (!f.rendered) {
     if (ctx.check && !f.src && f.renderError === undefined) return change(`deploy stack ${p.stack} from ${src} (does not exist yet: an earlier task creates it)`, []);
