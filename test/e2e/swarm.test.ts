@@ -11,10 +11,16 @@
  * - the second run changes nothing, and check mode after it finds nothing;
  * - the join token is in no output: plain, verbose and JSON, including a `debug: var` of the
  *   registered result;
+ * - compose-deploy mode: stack on the manager: 3 replicas of tsplay/busybox httpd published with
+ *   mode: host (no IPVS here: no ingress mesh) answer on every node's address from another lab
+ *   host; the second run changes nothing and check mode finds nothing; a change to one service's
+ *   definition updates that service only (the other keeps its tasks);
  * - a node that joined another swarm (by hand) is refused with a clear message, the rest is ok.
  *
  * roles/swarm passes `tsplay test swarm` (converge, idempotence, check mode, verify) on a lab of
  * its own (tests/lab.yml: one manager, two workers), with no join token in its output.
+ * roles/stack passes `tsplay test stack` (a one-node swarm, then the stack with its exposure
+ * policy, verified by its replicas and its published port).
  *
  * The labs are named per process (swarm-<pid>, swarm-role-<pid>) and taken down in `after`.
  */
@@ -31,9 +37,10 @@ const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 const SPEC = validateLabSpec({
   name: `swarm-${process.pid}`,
   hosts: [
-    { name: 'sw1', groups: ['managers'], docker: true },
-    { name: 'sw2', groups: ['workers'], docker: true },
-    { name: 'sw3', groups: ['workers'], docker: true },
+    // Every node runs stack tasks: the image is on every engine (no registry).
+    { name: 'sw1', groups: ['managers'], docker: true, images: ['tsplay/busybox'] },
+    { name: 'sw2', groups: ['workers'], docker: true, images: ['tsplay/busybox'] },
+    { name: 'sw3', groups: ['workers'], docker: true, images: ['tsplay/busybox'] },
   ],
 });
 
@@ -68,6 +75,34 @@ const PLAYBOOK = `
         gwbridge: ${GWBRIDGE}
 `;
 
+/** A stack on the manager: httpd on every node (mode: host), and a second service to change. */
+const stackPlaybook = (idleSeconds: number) => `
+- name: Stack
+  hosts: managers
+  gather_facts: false
+  tasks:
+    - name: Deploy the web stack
+      compose-deploy:
+        mode: stack
+        project_src: /srv/web
+        project_name: web
+        definition:
+          version: "3.8"
+          services:
+            httpd:
+              image: tsplay/busybox:latest
+              command: [httpd, -f, -p, "8080", -h, /etc]
+              ports: [{target: 8080, published: 8080, mode: host}]
+              deploy: {replicas: 3, endpoint_mode: dnsrr, placement: {max_replicas_per_node: 1}}
+            idle:
+              image: tsplay/busybox:latest
+              command: [sleep, "${idleSeconds}"]
+        exposure: {httpd: public, idle: internal, hardening: off}
+        prune: true
+        wait: running
+        wait_timeout: 120
+`;
+
 interface JsonEvent {
   type: string;
   id?: number;
@@ -84,9 +119,11 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
   const printed: string[] = [];
   const times: string[] = [];
 
-  async function tsplay(...args: string[]): Promise<RunResult & { seconds: number }> {
+  const tsplay = (...args: string[]) => play('site.yml', ...args);
+
+  async function play(file: string, ...args: string[]): Promise<RunResult & { seconds: number }> {
     const t0 = Date.now();
-    const r = await tryRun(process.execPath, [CLI, 'run', join(dir, 'site.yml'), '-i', lab.inventoryPath, ...args], {
+    const r = await tryRun(process.execPath, [CLI, 'run', join(dir, file), '-i', lab.inventoryPath, ...args], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' },
       timeoutMs: 5 * 60_000,
@@ -194,6 +231,57 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
     expect(all).to.not.include(worker.split('-').pop()!);
   });
 
+  it('a stack: 3 httpd replicas published with mode: host answer on every node from another lab host', async () => {
+    let t0 = Date.now();
+    // Rendering a stack needs compose on the manager (Debian 12: docker-compose 1.29).
+    await sh('sw1', 'command -v docker-compose >/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null 2>&1; }');
+    times.push(`docker-compose install ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    writeFileSync(join(dir, 'stack.yml'), stackPlaybook(86400));
+    const r = await play('stack.yml', '--json');
+    times.push(`stack deploy (3+1 replicas, wait running) ${r.seconds.toFixed(1)} s`);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+    expect(results(r.stdout).find((x) => x.host === 'sw1')!.changes).to.deep.equal(['create service web_httpd', 'create service web_idle']);
+    const nodes = (await sh('sw1', "docker service ps web_httpd --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'")).split('\n').map((l) => l.split(' ')[0]).sort();
+    expect(nodes).to.deep.equal(['sw1', 'sw2', 'sw3']);
+    // From sw2, every node's own address answers, each with the task running on that node.
+    t0 = Date.now();
+    const names = new Set<string>();
+    for (const h of lab.hosts) names.add(await sh('sw2', `curl -sf -m 5 http://${h.ip}:8080/hostname`));
+    times.push(`3 HTTP answers ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(names.size, [...names].join(' ')).to.equal(3);
+    // The deployed services carry the hash of their rendered definition.
+    expect(await sh('sw1', `docker service inspect --format '{{index .Spec.Labels "io.tsplay.config-hash"}}' web_httpd`)).to.match(/^[0-9a-f]{16}$/);
+  });
+
+  it('the stack: second run changes nothing, check mode after it finds nothing', async () => {
+    const again = await play('stack.yml', '--json');
+    times.push(`stack converged run ${again.seconds.toFixed(1)} s`);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(recap(again.stdout).sw1).to.include({ changed: 0, failed: 0 });
+    expect(results(again.stdout).find((x) => x.host === 'sw1')!.msg).to.equal('stack web is up to date (2 services with their current definition)');
+    const check = await play('stack.yml', '--check', '--fail-on-change', '--json');
+    times.push(`stack check after converge ${check.seconds.toFixed(1)} s`);
+    expect(check.code, check.stdout).to.equal(0);
+    expect(recap(check.stdout).sw1).to.include({ changed: 0, failed: 0 });
+  });
+
+  it('the stack: a change to one service updates that service only', async () => {
+    const tasks = () => sh('sw1', "docker service ps web_httpd --filter desired-state=running --format '{{.ID}}'");
+    const before = await tasks();
+    writeFileSync(join(dir, 'stack.yml'), stackPlaybook(86401));
+    const check = await play('stack.yml', '--check', '--json');
+    expect(results(check.stdout).find((x) => x.host === 'sw1')!.changes).to.deep.equal(['update service web_idle (its definition changed)']);
+    const r = await play('stack.yml', '--json');
+    times.push(`stack update of one service ${r.seconds.toFixed(1)} s`);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+    expect(results(r.stdout).find((x) => x.host === 'sw1')!.changes).to.deep.equal(['update service web_idle (its definition changed)']);
+    expect(await tasks()).to.equal(before);
+    const updateState = (svc: string) => sh('sw1', `docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' ${svc}`);
+    expect(await updateState('web_httpd'), 'web_httpd was never updated').to.equal('');
+    expect(await updateState('web_idle')).to.equal('completed');
+    expect(await sh('sw1', "docker service inspect --format '{{json .Spec.TaskTemplate.ContainerSpec.Args}}' web_idle")).to.equal('["sleep","86401"]');
+  });
+
   it('a node in another swarm is refused with a clear message; the other nodes are ok', async () => {
     // sw3 leaves and becomes the manager of a swarm of its own (behind tsplay's back).
     await sh('sw3', 'docker swarm leave --force >/dev/null && docker swarm init --advertise-addr eth0 >/dev/null');
@@ -208,19 +296,32 @@ describe('docker-swarm-init (end to end, a lab of three Docker hosts)', function
     expect(await sh('sw3', "docker info --format '{{.Swarm.ControlAvailable}}'")).to.equal('true');
   });
 
-  it('roles/swarm passes tsplay test (ufw with the swarm ports from the nodes, init, same-run join, verify)', async function () {
-    this.timeout(LAB_UP_TIMEOUT_MS);
-    const name = `swarm-role-${process.pid}`;
+  /** `tsplay test ROLE` on a lab of its own (taken down whatever happens); asserts it passed. */
+  async function roleTest(role: string): Promise<RunResult> {
+    const name = `${role}-role-${process.pid}`;
     const t0 = Date.now();
-    const r = await tryRun(process.execPath, [CLI, 'test', 'swarm', '--name', name], {
+    const r = await tryRun(process.execPath, [CLI, 'test', role, '--name', name], {
       cwd: resolve(import.meta.dirname, '../..'),
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' },
       timeoutMs: 15 * 60_000,
     }).finally(() => labDown(name));
-    times.push(`tsplay test swarm ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    times.push(`tsplay test ${role} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
     expect(r.stdout).to.include('test passed: converge, idempotence, check mode, verify');
+    return r;
+  }
+
+  it('roles/swarm passes tsplay test (ufw with the swarm ports and ESP from the nodes, init, same-run join, verify)', async function () {
+    this.timeout(LAB_UP_TIMEOUT_MS);
+    const r = await roleTest('swarm');
     expect(r.stdout).to.match(/add allow 2377\/tcp from \S+  # swarm sw1/);
+    expect(r.stdout).to.match(/add allow proto esp from \S+  # swarm sw1/);
     expect(r.stdout + r.stderr).to.not.match(/SWMTKN-1-[0-9a-z]{10}/);
+  });
+
+  it('roles/stack passes tsplay test (a one-node swarm, the stack with its exposure policy, verify)', async function () {
+    this.timeout(LAB_UP_TIMEOUT_MS);
+    const r = await roleTest('stack');
+    expect(r.stdout).to.include('create service web_httpd');
   });
 });

@@ -25,7 +25,10 @@ import { APPLIED_CONFIG, composeKey, composeProject, type ComposeContainer, type
 import { fileContent, sha256, type FileContentFact } from '../../facts/file-content.js';
 import { change, defineModule, failPlan, noop, type ExecStep, type FileDiff, type PlanContext, type Step } from '../../core/module.js';
 import { sh } from '../../core/quote.js';
+import { swarmStack, type StackFact } from '../../facts/stack.js';
+import { swarmNode, type SwarmFact } from '../../facts/swarm.js';
 import { classifyDefinition, exposureReport, exposureSchema, exposureView, type ClassifiedPort } from './lib/exposure.js';
+import { planStack } from './lib/stack.js';
 
 /** The file compose-deploy writes an inline `definition` to, in project_src. */
 export const DEFINITION_FILE = 'docker-compose.yml';
@@ -36,15 +39,20 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a compose project or ser
 
 const params = z
   .object({
+    mode: z
+      .enum(['compose', 'stack'])
+      .default('compose')
+      .describe('compose: a compose project on this host; stack: a compose v3 definition deployed as a swarm stack (`docker stack deploy`) from this manager, rendered by compose first (.env, variables), images never resolved against a registry'),
     project_src: z.string().regex(/^\//, 'project_src must be an absolute path').describe('Folder on the host holding the compose file(s) and .env; with definition, the file is written there'),
-    project_name: name.optional().describe('The compose project name (default: the last component of project_src)'),
+    project_name: name.optional().describe('The compose project name, or the stack name with mode: stack (default: the last component of project_src)'),
     files: z.array(z.string().min(1)).default([]).describe('Compose files in project_src, in order (default: compose\'s usual names: compose.yaml, docker-compose.yml, ...)'),
     definition: z.record(z.string(), z.unknown()).optional().describe(`An inline compose mapping instead of files: written to project_src/${DEFINITION_FILE}`),
     state: z.enum(['present', 'absent', 'stopped', 'restarted']).default('present').describe('present: up; absent: down (containers and networks); stopped: stop; restarted: restart (only `services` when given; for handlers)'),
     services: z.array(name).optional().describe('Limit the task to these services'),
     pull: z.enum(['never', 'missing', 'always']).default('missing').describe('never: every image must already be on the host (checked before anything changes, no registry is contacted); missing: compose pulls absent images; always: pull first'),
     remove_orphans: z.boolean().default(false).describe('Remove containers of services no longer in the configuration'),
-    wait: z.enum(['none', 'running', 'healthy']).default('none').describe('After up: wait until the services run (running) or pass their health checks (healthy; services without one only need to run)'),
+    prune: z.boolean().default(false).describe('mode: stack: remove services of the stack no longer declared (`docker stack deploy --prune`)'),
+    wait: z.enum(['none', 'running', 'healthy']).default('none').describe('After up: wait until the services run (running) or pass their health checks (healthy; services without one only need to run). mode: stack: until every service runs all its replicas (n/n) with no update rolling'),
     wait_timeout: z.number().int().positive().default(60).describe('Seconds to wait (wait: running or healthy)'),
     exposure: exposureSchema.optional(),
     secrets: z
@@ -54,6 +62,12 @@ const params = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    if (p.mode === 'stack') {
+      for (const k of ['secrets', 'services'] as const) if (p[k] !== undefined) ctx.addIssue({ code: 'custom', message: `${k} is for mode: compose (a stack declares its secrets and services in the definition)`, path: [k] });
+      if (p.remove_orphans) ctx.addIssue({ code: 'custom', message: 'mode: stack removes undeclared services with prune: true', path: ['remove_orphans'] });
+      if (p.pull !== 'missing' && p.pull !== 'never') ctx.addIssue({ code: 'custom', message: 'mode: stack never pulls (--resolve-image never): images must be on every node', path: ['pull'] });
+      if (p.state === 'stopped' || p.state === 'restarted') ctx.addIssue({ code: 'custom', message: 'a stack is present or absent', path: ['state'] });
+    } else if (p.prune) ctx.addIssue({ code: 'custom', message: 'prune is for mode: stack (mode: compose uses remove_orphans)', path: ['prune'] });
     if (p.definition && p.files.length) ctx.addIssue({ code: 'custom', message: 'give files or definition, not both', path: ['files'] });
     if (p.definition && (typeof p.definition.services !== 'object' || p.definition.services === null)) ctx.addIssue({ code: 'custom', message: 'definition needs a services: mapping', path: ['definition'] });
     if (p.state === 'present' && p.definition) {
@@ -66,7 +80,7 @@ const params = z
   });
 
 type Params = z.output<typeof params>;
-type Facts = { project: ComposeProjectFact; file: FileContentFact };
+type Facts = { project: ComposeProjectFact; file: FileContentFact } | { node: SwarmFact; stack: StackFact };
 
 const projectName = (p: Params) => p.project_name ?? p.project_src.replace(/\/+$/, '').split('/').pop()!.toLowerCase().replace(/[^a-z0-9_-]/g, '');
 const filesOf = (p: Params) => (p.definition ? [DEFINITION_FILE] : p.files);
@@ -161,7 +175,11 @@ export default defineModule<typeof params, Facts>({
     'services that need it are passed to `up -d`, so the others keep their containers. Before anything changes, every port of every service is ' +
     'classified (public, localhost, address, internal, host-network) and checked against `exposure`: Docker-published ports bypass ufw, so a ' +
     'binding the policy does not allow fails the task with nothing deployed. With `pull: never`, an image missing on the host fails the task ' +
-    'first, naming it. Secret values (secrets:, .env) are never shown: --diff hides environment values (a digest shows whether one changed).',
+    'first, naming it. Secret values (secrets:, .env) are never shown: --diff hides environment values (a digest shows whether one changed). ' +
+    'mode: stack deploys the definition or files as a swarm stack from a manager: rendered by compose first (.env, variables), deployed with ' +
+    '`docker stack deploy --resolve-image never`; a hash of each rendered service is kept as its label io.tsplay.config-hash, so only services ' +
+    'whose definition changed are updated; prune removes services no longer declared. Swarm publishes a port on every node (ingress) or on the ' +
+    'node running the task (mode: host): both are public, and a port bound to an address is refused.',
   examples: [
     {
       title: 'A segmented stack with its exposure policy',
@@ -191,13 +209,41 @@ export default defineModule<typeof params, Facts>({
         },
       },
     },
+    {
+      title: 'A swarm stack from the manager: 3 replicas published on the node running each task',
+      task: {
+        name: 'Deploy the web stack',
+        'compose-deploy': {
+          mode: 'stack',
+          project_src: '/srv/web',
+          project_name: 'web',
+          definition: {
+            version: '3.8',
+            services: {
+              httpd: {
+                image: 'tsplay/busybox:1.36',
+                command: ['httpd', '-f', '-p', '8080'],
+                ports: [{ target: 8080, published: 8080, mode: 'host' }],
+                deploy: { replicas: 3, endpoint_mode: 'dnsrr', placement: { max_replicas_per_node: 1 } },
+              },
+            },
+          },
+          exposure: { httpd: 'public', strict: true },
+          prune: true,
+          wait: 'running',
+        },
+      },
+    },
     { title: 'Handler: restart one service after its bind-mounted config changed', task: { name: 'restart metrics', 'compose-deploy': { project_src: '/opt/tracker', services: ['metrics'], state: 'restarted' } } },
     { title: 'Remove a project', task: { name: 'Remove the old stack', 'compose-deploy': { project_src: '/opt/old', state: 'absent', remove_orphans: true } } },
   ],
   params,
   output,
   secretParams: ['secrets'],
-  probe: (p) => ({
+  probe: (p) => p.mode === 'stack' ? {
+    node: swarmNode(),
+    stack: swarmStack({ stack: projectName(p), src: p.project_src, files: p.files, definition: p.definition ? toYaml(p.definition) : undefined }),
+  } : ({
     project: composeProject({
       src: p.project_src,
       project: projectName(p),
@@ -208,10 +254,10 @@ export default defineModule<typeof params, Facts>({
     }),
     file: fileContent(`${p.project_src.replace(/\/+$/, '')}/${DEFINITION_FILE}`),
   }),
-  plan: (p, f, ctx) => plan(p, f, ctx),
+  plan: (p, f, ctx) => ('stack' in f ? planStack({ ...p, stack: projectName(p) }, f.node, f.stack, ctx) : plan(p, f, ctx)),
 });
 
-function plan(p: Params, f: Facts, ctx: PlanContext) {
+function plan(p: Params, f: { project: ComposeProjectFact; file: FileContentFact }, ctx: PlanContext) {
   const pr = f.project;
   const project = projectName(p);
   const src = p.project_src.replace(/\/+$/, '');

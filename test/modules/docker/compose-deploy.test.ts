@@ -36,7 +36,7 @@ describe('compose-deploy: secrets and .env values', () => {
       },
       secrets: { pw: 'param-s3cret' },
     });
-    const command = mod.probe!(params).project.command;
+    const command = (mod.probe!(params) as { project: { command: string } }).project.command;
     const sent = /printf '%s' '?([A-Za-z0-9+/=]+)'? \| base64 -d/.exec(command)?.[1];
     expect(sent, 'the probe renders the definition').to.be.a('string');
     expect(Buffer.from(sent!, 'base64').toString()).to.equal('services:\n  web:\n    image: app:1\n    ports:\n      - ${WEB_PORT}:80\n');

@@ -102,6 +102,14 @@ describe('install-ufw on a real ufw (network namespace)', function () {
     expect(run('iptables -S OUTPUT').stdout).to.include('-P OUTPUT DROP');
   });
 
+  it('opens ESP (IP protocol 50, no ports) from a network, from anywhere and from an IPv6 network', () => {
+    const rules = [base[0], { action: 'allow', proto: 'esp', from: '10.0.9.0/24', comment: 'swarm overlay' }, { action: 'allow', proto: 'esp', from: '2001:db8::/32' }, { action: 'deny', proto: 'esp' }];
+    const plan = converge({ rules, exclusive: true });
+    expect(plan.changes).to.include.members(['add allow proto esp from 10.0.9.0/24  # swarm overlay', 'add allow proto esp from 2001:db8::/32', 'add deny proto esp']);
+    expect(run('iptables -S ufw-user-input').stdout).to.match(/-s 10\.0\.9\.0\/24 -p esp -j ACCEPT/);
+    expect(run('ip6tables -S ufw6-user-input').stdout).to.match(/-s 2001:db8::\/32 -p esp -j ACCEPT/);
+  });
+
   it('keeps undeclared rules without exclusive, and disables', () => {
     expect(run('ufw allow 5000/tcp').code).to.equal(0);
     converge({ rules: [base[0]], state: 'disabled' });

@@ -16,7 +16,10 @@ export const ruleSchema = z
     port: portParam
       .optional()
       .describe('Destination port, range or list, optionally with the protocol: 22, "22/tcp", "6000:6007/udp", "80,443/tcp". Omitted: every port'),
-    proto: z.enum(['tcp', 'udp', 'any']).optional().describe('Protocol; a range or list of ports needs tcp or udp. Default: the /tcp or /udp suffix of port, else any'),
+    proto: z
+      .enum(['tcp', 'udp', 'esp', 'any'])
+      .optional()
+      .describe('Protocol; a range or list of ports needs tcp or udp; esp (IPsec ESP, IP protocol 50, used by encrypted Docker overlay networks) has no ports. Default: the /tcp or /udp suffix of port, else any'),
     from: addressParam.optional().describe('Source address or CIDR network (IPv4 or IPv6), or "any" (default)'),
     from_port: portParam.optional().describe('Source port, range or list (rarely needed)'),
     to: addressParam.optional().describe('Destination address or network, or "any" (default)'),
@@ -41,7 +44,10 @@ export const ruleSchema = z
     if (typeof dport === 'string' || typeof sport === 'string') return; // reported by the field
     const suffixes = [dport?.proto, sport?.proto].filter((p): p is 'tcp' | 'udp' => p !== undefined);
     if (suffixes.length === 2 && suffixes[0] !== suffixes[1]) issue(`port says /${suffixes[0]} but from_port says /${suffixes[1]}`, 'from_port');
-    if (r.proto !== undefined && suffixes.some((s) => s !== r.proto)) {
+    if (r.proto === 'esp') {
+      if (r.port !== undefined) issue('ESP has no ports (it is IP protocol 50, not TCP or UDP): remove port', 'port');
+      if (r.from_port !== undefined) issue('ESP has no ports (it is IP protocol 50, not TCP or UDP): remove from_port', 'from_port');
+    } else if (r.proto !== undefined && suffixes.some((s) => s !== r.proto)) {
       issue(`proto is ${r.proto} but the port says /${suffixes[0]}: give the protocol once`, 'proto');
     }
     const proto = r.proto ?? suffixes[0] ?? 'any';
