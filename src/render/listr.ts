@@ -3,8 +3,9 @@
  * collapses at ~50 hosts), host counters in the row's title, failures expanded under it.
  * Each task gets its own short-lived Listr instance; tasks are sequential (linear strategy),
  * so only one is live at a time and finished rows stay on screen.
+ * listr2 is loaded when this renderer is created (only a terminal gets it), while the run starts.
  */
-import { Listr } from 'listr2';
+import type { Listr as ListrClass } from 'listr2';
 import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
 import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
@@ -34,14 +35,15 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
   let live: Live | undefined;
   /** Every warning of the run, repeated after the recap table. */
   const warnings: string[] = [];
-  let chain: Promise<unknown> = Promise.resolve();
+  const listr2 = import('listr2');
+  let chain: Promise<unknown> = listr2;
   const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
 
   const start = (id: number, name: string, total: number, handler: boolean) => {
     const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], warnings: [], done: Promise.resolve() };
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
-    const list = new Listr(
+    const makeList = (Listr: typeof ListrClass) => new Listr(
       [
         {
           title: l.name,
@@ -61,7 +63,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       { renderer: 'default', registerSignalListeners: false, exitOnError: false, rendererOptions: { collapseErrors: false, showErrorMessage: false } },
     );
     l.done = chain = chain.then(async () => {
-      const run = list.run().catch(() => undefined);
+      const run = makeList((await listr2).Listr).run().catch(() => undefined);
       await isReady;
       await run;
       for (const m of l.messages) out.write(m + '\n');
