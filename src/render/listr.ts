@@ -8,7 +8,7 @@
 import type { Listr as ListrClass } from 'listr2';
 import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
-import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
+import { ConnectBursts, connectedText, connectingText, countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
 
 interface Live {
   id: number;
@@ -75,7 +75,28 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
     void isReady;
   };
 
+  /** Connecting: a live row while hosts connect outside a task (the facts read before a section's first task). */
+  const bursts = new ConnectBursts();
+  const CONNECT_ROW = -1;
   bus.on((e: EngineEvent) => {
+    if (e.type === 'connect:progress') {
+      const started = bursts.progress(e);
+      if (started && !live) start(CONNECT_ROW, 'connect', 0, false);
+      const b = bursts.current();
+      if (b && live?.id === CONNECT_ROW) {
+        live.name = connectingText(b, ch);
+        live.setTitle?.(live.name);
+      }
+      return;
+    }
+    const burst = bursts.settled();
+    if (live?.id === CONNECT_ROW) {
+      // The row ends with the burst, or when a task starts while hosts are still connecting.
+      const b = burst ?? bursts.current();
+      live.ended = { title: b ? (burst ? connectedText(b, ch) : connectingText(b, ch)) : 'connect', failed: false };
+      live.settle?.();
+      live = undefined;
+    }
     switch (e.type) {
       case 'run:start':
         if (e.check) write(ch.cyan('CHECK MODE: nothing will be changed'));
