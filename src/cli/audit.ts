@@ -6,13 +6,11 @@
  * 3 a port is reachable from outside but its exposure was not declared; 4 a host could not be
  * read (and nothing undeclared was found on the others).
  */
-import type { Command } from 'commander';
 import chalk from 'chalk';
 import { auditExitCode, auditInventory, parseExtraVars, UserError, type AuditReport, type AuditRow } from '../index.js';
 import { outputMasker } from './output.js';
-import { extraVarsOption, inventoryOption } from './options.js';
 
-interface AuditCliOptions {
+export interface AuditCliOptions {
   inventory: string[];
   extraVars: string[];
   limit?: string;
@@ -104,25 +102,4 @@ export async function auditCommand(playbooks: string[], o: AuditCliOptions): Pro
   const text = o.json ? JSON.stringify(report, null, 2) + '\n' : formatAudit(report);
   process.stdout.write(outputMasker.mask(text));
   return auditExitCode(report);
-}
-
-export function registerAuditCommand(program: Command): void {
-  program
-    .command('audit')
-    .description(
-      'exposure audit, read-only: every listening socket and Docker-published port of each host, its class, whether the firewall admits it from outside ' +
-        '(Docker-published ports bypass ufw) and what the playbooks declared (exit 3 on an undeclared exposure, 4 when a host could not be read)',
-    )
-    .argument('[playbooks...]', 'playbooks whose compose-deploy exposure policies and install-ufw rules are what is declared')
-    .addOption(inventoryOption())
-    .addOption(extraVarsOption())
-    .option('-l, --limit <pattern>', 'only these hosts')
-    .option('--probe', "also connect from here to each host's non-loopback TCP ports (on the inventory address) and report what answers")
-    .option('--probe-timeout <ms>', 'timeout of one probe connect', '1500')
-    .option('--json', 'the report as one JSON document (for CI)')
-    .option('-f, --forks <n>', 'hosts read at once', '20')
-    .option('--roles-path <dirs>', 'extra role folders, separated by :')
-    .action(async (playbooks: string[], o: AuditCliOptions) => {
-      process.exitCode = await auditCommand(playbooks, o);
-    });
 }

@@ -1,11 +1,9 @@
-/** `tsplay lab up|down|status|ssh` and `tsplay test ROLE_OR_PLAYBOOK`. */
+/** `tsplay lab up|down|status|ssh` and `tsplay test ROLE_OR_PLAYBOOK`: what they do (commands.ts declares them). */
 import chalk from 'chalk';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { createRenderer, defaultRenderer, EventBus, loadInventory, loadRun, runPlaybook, UserError, type IncludeTask, type LoadedRun, type Playbook, type RunSummary } from '../index.js';
-import { labDown, labSshArgs, labStatus, labUp, type LabUpResult } from '../lab/lab.js';
+import { labDown, labUp, type LabUpResult } from '../lab/lab.js';
 import { ensurePrerequisites } from '../lab/prerequisites.js';
 import type { LabProgress } from '../lab/progress.js';
 import { loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
@@ -139,69 +137,4 @@ function verifyPlaybook(pb: Playbook): Playbook | undefined {
     return { ...p, preTasks: [], tasks, postTasks: [] };
   });
   return any ? { ...pb, plays } : undefined;
-}
-
-export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('disposable Debian hosts (containers with systemd and sshd) on the local Docker engine');
-  lab
-    .command('up')
-    .description('start (or reconcile) a lab and write its inventory')
-    .option('--hosts <n>', 'number of hosts lab1..labN (default 2)')
-    .option('--spec <file>', 'lab spec (YAML): hosts, groups, docker: true')
-    .option('--name <name>', 'lab name (default: the spec\'s, or "default")')
-    .action(async (o: { hosts?: string; spec?: string; name?: string }) => {
-      await bringUp(labSpecFrom(o));
-    });
-  lab
-    .command('down')
-    .description('remove a lab: containers, network, keys, inventory')
-    .option('--name <name>', 'lab name', 'default')
-    .action(async (o: { name: string }) => {
-      const r = await labDown(o.name);
-      process.stdout.write(r.removed.length ? `removed ${r.removed.join(', ')}\n` : `no lab named ${o.name}\n`);
-    });
-  lab
-    .command('status')
-    .description('labs, hosts, states and addresses')
-    .action(async () => {
-      const labs = await labStatus();
-      if (!labs.length) process.stdout.write('no labs\n');
-      for (const l of labs) {
-        process.stdout.write(chalk.bold(`${l.name}\n`));
-        for (const h of l.hosts) process.stdout.write(`  ${h.name.padEnd(12)} ${h.state.padEnd(8)} ${(h.ip ?? '').padEnd(15)} ${h.flavor}\n`);
-      }
-    });
-  lab
-    .command('ssh')
-    .description('open a shell on a lab host (strict host key checking)')
-    .argument('<host>')
-    .option('--name <name>', 'lab name', 'default')
-    .action(async (host: string, o: { name: string }) => {
-      const [cmd, ...args] = await labSshArgs(o.name, host);
-      const r = spawnSync(cmd!, args, { stdio: 'inherit' });
-      process.exitCode = r.status ?? 1;
-    });
-  lab
-    .command('run')
-    .description('bring the lab up, then run a playbook against it (the README demo)')
-    .argument('<playbook>')
-    .option('--spec <file>', 'lab spec (YAML)', 'lab.yml')
-    .option('--check', 'dry run')
-    .option('--diff', 'show diffs')
-    .action(async (playbook: string, o: { spec: string; check?: boolean; diff?: boolean }) => {
-      const up = await bringUp(labSpecFrom({ spec: existsSync(o.spec) ? o.spec : undefined }));
-      const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(playbook, { inventory: [up.inventoryPath], extraVars: [], tags: [], skipTags: [], forks: '20', check: o.check, diff: o.diff });
-    });
-
-  program
-    .command('test')
-    .description('test a role or playbook on a fresh lab: converge, converge again (changed=0), check mode (no change), verify')
-    .argument('<role-or-playbook>')
-    .option('--keep', 'keep the lab when a step fails')
-    .option('--spec <file>', 'lab spec (default: the role\'s tests/lab.yml, else one host)')
-    .option('--name <name>', 'lab name')
-    .action(async (target: string, o: { keep?: boolean; spec?: string; name?: string }) => {
-      process.exitCode = await testCommand(target, o);
-    });
 }

@@ -1,21 +1,20 @@
 #!/usr/bin/env node
 /**
- * The tsplay command line: a thin layer over the library API (src/index.ts).
+ * The tsplay command line: a thin layer over the library API.
+ *
+ * Start-up: only commander, chalk and the CLI's own small files load before the command is known;
+ * each command loads the files of the library it uses when it runs (dynamic import), not
+ * src/index.ts, which would load all of it (a test keeps `--help` and `validate` lean).
  */
 import { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import chalk from 'chalk';
-import { inventorySchema, loadInventory, loadProjectModules, loadRun, moduleDoc, moduleTable, parseExtraVars, playbookSchema, roleDefaultsSchema, tasksSchema, UserError } from '../index.js';
+import { UserError } from '../core/errors.js';
 import { handleError, printDiagnostics } from './output.js';
-import { explainHost, graphInventory, listInventory } from '../inventory/show.js';
-import { withModuleTable } from '../docs/module-doc.js';
-import { writeModulePages } from '../docs/module-pages.js';
 import { join, resolve } from 'node:path';
-import { registerRunCommands } from './run.js';
-import { registerLabCommands } from './lab.js';
-import { registerAuditCommand } from './audit.js';
+import { registerAuditCommand, registerLabCommands, registerRunCommands } from './commands.js';
 import { askVaultPassOption, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
-import { applyVaultOptions, type VaultCliOptions } from './vault.js';
+import type { VaultCliOptions } from './vault.js';
 
 
 const program = new Command();
@@ -40,7 +39,8 @@ program
   .addOption(askVaultPassOption())
   .addOption(vaultIdOption())
   .action(async (playbook: string, o: { inventory: string[]; extraVars: string[]; rolesPath?: string } & VaultCliOptions) => {
-    await applyVaultOptions(o);
+    await (await import('./vault.js')).applyVaultOptions(o);
+    const [{ parseExtraVars }, { loadRun }] = await Promise.all([import('../vars/extra-vars.js'), import('../engine/run-file.js')]);
     const extraVars = parseExtraVars(o.extraVars);
     const { playbook: pb, warnings } = await loadRun(playbook, { inventory: o.inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
     printDiagnostics(warnings);
@@ -60,7 +60,8 @@ program
   .addOption(askVaultPassOption())
   .addOption(vaultIdOption())
   .action(async (o: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; playbookDir?: string } & VaultCliOptions) => {
-    await applyVaultOptions(o);
+    await (await import('./vault.js')).applyVaultOptions(o);
+    const [{ loadInventory }, { explainHost, graphInventory, listInventory }] = await Promise.all([import('../inventory/model.js'), import('../inventory/show.js')]);
     const inv = loadInventory(o.inventory, { playbookDir: o.playbookDir });
     printDiagnostics(inv.diagnostics.filter((d) => d.severity === 'warning'));
     if (o.host) process.stdout.write(explainHost(inv, o.host) + '\n');
@@ -74,6 +75,7 @@ program
   .option('-o, --out <dir>', 'folder to write the schemas to (default: print the playbook schema)')
   .option('--project <dir>', 'also include modules from this project\'s modules/ and roles', '.')
   .action(async (o: { out?: string; project: string }) => {
+    const [{ loadProjectModules }, { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema }] = await Promise.all([import('../playbook/load.js'), import('../docs/schema.js')]);
     const registry = await loadProjectModules(resolve(o.project));
     const mods = registry.all();
     if (!o.out) {
@@ -100,6 +102,11 @@ program
   .option('--pages <dir>', 'write a Markdown page per module into this folder (and remove generated pages of modules that are gone)')
   .option('--project <dir>', "include modules from this project's modules/ and roles", '.')
   .action(async (name: string | undefined, o: { markdown?: boolean; readme?: string; pages?: string; project: string }) => {
+    const [{ loadProjectModules }, { moduleDoc, moduleTable, withModuleTable }, { writeModulePages }] = await Promise.all([
+      import('../playbook/load.js'),
+      import('../docs/module-doc.js'),
+      import('../docs/module-pages.js'),
+    ]);
     const registry = await loadProjectModules(resolve(o.project));
     if (o.pages) {
       const { written, removed } = writeModulePages(o.pages, registry.all());

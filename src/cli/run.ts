@@ -1,10 +1,16 @@
-/** `tsplay run`: validate everything (as `tsplay validate`), then execute. */
-import { Command, Option } from 'commander';
-import { createRenderer, defaultRenderer, EventBus, loadRun, parseExtraVars, runPlaybook, secret, UserError, type RunSummary } from '../index.js';
+/** `tsplay run`: validate everything (as `tsplay validate`), then execute (commands.ts declares it). */
+// The files of the library this command needs, not src/index.ts: that would load every part of
+// it (audit, docs, all renderers) before the first host is contacted.
+import { UserError } from '../core/errors.js';
+import { secret } from '../core/secret.js';
+import { EventBus, RunStopped } from '../engine/events.js';
+import { loadRun } from '../engine/run-file.js';
+import { runPlaybook, type RunSummary } from '../engine/runner.js';
+import { createRenderer, defaultRenderer } from '../render/index.js';
+import { parseExtraVars } from '../vars/extra-vars.js';
 import { outputMasker, printDiagnostics } from './output.js';
-import { askVaultPassOption, csv, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
 import { applyVaultOptions, type VaultCliOptions } from './vault.js';
-import { RunStopped } from '../engine/events.js';
+import { promptHidden } from './prompt.js';
 
 
 export interface RunCliOptions extends VaultCliOptions {
@@ -22,21 +28,6 @@ export interface RunCliOptions extends VaultCliOptions {
   failOnChange?: boolean;
   rolesPath?: string;
   askBecomePass?: boolean;
-}
-
-/** Reads a line from the terminal without echoing it (for -K). */
-export async function promptHidden(question: string, noTerminal = '--ask-become-pass needs a terminal; set become_password (e.g. with !secret) instead'): Promise<string> {
-  const { createInterface } = await import('node:readline');
-  if (!process.stdin.isTTY) throw new UserError(noTerminal);
-  const out = process.stderr;
-  const rl = createInterface({ input: process.stdin, output: out, terminal: true });
-  const rlAny = rl as unknown as { _writeToOutput: (s: string) => void };
-  out.write(question);
-  rlAny._writeToOutput = () => {};
-  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
-  rl.close();
-  out.write('\n');
-  return answer;
 }
 
 /**
@@ -141,31 +132,4 @@ class RunStopper {
     this.exitCode = STOP_CODES[reason];
     this.abort.abort(new RunStopped(STOP_NAMES[reason]));
   }
-}
-
-export function registerRunCommands(program: Command): void {
-  program
-    .command('run')
-    .description('run a playbook (validates first; nothing is contacted when validation fails)')
-    .argument('<playbook>')
-    .addOption(inventoryOption())
-    .addOption(extraVarsOption())
-    .option('-C, --check', 'dry run: probe and plan, change nothing, report what would change')
-    .option('-D, --diff', 'show a unified diff of every file that changes or would change')
-    .option('-l, --limit <pattern>', 'further limit the hosts with a pattern')
-    .addOption(new Option('-t, --tags <tags>', 'only run tasks with these tags').argParser(csv).default([]))
-    .addOption(new Option('--skip-tags <tags>', 'skip tasks with these tags').argParser(csv).default([]))
-    .option('--start-at-task <name>', 'start at the first task with this name (wildcards allowed)')
-    .option('-f, --forks <n>', 'hosts worked on at once', '20')
-    .option('--json', 'one JSON event per line on stdout')
-    .option('-v, --verbose', 'line-per-result output with reasons')
-    .option('--fail-on-change', 'with --check: exit 3 when any change is pending (drift detection)')
-    .option('--roles-path <dirs>', 'extra role folders, separated by :')
-    .option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)')
-    .addOption(vaultPasswordFileOption())
-    .addOption(askVaultPassOption())
-    .addOption(vaultIdOption())
-    .action(async (playbook: string, o: RunCliOptions) => {
-      process.exitCode = await runCommand(playbook, o);
-    });
 }

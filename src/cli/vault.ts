@@ -2,8 +2,8 @@
  * The vault passwords of a command (--vault-password-file, --ask-vault-pass, or the
  * TSPLAY_VAULT_PASSWORD_FILE / ANSIBLE_VAULT_PASSWORD_FILE variables), set before any YAML is read.
  */
-import { readVaultPasswordFile, setVaultPasswords, setVaultPasswordSource } from '../index.js';
-import { promptHidden } from './run.js';
+import { readVaultPasswordFile, setVaultPasswords, setVaultPasswordSource } from '../yaml/vault.js';
+import { promptHidden } from './prompt.js';
 
 export interface VaultCliOptions {
   vaultPasswordFile?: string[];

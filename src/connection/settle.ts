@@ -22,7 +22,7 @@ export function commandSettler(opts: SettleOptions, reject: (err: unknown) => vo
     settled = true;
     clearTimeout(timer);
     opts.cleanup?.();
-    opts.signal?.removeEventListener('abort', onAbort);
+    stopWaiting?.();
     fn();
   };
   const onAbort = () => {
@@ -35,6 +35,36 @@ export function commandSettler(opts: SettleOptions, reject: (err: unknown) => vo
       settle(() => reject(new CommandTimeoutError(`command timed out after ${opts.timeoutMs! / 1000} s on ${opts.host}`)));
     }, opts.timeoutMs);
   }
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopWaiting = opts.signal && whenAborted(opts.signal, onAbort);
   return settle;
+}
+
+/**
+ * The commands waiting on each signal. A signal gets one 'abort' listener however many commands
+ * wait on it (a listener each would print Node's MaxListenersExceededWarning past 10).
+ */
+const waiting = new WeakMap<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
+
+/** Calls `fn` when `signal` aborts; returns the function that stops waiting. */
+function whenAborted(signal: AbortSignal, fn: () => void): () => void {
+  let w = waiting.get(signal);
+  if (!w) {
+    const fns = new Set<() => void>();
+    const listener = () => {
+      waiting.delete(signal);
+      for (const f of [...fns]) f();
+    };
+    w = { fns, listener };
+    waiting.set(signal, w);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const entry = w;
+  entry.fns.add(fn);
+  return () => {
+    entry.fns.delete(fn);
+    if (!entry.fns.size && waiting.get(signal) === entry) {
+      waiting.delete(signal);
+      signal.removeEventListener('abort', entry.listener);
+    }
+  };
 }

@@ -15,13 +15,17 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
+import type { NodeSSH } from 'node-ssh';
 import { quote } from '../core/quote.js';
 import type { ExecResult } from '../core/module.js';
 import { SudoSession, toBuffer } from './become.js';
 import { HostKeyCheck } from './host-key-check.js';
 import { killGroupScript, PRELUDE, ProcessGroup } from './process-group.js';
 import { Semaphore } from './semaphore.js';
+
+/** node-ssh (and ssh2 under it) load on the first connect: `validate`, `--help` and local runs never need them. */
+let nodeSsh: Promise<typeof NodeSSH> | undefined;
+const loadNodeSsh = () => (nodeSsh ??= import('node-ssh').then((m) => m.NodeSSH));
 import { commandSettler } from './settle.js';
 import {
   HostKeyError,
@@ -177,6 +181,7 @@ export class SshConnection implements Connection {
   // --- connecting ---------------------------------------------------------------------------
 
   private async open(): Promise<void> {
+    const nodeSshClass = loadNodeSsh();
     try {
       await this.hostKeys.load();
     } catch (err) {
@@ -184,7 +189,7 @@ export class SshConnection implements Connection {
     }
     const auth = await this.authMethods();
     const release = await handshakes.acquire();
-    const ssh = new NodeSSH();
+    const ssh = new (await nodeSshClass)();
     let hostKeyError: Error | undefined;
     let sock: net.Socket | undefined;
     try {

@@ -4,7 +4,7 @@
  * mean "unreachable" or a failed connection-level step rather than a failed command.
  */
 import { openConnection } from '../connection/index.js';
-import { BecomeError, CommandTimeoutError, UnreachableError } from '../connection/types.js';
+import { BecomeError, CommandTimeoutError, UnreachableError, type Connection } from '../connection/types.js';
 import { CONNECTION_VAR_NAMES, connectionVars } from '../inventory/connection.js';
 import type { Scope } from '../vars/scope.js';
 import type { HostState } from './host.js';
@@ -18,7 +18,64 @@ export async function ensureConnection(run: RunState, h: HostState, scope: Scope
   h.connVars = connectionVars(h.name, vars, { pos: (k) => run.opts.inventory.varSource(h.name, k)?.pos });
   if (h.connVars.password) run.env.secrets.add(h.connVars.password);
   if (h.connVars.becomePassword) run.env.secrets.add(h.connVars.becomePassword);
-  h.conn = (run.opts.connect ?? openConnection)(h.connVars);
+  h.conn = watchFirstContact(run, (run.opts.connect ?? openConnection)(h.connVars));
+}
+
+/** Connection counts of each run (the connect:progress event). */
+const progress = new WeakMap<RunState, { opened: number; connected: number; probed: number; unreachable: number }>();
+
+/**
+ * The connection, counted in the run's connect:progress events: opened now, connected and
+ * probed when its first command connects and answers. Nothing is contacted earlier than before.
+ */
+function watchFirstContact(run: RunState, conn: Connection): Connection {
+  let p = progress.get(run);
+  if (!p) progress.set(run, (p = { opened: 0, connected: 0, probed: 0, unreachable: 0 }));
+  const counts = p;
+  const emit = () => run.bus.emit({ type: 'connect:progress', ...counts });
+  counts.opened++;
+  emit();
+  let first = true;
+  return {
+    get host() {
+      return conn.host;
+    },
+    get stats() {
+      return conn.stats;
+    },
+    get localAddress() {
+      return conn.localAddress;
+    },
+    connect: () => conn.connect(),
+    close: () => conn.close(),
+    async run(script, opts) {
+      if (!first) return conn.run(script, opts);
+      first = false;
+      try {
+        await conn.connect();
+      } catch (e) {
+        if (isUnreachable(e)) {
+          counts.unreachable++;
+          emit();
+        }
+        throw e;
+      }
+      counts.connected++;
+      emit();
+      // Probed: the host answered (whatever the command's outcome), unless the connection dropped.
+      let dropped = false;
+      try {
+        return await conn.run(script, opts);
+      } catch (e) {
+        dropped = isUnreachable(e);
+        throw e;
+      } finally {
+        if (dropped) counts.unreachable++;
+        else counts.probed++;
+        emit();
+      }
+    },
+  };
 }
 
 export function effectiveBecome(hs: HostState, become: boolean | undefined, becomeUser: string | undefined): { user: string; password?: string } | undefined {

@@ -59,6 +59,11 @@ export type EngineEvent =
   /** A module's plan warned (Plan.warnings): `id` and `pos` name the task, `item` the loop item. */
   | { type: 'warning'; msg: string; host?: string; id?: number; pos?: SourcePos; item?: string }
   | { type: 'play:end'; play: string }
+  /**
+   * Connections so far in the run, sent at each change: hosts whose connection was opened, that
+   * connected, that answered their first command (probed), that could not be reached.
+   */
+  | { type: 'connect:progress'; opened: number; connected: number; probed: number; unreachable: number }
   | { type: 'recap'; hosts: Record<string, HostCounters>; durationMs: number; interrupted: boolean; stoppedBy?: string };
 
 /**

@@ -1,7 +1,10 @@
 /**
- * Every module tsplay ships: the one registration list. A module is one file in the folder of
- * its family, named as the module (`ufw/install-ufw.ts`); helpers a family keeps to itself are
- * in its `lib/`, helpers several families share in `modules/lib/`.
+ * Every module tsplay ships, loaded: for the library's users and tests that want them all. The
+ * CLI does not load this file: it uses catalog.ts, the same list as names and loaders, and loads
+ * only the modules a playbook uses. A new module goes in both lists (a test compares them).
+ * A module is one file in the folder of its family, named as the module (`ufw/install-ufw.ts`);
+ * helpers a family keeps to itself are in its `lib/`, helpers several families share in
+ * `modules/lib/`.
  */
 import type { AnyModule } from '../core/module.js';
 import command from './commands/command.js';

@@ -1,6 +1,11 @@
 /**
  * The module registry: built-in modules plus TypeScript/JavaScript modules found in a `modules/`
  * folder of the project or of a role, loaded without a build step (through tsx).
+ *
+ * A built-in may be registered lazily (addLazy: its name and a loader): its name counts for
+ * `has`, `names` and did-you-mean at once, its definition is there once `load` loaded it. `get`
+ * of a module not loaded yet returns undefined and remembers the name (`wanted`), so that a
+ * playbook loader can load what a first pass asked for and read the playbook again.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
@@ -10,8 +15,17 @@ import type { AnyModule } from '../core/module.js';
 
 const MODULE_FILE = /\.(ts|mts|js|mjs)$/;
 
+export type ModuleLoader = () => Promise<AnyModule>;
+
+/** `ansible.builtin.copy` and `tsplay.copy` are `copy`. */
+const shortName = (name: string) => name.replace(/^(ansible\.(builtin|posix)|tsplay)\./, '');
+
 export class ModuleRegistry {
   private readonly modules = new Map<string, { def: AnyModule; origin: string }>();
+  /** Built-ins known by name, not loaded yet. */
+  private readonly lazy = new Map<string, ModuleLoader>();
+  /** Names `get` was asked for while they were not loaded. */
+  private readonly wantedNames = new Set<string>();
 
   constructor(builtins: AnyModule[] = []) {
     for (const m of builtins) this.add(m, 'built-in');
@@ -29,26 +43,63 @@ export class ModuleRegistry {
       }
     }
     this.modules.set(def.name, { def, origin });
+    this.lazy.delete(def.name);
   }
 
-  /** Looks a module up by name; `ansible.builtin.copy` and `tsplay.copy` resolve to `copy`. */
+  /** A built-in known by its name, loaded by `load` when a playbook uses it. */
+  addLazy(name: string, loader: ModuleLoader): void {
+    if (!this.modules.has(name)) this.lazy.set(name, loader);
+  }
+
+  /**
+   * Looks a module up by name; `ansible.builtin.copy` and `tsplay.copy` resolve to `copy`.
+   * Undefined for a lazy built-in not loaded yet (its name is then in `wanted()`).
+   */
   get(name: string): AnyModule | undefined {
-    return this.modules.get(name)?.def ?? this.modules.get(name.replace(/^(ansible\.(builtin|posix)|tsplay)\./, ''))?.def;
+    const def = this.modules.get(name)?.def ?? this.modules.get(shortName(name))?.def;
+    if (!def) {
+      const lazy = this.lazy.has(name) ? name : this.lazy.has(shortName(name)) ? shortName(name) : undefined;
+      if (lazy) this.wantedNames.add(lazy);
+    }
+    return def;
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    return this.modules.has(name) || this.modules.has(shortName(name)) || this.lazy.has(name) || this.lazy.has(shortName(name));
+  }
+
+  /** Lazy built-ins `get` was asked for and that are still not loaded. */
+  wanted(): string[] {
+    return [...this.wantedNames].filter((n) => this.lazy.has(n));
+  }
+
+  /** Loads the lazy built-ins among `names` (other names are ignored). */
+  async load(names: Iterable<string>): Promise<void> {
+    const todo = [...new Set(names)].filter((n) => this.lazy.has(n));
+    const defs = await Promise.all(todo.map((n) => this.lazy.get(n)!()));
+    todo.forEach((n, i) => {
+      const def = defs[i]!;
+      if (def?.name !== n) throw new Error(`bundled module "${n}" loaded as "${def?.name}"`);
+      if (this.lazy.has(n)) this.add(def, 'built-in');
+    });
+  }
+
+  /** Loads every lazy built-in (`tsplay doc`, schemas). */
+  async loadAll(): Promise<void> {
+    await this.load(this.lazy.keys());
   }
 
   origin(name: string): string | undefined {
-    return this.modules.get(name)?.origin;
+    return this.modules.get(name)?.origin ?? (this.lazy.has(name) ? 'built-in' : undefined);
   }
 
   names(): string[] {
-    return [...this.modules.keys()].sort();
+    return [...this.modules.keys(), ...this.lazy.keys()].sort();
   }
 
+  /** Every module; lazy built-ins must be loaded first (loadAll). */
   all(): AnyModule[] {
+    if (this.lazy.size) throw new Error(`ModuleRegistry.all(): ${this.lazy.size} built-in module(s) not loaded yet (await registry.loadAll() first)`);
     return this.names().map((n) => this.modules.get(n)!.def);
   }
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Diagnostics, UserError, didYouMean, type Diagnostic } from '../core/errors.js';
-import { BUNDLED_MODULES } from '../modules/index.js';
+import { bundledRegistry } from '../modules/catalog.js';
 import { ModuleRegistry } from '../modules/registry.js';
 import type { Inventory } from '../inventory/model.js';
 import type { YamlFile } from '../yaml/source.js';
@@ -35,8 +35,15 @@ export interface LoadResult {
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** Loads project and role `modules/` folders into a registry. */
-export async function loadProjectModules(playbookDir: string, rolesPath: string[] = [], registry = new ModuleRegistry(BUNDLED_MODULES)): Promise<ModuleRegistry> {
+/** Loads project and role `modules/` folders into a registry (by default: the bundled modules, all loaded). */
+export async function loadProjectModules(playbookDir: string, rolesPath: string[] = [], registry?: ModuleRegistry): Promise<ModuleRegistry> {
+  const r = await projectModules(playbookDir, rolesPath, registry ?? bundledRegistry());
+  if (!registry) await r.loadAll();
+  return r;
+}
+
+/** The same, the bundled modules left to load when a playbook uses them. */
+async function projectModules(playbookDir: string, rolesPath: string[], registry: ModuleRegistry): Promise<ModuleRegistry> {
   const dirs = [join(playbookDir, 'modules'), join(playbookDir, '..', 'modules')];
   for (const roleDir of visibleRoles(playbookDir, rolesPath).values()) dirs.push(join(roleDir, 'modules'));
   const seen = new Set<string>();
@@ -54,15 +61,30 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   const abs = resolve(file);
   const playbookDir = dirname(abs);
   if (!existsSync(abs)) throw new UserError(`playbook not found: ${file}`);
-  const registry = opts.registry ?? (await loadProjectModules(playbookDir, opts.rolesPath));
+  const registry = opts.registry ?? (await projectModules(playbookDir, opts.rolesPath ?? [], bundledRegistry()));
+  // The bundled modules load when used: a reading asks for them (registry.wanted()); when it asked
+  // for any not loaded yet, they are loaded and the playbook is read again (each round loads at
+  // least one, so this ends). `setup` too: the engine gathers facts with it.
+  await registry.load(['setup']);
+  let read = readPlaybook(abs, registry, opts);
+  for (let wanted = registry.wanted(); wanted.length; wanted = registry.wanted()) {
+    await registry.load(wanted);
+    read = readPlaybook(abs, registry, opts);
+  }
+  const { playbook, diags } = read;
+  diags.throwIfErrors();
+  return { playbook, registry, warnings: diags.warnings };
+}
+
+function readPlaybook(abs: string, registry: ModuleRegistry, opts: LoadOptions): { playbook: Playbook; diags: Diagnostics } {
+  const playbookDir = dirname(abs);
   const diags = new Diagnostics();
   const ctx = new LoadContext(diags, registry, playbookDir, opts.rolesPath ?? []);
   const loader = new PlaybookLoader(ctx);
   const plays = loader.loadPlays(abs, []);
   const playbook: Playbook = { file: abs, dir: playbookDir, plays };
   if (!diags.hasErrors) validatePlaybook(playbook, ctx, opts);
-  diags.throwIfErrors();
-  return { playbook, registry, warnings: diags.warnings };
+  return { playbook, diags };
 }
 
 class PlaybookLoader implements IncludeResolver {

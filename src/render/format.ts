@@ -94,3 +94,60 @@ export function warningLine(e: WarningEvent, ch: ChalkInstance, task?: string): 
 export function warningsRecap(warnings: string[], ch: ChalkInstance): string[] {
   return warnings.length ? ['', ch.bold(ch.yellow(`WARNINGS (${warnings.length})`)), ...warnings] : [];
 }
+
+export type ConnectProgress = Extract<EngineEvent, { type: 'connect:progress' }>;
+
+/** What one burst of connecting did: counts since it started, and how long it took. */
+export interface ConnectBurst {
+  opened: number;
+  connected: number;
+  probed: number;
+  unreachable: number;
+  seconds: number;
+}
+
+/**
+ * Groups connect:progress events into bursts: a burst starts when a host starts connecting while
+ * none is, and ends once every host of it answered or was found unreachable, as seen at the next
+ * event of another kind (so that hosts connecting one after the other make one burst, not one
+ * each). Renderers show a burst as one line or row, not a line per host.
+ */
+export class ConnectBursts {
+  private start?: { base: ConnectProgress; t0: number };
+  private last?: ConnectProgress;
+
+  /** Feeds a connect:progress event; true when it starts a burst. */
+  progress(e: ConnectProgress, now = Date.now()): boolean {
+    const prev = this.last ?? { type: 'connect:progress', opened: 0, connected: 0, probed: 0, unreachable: 0 };
+    this.last = e;
+    if (this.start) return false;
+    this.start = { base: { ...prev, opened: e.opened - 1 }, t0: now };
+    return true;
+  }
+
+  /** The running burst so far (undefined when none). */
+  current(now = Date.now()): ConnectBurst | undefined {
+    if (!this.start || !this.last) return undefined;
+    const b = this.start.base;
+    const l = this.last;
+    return { opened: l.opened - b.opened, connected: l.connected - b.connected, probed: l.probed - b.probed, unreachable: l.unreachable - b.unreachable, seconds: (now - this.start.t0) / 1000 };
+  }
+
+  /** At an event of another kind: the burst, if one is running and every host of it settled (it is then over). */
+  settled(now = Date.now()): ConnectBurst | undefined {
+    const c = this.current(now);
+    if (!c || c.probed + c.unreachable < c.opened) return undefined;
+    this.start = undefined;
+    return c;
+  }
+}
+
+/** `connecting: 12 of 40 hosts connected, 3 probed` (a burst under way). */
+export function connectingText(b: ConnectBurst, ch: ChalkInstance): string {
+  return `connecting: ${b.connected} of ${b.opened} host${b.opened === 1 ? '' : 's'} connected, ${b.probed} probed${b.unreachable ? ch.magenta(`, ${b.unreachable} unreachable`) : ''}`;
+}
+
+/** `connected to 40 hosts in 1.2 s` (a burst that ended). */
+export function connectedText(b: ConnectBurst, ch: ChalkInstance): string {
+  return `connected to ${b.probed} host${b.probed === 1 ? '' : 's'}${b.unreachable ? ch.magenta(`, ${b.unreachable} unreachable`) : ''} in ${b.seconds.toFixed(1)} s`;
+}

@@ -3,11 +3,12 @@
  * collapses at ~50 hosts), host counters in the row's title, failures expanded under it.
  * Each task gets its own short-lived Listr instance; tasks are sequential (linear strategy),
  * so only one is live at a time and finished rows stay on screen.
+ * listr2 is loaded when this renderer is created (only a terminal gets it), while the run starts.
  */
-import { Listr } from 'listr2';
+import type { Listr as ListrClass } from 'listr2';
 import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
-import { countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
+import { ConnectBursts, connectedText, connectingText, countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
 
 interface Live {
   id: number;
@@ -34,14 +35,15 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
   let live: Live | undefined;
   /** Every warning of the run, repeated after the recap table. */
   const warnings: string[] = [];
-  let chain: Promise<unknown> = Promise.resolve();
+  const listr2 = import('listr2');
+  let chain: Promise<unknown> = listr2;
   const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
 
   const start = (id: number, name: string, total: number, handler: boolean) => {
     const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], warnings: [], done: Promise.resolve() };
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
-    const list = new Listr(
+    const makeList = (Listr: typeof ListrClass) => new Listr(
       [
         {
           title: l.name,
@@ -61,7 +63,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       { renderer: 'default', registerSignalListeners: false, exitOnError: false, rendererOptions: { collapseErrors: false, showErrorMessage: false } },
     );
     l.done = chain = chain.then(async () => {
-      const run = list.run().catch(() => undefined);
+      const run = makeList((await listr2).Listr).run().catch(() => undefined);
       await isReady;
       await run;
       for (const m of l.messages) out.write(m + '\n');
@@ -73,7 +75,28 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
     void isReady;
   };
 
+  /** Connecting: a live row while hosts connect outside a task (the facts read before a section's first task). */
+  const bursts = new ConnectBursts();
+  const CONNECT_ROW = -1;
   bus.on((e: EngineEvent) => {
+    if (e.type === 'connect:progress') {
+      const started = bursts.progress(e);
+      if (started && !live) start(CONNECT_ROW, 'connect', 0, false);
+      const b = bursts.current();
+      if (b && live?.id === CONNECT_ROW) {
+        live.name = connectingText(b, ch);
+        live.setTitle?.(live.name);
+      }
+      return;
+    }
+    const burst = bursts.settled();
+    if (live?.id === CONNECT_ROW) {
+      // The row ends with the burst, or when a task starts while hosts are still connecting.
+      const b = burst ?? bursts.current();
+      live.ended = { title: b ? (burst ? connectedText(b, ch) : connectingText(b, ch)) : 'connect', failed: false };
+      live.settle?.();
+      live = undefined;
+    }
     switch (e.type) {
       case 'run:start':
         if (e.check) write(ch.cyan('CHECK MODE: nothing will be changed'));

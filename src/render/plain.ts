@@ -1,15 +1,44 @@
 /** Line-per-result renderer for pipes, CI logs and -v. */
 import { formatPos, type SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
-import { failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR, warningLine } from './format.js';
+import { ConnectBursts, connectedText, connectingText, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR, warningLine } from './format.js';
 
-export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean } = {}): void {
+/**
+ * `connectAfterMs`: hosts still connecting after this long get a line with the counts (then one
+ * when they all answered); quicker connects print nothing (default 1000).
+ */
+export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean; connectAfterMs?: number } = {}): void {
   const ch = makeChalk(out);
   const w = (s: string) => out.write(s + '\n');
   const names = new Map<number, string>();
   /** Tasks whose message is the point of the task (debug), shown without -v. */
   const shows = new Set<number>();
+  /** Slow connecting: a line with the counts once it takes a while, one more when every host answered. */
+  const bursts = new ConnectBursts();
+  let shown = false;
+  let timer: NodeJS.Timeout | undefined;
+  const showConnecting = () => {
+    const b = bursts.current();
+    if (b && b.probed + b.unreachable < b.opened) {
+      w(ch.dim(connectingText(b, ch)));
+      shown = true;
+    }
+  };
   bus.on((e: EngineEvent) => {
+    if (e.type === 'connect:progress') {
+      if (bursts.progress(e)) {
+        shown = false;
+        const after = opts.connectAfterMs ?? 1000;
+        if (after <= 0) showConnecting();
+        else (timer = setTimeout(showConnecting, after)).unref();
+      }
+      return;
+    }
+    const burst = bursts.settled();
+    if (burst) {
+      clearTimeout(timer);
+      if (shown) w(ch.dim(connectedText(burst, ch)));
+    }
     switch (e.type) {
       case 'run:start':
         if (e.check) w(ch.cyan('CHECK MODE: nothing will be changed'));

@@ -1,0 +1,67 @@
+/**
+ * Every module tsplay ships: the one registration list, as names and loaders, so that a command
+ * loads only the modules it uses (a playbook's tasks; `tsplay doc` all of them). A module is one
+ * file in the folder of its family, named as the module (`ufw/install-ufw.ts`); helpers a family
+ * keeps to itself are in its `lib/`, helpers several families share in `modules/lib/`.
+ */
+import type { AnyModule } from '../core/module.js';
+import { ModuleRegistry } from './registry.js';
+
+/**
+ * Name and file (relative to this folder) of each, in the order `tsplay doc` lists them: the
+ * general modules by name, then the security modules. index.ts imports the same files eagerly.
+ */
+export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: string]> = [
+  ['apt', './packages/apt.js'],
+  ['assert', './control/assert.js'],
+  ['authorized_key', './system/authorized_key.js'],
+  ['blockinfile', './files/blockinfile.js'],
+  ['command', './commands/command.js'],
+  ['copy', './files/copy.js'],
+  ['cron', './system/cron.js'],
+  ['debug', './control/debug.js'],
+  ['fail', './control/fail.js'],
+  ['file', './files/file.js'],
+  ['find', './files/find.js'],
+  ['group', './system/group.js'],
+  ['hostname', './system/hostname.js'],
+  ['lineinfile', './files/lineinfile.js'],
+  ['package', './packages/package.js'],
+  ['replace', './files/replace.js'],
+  ['service', './system/service.js'],
+  ['set_fact', './control/set_fact.js'],
+  ['setup', './control/setup.js'],
+  ['shell', './commands/shell.js'],
+  ['stat', './files/stat.js'],
+  ['sysctl', './system/sysctl.js'],
+  ['systemd', './system/systemd.js'],
+  ['template', './files/template.js'],
+  ['timezone', './system/timezone.js'],
+  ['user', './system/user.js'],
+  ['wait_for', './system/wait_for.js'],
+  ['install-ufw', './ufw/install-ufw.js'],
+  ['docker-firewall', './docker/docker-firewall.js'],
+  ['configure-squid-proxy', './squid/configure-squid-proxy.js'],
+  ['nfs-shares', './nfs/nfs-shares.js'],
+  ['compose-deploy', './docker/compose-deploy.js'],
+  ['compose-segmentation', './docker/compose-segmentation.js'],
+  ['docker-daemon', './docker/docker-daemon.js'],
+  ['docker-swarm-init', './docker/docker-swarm-init.js'],
+];
+
+/**
+ * Loads a bundled module's file. Where this file was compiled to CommonJS (tsx in the tests), an
+ * `import()` would load a second copy of the project's files next to the required ones (another
+ * zod, another octalMode), so it is required like its importer; in the ESM build it is imported.
+ */
+export async function loadBundledModule(file: string): Promise<AnyModule> {
+  const mod = (typeof require === 'function' ? require(file) : await import(file)) as { default: AnyModule };
+  return mod.default;
+}
+
+/** A registry of the bundled modules, each loaded when first needed (ModuleRegistry.load). */
+export function bundledRegistry(): ModuleRegistry {
+  const r = new ModuleRegistry();
+  for (const [name, file] of BUNDLED_MODULE_FILES) r.addLazy(name, () => loadBundledModule(file));
+  return r;
+}
