@@ -1,5 +1,6 @@
 /** `debug`: prints a message or the value of an expression (var:). Never changes anything. */
 import { z } from 'zod';
+import { keyValueFreeForm } from '../lib/free-form.js';
 import { defineModule, noop } from '../../core/module.js';
 import { evaluator, show } from '../lib/evaluate.js';
 
@@ -25,7 +26,7 @@ export default defineModule({
   expressions: (p) => (p.var === undefined ? [] : [p.var]),
   output,
   local: true,
-  freeForm: (text) => ({ msg: text }),
+  freeForm: keyValueFreeForm(['msg', 'var'], 'msg'),
   plan: (p, _f, ctx) => {
     if (p.var !== undefined) {
       const v = evaluator(ctx)(p.var);

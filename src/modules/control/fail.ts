@@ -1,5 +1,6 @@
 /** `fail`: fails the host with a message (use with `when:`). */
 import { z } from 'zod';
+import { keyValueFreeForm } from '../lib/free-form.js';
 import { defineModule, failPlan } from '../../core/module.js';
 
 const params = z.object({
@@ -12,6 +13,6 @@ export default defineModule({
   examples: [{ title: 'Refuse an unsupported OS', task: { name: 'Debian only', fail: { msg: 'this playbook supports Debian only' }, when: "facts.os_family !== 'debian'" } }],
   params,
   local: true,
-  freeForm: (text) => ({ msg: text }),
+  freeForm: keyValueFreeForm(['msg'], 'msg'),
   plan: (p) => failPlan(p.msg),
 });
