@@ -78,7 +78,7 @@ export class TaskParser {
   parseTask(file: YamlFile, path: YamlPath, value: unknown, opts: TaskListOptions): Task | undefined {
     const src: Src = { file, path };
     if (!isMap(value)) {
-      this.ctx.error(src, `a task must be a mapping (got ${describe(value)})`, undefined, 'write "- name: ...\\n  MODULE: {params}"');
+      this.ctx.error(src, `a task must be a mapping (got ${describe(value)})`, undefined, 'write "- {name: ..., MODULE: {params}}"');
       return undefined;
     }
     const base = this.parseBase(src, value, opts);
@@ -159,7 +159,7 @@ export class TaskParser {
       if (typeof args === 'string' && module.freeForm) {
         args = module.freeForm(args);
       } else if (typeof args === 'string') {
-        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, `write ${key}:\\n    param: value`);
+        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, `write ${key}: {param: value}`);
         args = {};
       } else {
         args = {};
