@@ -20,6 +20,24 @@ export type ModuleLoader = () => Promise<AnyModule>;
 /** `ansible.builtin.copy` and `tsplay.copy` are `copy`. */
 const shortName = (name: string) => name.replace(/^(ansible\.(builtin|posix)|tsplay)\./, '');
 
+/** Ansible modules (short names, any collection) and the tsplay module that does their job. */
+const ANSIBLE_EQUIVALENTS: Record<string, string> = {
+  ufw: 'install-ufw',
+  docker_compose: 'compose-deploy',
+  docker_compose_v2: 'compose-deploy',
+  docker_stack: 'compose-deploy',
+  docker_swarm: 'docker-swarm-init',
+  docker_network: 'docker-swarm-init',
+  systemd_service: 'systemd',
+  sysvinit: 'service',
+  nfs_exports: 'nfs-shares',
+  apt_get: 'apt',
+  dnf: 'package',
+  yum: 'package',
+  ansible_facts: 'setup',
+  gather_facts: 'setup',
+};
+
 export class ModuleRegistry {
   private readonly modules = new Map<string, { def: AnyModule; origin: string }>();
   /** Built-ins known by name, not loaded yet. */
@@ -104,7 +122,10 @@ export class ModuleRegistry {
   }
 
   suggest(name: string): string | undefined {
-    return didYouMean(name, this.names());
+    const names = this.names();
+    const ansible = ANSIBLE_EQUIVALENTS[name.replace(/^[a-z0-9_]+\.[a-z0-9_]+\./, '')];
+    if (ansible && names.includes(ansible)) return ansible;
+    return didYouMean(name, names);
   }
 
   /** Loads every module file in `dir` (a project's or role's `modules/` folder). */
