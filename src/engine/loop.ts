@@ -12,7 +12,7 @@ import type { HostStatus, TaskHostResult } from './events.js';
 import type { HostState } from './host.js';
 import type { ItemOptions, ItemOutcome } from './item.js';
 import { condition } from './params.js';
-import { hostScope, type Inherited } from './scope.js';
+import { hostScope, itemVars, type Inherited } from './scope.js';
 import type { PlayRun, RunState } from './state.js';
 import { runModuleItem } from './task.js';
 
@@ -42,7 +42,9 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   let anyRan = false;
   for (let i = 0; i < list.length; i++) {
     if (run.interrupted) break;
-    const loopVars = items ? { [t.loopVar]: list[i], ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === list.length - 1, length: list.length } } : undefined;
+    if (items && i > 0 && t.loopPause) await sleep(t.loopPause * 1000, h.abort.signal);
+    if (run.interrupted) break;
+    const loopVars = items ? itemVars(t, list, i) : undefined;
     const s = loopVars ? hostScope(run, ctx, h, t, inh, loopVars) : scope;
     const label = items ? itemLabel(run, t, s, list[i]) : undefined;
     let outcome: ItemOutcome;

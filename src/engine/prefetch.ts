@@ -14,7 +14,7 @@ import { effectiveBecome, ensureConnection, isUnreachable } from './connections.
 import type { HostState } from './host.js';
 import { loopItems } from './loop.js';
 import { renderParams } from './params.js';
-import { hostScope, inherit, type Inherited } from './scope.js';
+import { hostScope, inherit, itemVars, type Inherited } from './scope.js';
 import { selected } from './select.js';
 import { pool, type PlayRun, type RunState } from './state.js';
 
@@ -53,7 +53,7 @@ function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], 
           firstScope ??= scope;
           const items = t.loop === undefined ? [undefined] : loopItems(t.loop, scope);
           for (const item of items) {
-            const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, { [t.loopVar]: item });
+            const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, itemVars(t, items, items.indexOf(item)));
             const r = renderParams(t, s, run.env);
             if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub });
           }

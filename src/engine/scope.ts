@@ -46,6 +46,15 @@ export function inherit(inh: Inherited, t: Task): Inherited {
 const layerOf = (l: VarsLayer): VarsSource => ({ vars: l.vars, label: l.label, file: l.file, pos: l.pos });
 
 /** The variable scope of a host for a task (see vars/precedence.ts for the order). */
+/** The variables of loop item `i` of a module task: the item, ansible_loop, loop_control.index_var. */
+export function itemVars(t: ModuleTask, list: unknown[], i: number): Record<string, unknown> {
+  return {
+    [t.loopVar]: list[i],
+    ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === list.length - 1, length: list.length },
+    ...(t.loopIndexVar ? { [t.loopIndexVar]: i } : {}),
+  };
+}
+
 export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, inh: Inherited, loopVars?: Record<string, unknown>): Scope {
   const { play } = ctx;
   const { inventory } = run.opts;

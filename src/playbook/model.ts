@@ -48,6 +48,10 @@ export interface TaskBase {
   loop?: unknown;
   loopVar: string;
   loopLabel?: string;
+  /** loop_control.index_var: the name the item's index (0-based) is given. */
+  loopIndexVar?: string;
+  /** loop_control.pause: seconds to wait between items. */
+  loopPause?: number;
   environment?: Record<string, unknown>;
 }
 

@@ -273,6 +273,8 @@ export class TaskParser {
     const lc = value.loop_control;
     let loopVar = 'item';
     let loopLabel: string | undefined;
+    let loopIndexVar: string | undefined;
+    let loopPause: number | undefined;
     if (lc !== undefined) {
       if (!isMap(lc)) this.ctx.error(src, 'loop_control must be a mapping', 'loop_control');
       else {
@@ -281,6 +283,14 @@ export class TaskParser {
         }
         if (typeof lc.loop_var === 'string') loopVar = lc.loop_var;
         if (lc.label !== undefined) loopLabel = String(lc.label);
+        if (lc.index_var !== undefined) {
+          if (typeof lc.index_var === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(lc.index_var)) loopIndexVar = lc.index_var;
+          else this.ctx.error({ file: src.file, path: [...src.path, 'loop_control', 'index_var'] }, 'loop_control.index_var must be a variable name');
+        }
+        if (lc.pause !== undefined) {
+          if (typeof lc.pause === 'number' && lc.pause >= 0 && Number.isFinite(lc.pause)) loopPause = lc.pause;
+          else this.ctx.error({ file: src.file, path: [...src.path, 'loop_control', 'pause'] }, 'loop_control.pause must be a number of seconds (0 or more)');
+        }
       }
     }
     const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars) : undefined;
@@ -304,6 +314,8 @@ export class TaskParser {
       loop,
       loopVar,
       loopLabel,
+      loopIndexVar,
+      loopPause,
       environment: isMap(env) ? env : undefined,
     };
   }

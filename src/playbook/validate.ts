@@ -131,6 +131,7 @@ class PlayChecker {
       if (t.loop !== undefined) this.checkValue(t.loop, this.ctx.pos(t.src, 'loop' in srcValue(t) ? 'loop' : undefined), names, what);
       const itemNames = new Set(names);
       if (t.loop !== undefined) itemNames.add(t.loopVar);
+      if (t.loop !== undefined && t.kind === 'module' && t.loopIndexVar) itemNames.add(t.loopIndexVar);
       if (t.name) this.checkValue(t.name, this.ctx.pos(t.src, 'name'), itemNames, what);
       for (const w of t.when) this.checkExpr(w, this.ctx.pos(t.src, 'when'), itemNames, what, 'when');
       if (t.kind === 'block') {
