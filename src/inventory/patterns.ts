@@ -13,6 +13,7 @@
  * matches nothing is an error (with a did-you-mean), not a warning: a typo in `!prod` must not
  * silently run on prod. The result is in inventory order.
  */
+import { globToRegex } from '../core/glob.js';
 import { didYouMean, UserError, type SourcePos } from '../core/errors.js';
 
 /** What pattern evaluation needs to know about an inventory. */
@@ -151,23 +152,6 @@ function regexMatcher(source: string, fail: (m: string) => never): (s: string) =
 
 /** fnmatch: `*`, `?`, `[abc]`, `[!abc]`; everything else literal; case-sensitive. */
 export function globMatcher(glob: string): (s: string) => boolean {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, close);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = close;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  const compiled = new RegExp(`^${re}$`, 's');
+  const compiled = globToRegex(glob);
   return (s) => compiled.test(s);
 }

@@ -3,6 +3,7 @@
  * Ansible's find does (`files: [{path, mode, size, mtime, ...}]`, `matched`, `examined`).
  * Read-only: one find per folder on the host, the filtering here.
  */
+import { globToRegex } from '../../core/glob.js';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { defineModule, failPlan, noop } from '../../core/module.js';
@@ -85,26 +86,6 @@ function amount(text: string, re: RegExp, isSize: boolean): number {
   return Number(m[1]) * (isSize && unit === 'm' ? 1024 ** 2 : UNITS[unit]!);
 }
 
-/** Python fnmatch as a RegExp: * ? [seq] [!seq]. */
-function globToRegex(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let body = glob.slice(i + 1, end);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^(?:${re})$`, 's');
-}
 
 /** Which entries match (pure); sorted by path. */
 export function selectEntries(p: Params, f: FindFact): FoundEntry[] {
