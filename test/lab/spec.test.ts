@@ -74,13 +74,15 @@ describe('lab spec', () => {
     ]);
   });
 
-  it("the README demo's lab.yml gives app1 its own engine and the stack's stand-in image", () => {
+  it("the README demo's lab.yml gives app1 and the swarm's nodes their own engine and the stand-in image", () => {
     const spec = loadLabSpec(new URL('../../lab.yml', import.meta.url).pathname);
     expect(spec.hosts.map((h) => [h.name, h.groups.join(','), h.docker, h.images.join(',')])).to.deep.equal([
       ['web1', 'web', false, ''],
       ['web2', 'web', false, ''],
       ['db1', 'db', false, ''],
       ['app1', 'app', true, 'tsplay/busybox:latest'],
+      ['swarm1', 'managers,swarm', true, 'tsplay/busybox:latest'],
+      ['swarm2', 'workers,swarm', true, 'tsplay/busybox:latest'],
     ]);
   });
 
