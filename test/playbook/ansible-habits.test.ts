@@ -6,25 +6,11 @@
  * (JavaScript that looks alike stays legal).
  */
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { formatDiagnosticLine, UserError } from '../../src/core/errors.js';
-import { loadInventory } from '../../src/inventory/model.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { diagnosticsOf } from '../helpers/diagnostics.js';
 
 const root = join(import.meta.dirname, '..', 'fixtures', 'ansible');
-
-async function diagnosticsOf(dir: string): Promise<string[]> {
-  const invFile = ['inventory.yml', 'inventory.ini'].map((f) => join(dir, f)).find((f) => existsSync(f));
-  try {
-    const inventory = loadInventory(invFile ? [invFile] : [], { playbookDir: dir });
-    await loadPlaybook(join(dir, 'playbook.yml'), { inventory });
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return e.diagnostics.map((d) => formatDiagnosticLine({ ...d, pos: d.pos && { ...d.pos, file: relative(dir, d.pos.file) } }));
-  }
-  return [];
-}
 
 describe('Ansible habits are refused with the JavaScript to write (test/fixtures/ansible)', () => {
   for (const name of readdirSync(root).sort()) {
