@@ -52,8 +52,8 @@ function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], 
           const scope = hostScope(run, ctx, h, t, sub);
           firstScope ??= scope;
           const items = t.loop === undefined ? [undefined] : loopItems(t.loop, scope);
-          for (const item of items) {
-            const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, itemVars(t, items, items.indexOf(item)));
+          for (let i = 0; i < items.length; i++) {
+            const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, itemVars(t, items, i));
             const r = renderParams(t, s, run.env);
             if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub });
           }
