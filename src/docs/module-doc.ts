@@ -55,6 +55,13 @@ export function moduleDoc(m: AnyModule): string {
     out.push(`  ${p.name} (${p.type}${flags ? `; ${flags}` : ''})`);
     if (p.description) out.push(`      ${p.description}`);
   }
+  if (m.output) {
+    out.push('', 'REGISTERED RESULT (what `register:` receives; also changed, failed, msg, and skipped when skipped)');
+    for (const p of fieldDocs(m.output, 'output')) {
+      out.push(`  ${p.name} (${p.type})`);
+      if (p.description) out.push(`      ${p.description}`);
+    }
+  }
   out.push('', 'EXAMPLES');
   for (const ex of m.examples) {
     out.push(`  # ${ex.title}`);

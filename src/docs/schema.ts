@@ -19,6 +19,16 @@ function moduleSchema(m: AnyModule): Json {
   if (params.type === 'object' && params.additionalProperties === undefined) params.additionalProperties = false;
   allowTemplates(params, true);
   const s: Json = { description: m.summary, ...(m.freeForm ? { anyOf: [{ type: 'string' }, params] } : params) };
+  // What `register:` receives, for editors and readers (an annotation: validators ignore it).
+  if (m.output) {
+    try {
+      const output = z.toJSONSchema(m.output, { io: 'output', unrepresentable: 'any' }) as Json;
+      delete output.$schema;
+      s['x-tsplay-registered'] = output;
+    } catch {
+      // unrepresentable output: the docs page still lists it
+    }
+  }
   return s;
 }
 

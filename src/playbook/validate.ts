@@ -16,6 +16,8 @@ import { fileCandidates, findLocalFile } from './files.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
 import { checkTemplate } from './templates.js';
 import { isVaultFile } from '../yaml/vault.js';
+import { checkTypes, describe, fromValue, notBoolean, union, UNKNOWN, type VType } from '../vars/types.js';
+import { HOST_FACTS_TYPE, registeredType } from './result-types.js';
 
 /** Names every expression may use, whatever the play. */
 export const MAGIC_VARS = [
@@ -40,6 +42,12 @@ export function validatePlaybook(pb: Playbook, ctx: LoadContext, opts: { invento
 
 class PlayChecker {
   private readonly registered = new Set<string>();
+  /** Names set by set_fact (their type is whatever the expression gave: unknown). */
+  private readonly setFacts = new Set<string>();
+  /** Each task's registered type, by register name (several tasks may register one name). */
+  private readonly registeredTypes = new Map<string, VType[]>();
+  /** Types of names bound by the task being checked (its loop variable and index). */
+  private local = new Map<string, VType>();
   private readonly topics = new Set<string>();
   private readonly names: Names;
 
@@ -78,7 +86,19 @@ class PlayChecker {
     walk(allTasks, (t) => {
       if (t.kind !== 'module') return;
       if (t.register) this.registered.add(t.register);
-      if (t.moduleName === 'set_fact' && t.args && typeof t.args === 'object') for (const k of Object.keys(t.args)) this.registered.add(k);
+      if (t.moduleName === 'set_fact' && t.args && typeof t.args === 'object') {
+        for (const k of Object.keys(t.args)) {
+          this.registered.add(k);
+          this.setFacts.add(k);
+        }
+      }
+    });
+    const extra = this.opts.extraVars ?? {};
+    for (const [k, v] of Object.entries(extra)) this.values.set(k, [...(this.values.get(k) ?? []), v]);
+    // Registered types in document order, so a loop over an earlier result knows its items.
+    walk(allTasks, (t) => {
+      if (t.kind !== 'module' || !t.register) return;
+      this.registeredTypes.set(t.register, [...(this.registeredTypes.get(t.register) ?? []), registeredType(t, this.loopItemType(t.loop))]);
     });
     for (const h of play.handlers) this.addTopics(h);
     walk(allTasks, (t) => {
@@ -132,8 +152,19 @@ class PlayChecker {
       const itemNames = new Set(names);
       if (t.loop !== undefined) itemNames.add(t.loopVar);
       if (t.loop !== undefined && t.kind === 'module' && t.loopIndexVar) itemNames.add(t.loopIndexVar);
+      const outer = this.local;
+      if (t.loop !== undefined && t.kind === 'module') {
+        this.local = new Map(outer);
+        this.local.set(t.loopVar, this.loopItemType(t.loop));
+        if (t.loopIndexVar) this.local.set(t.loopIndexVar, { t: 'number' });
+      }
       if (t.name) this.checkValue(t.name, this.ctx.pos(t.src, 'name'), itemNames, what);
       for (const w of t.when) this.checkExpr(w, this.ctx.pos(t.src, 'when'), itemNames, what, 'when');
+      if (t.kind === 'module') {
+        this.checkModuleTask(t, itemNames, what);
+        this.local = outer;
+        continue;
+      }
       if (t.kind === 'block') {
         this.checkTasks(t.block, names);
         this.checkTasks(t.rescue, new Set([...names, 'ansible_failed_task', 'ansible_failed_result']));
@@ -142,10 +173,30 @@ class PlayChecker {
         // An include with a loop gives its tasks the loop variable.
         this.checkTasks(t.tasks, t.loop === undefined ? names : itemNames);
         if (t.what === 'role') this.checkTasks(t.handlers, names);
-      } else {
-        this.checkModuleTask(t, itemNames, what);
       }
     }
+  }
+
+  /** The static type of a name (see vars/types.ts); undefined when nothing is known. */
+  private typeOf(name: string, names: Set<string>): VType | undefined {
+    if (this.local.has(name)) return this.local.get(name);
+    if (this.setFacts.has(name)) return undefined;
+    const reg = this.registeredTypes.get(name);
+    const values = this.values.get(name);
+    if (reg) return values ? undefined : union(reg);
+    if (values) return union(values.map(fromValue));
+    if (name === 'facts' && !names.has('facts') && !this.names.user.has('facts')) return HOST_FACTS_TYPE;
+    return undefined;
+  }
+
+  /** The type of a loop's items: a literal list's elements, or the elements of `{{ expr }}`. */
+  private loopItemType(loop: unknown): VType {
+    if (Array.isArray(loop)) return loop.length ? union(loop.map(fromValue)) : UNKNOWN;
+    if (typeof loop !== 'string') return UNKNOWN;
+    const m = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(loop);
+    if (!m || m[1]!.includes('}}')) return UNKNOWN;
+    const { type } = checkTypes(m[1]!, (n) => this.typeOf(n, new Set()));
+    return type.t === 'array' ? type.of : UNKNOWN;
   }
 
   private checkModuleTask(t: ModuleTask, names: Set<string>, what: string): void {
@@ -243,14 +294,26 @@ class PlayChecker {
         this.ctx.diags.error(`${what}: Ansible fact '${k}' is not gathered by tsplay${dym ? `; did you mean '${dym}'?` : ''}`, pos, `tsplay provides ${ANSIBLE_FACT_NAMES.join(', ')} (src/facts/ansible.ts); its own facts are under facts.*`);
       }
     }
+    let undefinedNames = false;
     for (const n of used) {
       if (names.has(n) || this.names.base.has(n) || this.registered.has(n)) continue;
       const all = [...names, ...this.names.base, ...this.registered];
       const dym = didYouMean(n, all);
       this.ctx.diags.error(`${what}: undefined variable '${n}'${key ? ` in ${key}` : ''}${dym ? `; did you mean '${dym}'?` : ''}`, pos, jinjaHint(code));
+      undefinedNames = true;
+    }
+    if (undefinedNames) return;
+    // Member access against the known types of registered results, facts and literal vars.
+    const { issues, type } = checkTypes(code, (n) => this.typeOf(n, names));
+    for (const i of issues) this.ctx.diags.error(`${what}: ${key ? `${key}: ` : ''}${i.message}`, pos);
+    if (!issues.length && key && CONDITION_KEYS.has(key) && notBoolean(type)) {
+      this.ctx.diags.error(`${what}: ${key}: \`${code.trim()}\` is ${describe(type)}, not a boolean`, pos, "compare explicitly (e.g. `x === 'yes'`, `x.length > 0`) or use bool(x)");
     }
   }
 }
+
+/** Keys whose expressions must give a boolean at run time (engine/params.ts condition). */
+const CONDITION_KEYS = new Set(['when', 'changed_when', 'failed_when', 'until']);
 
 function layerNames(l: VarsLayer): string[] {
   return Object.keys(l.vars);

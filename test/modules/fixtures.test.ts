@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
+import { moduleResultType } from '../../src/playbook/result-types.js';
 import type { AnyModule, Plan, PlanContext, Step } from '../../src/core/module.js';
 import { BUNDLED_MODULES } from '../../src/modules/index.js';
 
@@ -145,6 +146,15 @@ function runFixture(mod: AnyModule, fx: Fixture): void {
     throw e;
   }
   checkPlan(plan, fx.expect);
+  // What the plan registers must be what `output` declares: validation types `register` by it.
+  if (!('failed' in plan) && plan.output) {
+    const declared = moduleResultType(mod);
+    const props = declared.t === 'object' ? declared : undefined;
+    if (props && !props.open) {
+      const extra = Object.keys(plan.output).filter((k) => !Object.hasOwn(props.props, k));
+      expect(extra, `${mod.name}: plan output keys missing from its output schema`).to.deep.equal([]);
+    }
+  }
 }
 
 describe('module fixtures', () => {
@@ -152,6 +162,9 @@ describe('module fixtures', () => {
   const dirs = readdirSync(ROOT)
     .filter((d) => readdirSync(join(ROOT, d)).some((f) => f.endsWith('.json')))
     .sort();
+  it('every bundled module declares its registered result (output)', () => {
+    expect(BUNDLED_MODULES.filter((m) => !m.output).map((m) => m.name)).to.deep.equal([]);
+  });
   it('every fixture folder names a module, and every bundled module has at least 3 fixtures', () => {
     const names = MODULES.map((m) => m.name);
     expect(dirs.filter((d) => !names.includes(d)), `fixture folders without a module ${IMPORT_ERRORS.join('; ')}`).to.deep.equal([]);

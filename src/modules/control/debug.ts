@@ -11,9 +11,12 @@ const params = z
   })
   .refine((p) => !(p.msg !== undefined && p.var !== undefined), { message: 'give msg or var, not both' });
 
-const output = z.object({
-  msg: z.unknown().optional().describe('The message (msg:)'),
-});
+// With `var:`, the result has one more key named like the expression (as in Ansible).
+const output = z
+  .object({
+    msg: z.unknown().optional().describe('The message (msg:)'),
+  })
+  .catchall(z.unknown().describe('With var: the value, under the expression as key (e.g. "uname.stdout")'));
 
 export default defineModule({
   name: 'debug',

@@ -12,6 +12,7 @@ export default defineModule({
   summary: 'Fail the host with a message.',
   examples: [{ title: 'Refuse an unsupported OS', task: { name: 'Debian only', fail: { msg: 'this playbook supports Debian only' }, when: "facts.os_family !== 'debian'" } }],
   params,
+  output: z.object({}),
   local: true,
   freeForm: keyValueFreeForm(['msg'], 'msg'),
   plan: (p) => failPlan(p.msg),
