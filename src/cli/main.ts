@@ -75,7 +75,7 @@ program
   .option('-o, --out <dir>', 'folder to write the schemas to (default: print the playbook schema)')
   .option('--project <dir>', 'also include modules from this project\'s modules/ and roles', '.')
   .action(async (o: { out?: string; project: string }) => {
-    const [{ loadProjectModules }, { inventorySchema, playbookSchema, roleDefaultsSchema, tasksSchema }] = await Promise.all([import('../playbook/load.js'), import('../docs/schema.js')]);
+    const [{ loadProjectModules }, { editorSchemas, playbookSchema }] = await Promise.all([import('../playbook/load.js'), import('../docs/schema.js')]);
     const registry = await loadProjectModules(resolve(o.project));
     const mods = registry.all();
     if (!o.out) {
@@ -83,14 +83,20 @@ program
       return;
     }
     mkdirSync(o.out, { recursive: true });
-    const files: Record<string, unknown> = {
-      'playbook.schema.json': playbookSchema(mods),
-      'tasks.schema.json': tasksSchema(mods),
-      'inventory.schema.json': inventorySchema(),
-      'role-defaults.schema.json': roleDefaultsSchema(),
-    };
+    const files = editorSchemas(mods);
     for (const [name, s] of Object.entries(files)) writeFileSync(join(o.out, name), JSON.stringify(s, null, 2) + '\n');
     process.stdout.write(`wrote ${Object.keys(files).map((f) => join(o.out!, f)).join(', ')}\n`);
+  });
+
+program
+  .command('init')
+  .description('start a new project: config, inventory, site playbook, one role, editor schemas')
+  .argument('[dir]', 'folder of the new project', '.')
+  .action(async (dir: string) => {
+    const { initProject } = await import('./init.js');
+    const r = initProject(dir);
+    process.stdout.write(`created in ${dir}: ${r.written.join(', ')}, and editor schemas in .tsplay/schema\n`);
+    process.stdout.write(`next: put your hosts in ${join(dir, 'inventory/hosts.yml')}, then ${dir === '.' ? '' : `cd ${dir} && `}tsplay validate playbooks/site.yml && tsplay run playbooks/site.yml --check --diff\n`);
   });
 
 program

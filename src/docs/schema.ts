@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import type { AnyModule } from '../core/module.js';
-import { PLAY_KEYWORDS } from '../playbook/keywords.js';
+import { BLOCK_KEYS, INCLUDE_KEYS, PLAY_KEYWORDS, TASK_KEYWORDS } from '../playbook/keywords.js';
+
+/** The collection prefixes a module name may carry (modules/registry.ts reads them too). */
+const FQCN_PREFIXES = ['ansible.builtin', 'ansible.posix', 'tsplay'];
 
 type Json = Record<string, unknown>;
 
@@ -95,7 +98,24 @@ export function playbookSchema(modules: AnyModule[]): Json {
     include_role: { type: 'object', properties: { name: { type: 'string' }, tasks_from: { type: 'string' } }, required: ['name'] },
     import_role: { type: 'object', properties: { name: { type: 'string' }, tasks_from: { type: 'string' } }, required: ['name'] },
   };
-  defs.task = { type: 'object', properties: { ...common, ...moduleProps }, additionalProperties: false };
+  for (const k of TASK_KEYWORDS) if (!(k in common)) common[k] = {};
+  // `ansible.builtin.copy` and `tsplay.copy` are `copy`.
+  const fqcn: Json = {};
+  for (const m of modules) fqcn[`^(${FQCN_PREFIXES.map((p) => p.replace(/\./g, '\\.')).join('|')})\\.${m.name.replace(/\./g, '\\.')}$`] = { $ref: `#/$defs/module_${m.name}` };
+  // Exactly one action per task: one module (under any of its names), a block or an include.
+  const actions: Json[] = [
+    ...modules.map((m) => ({ anyOf: [m.name, ...FQCN_PREFIXES.map((p) => `${p}.${m.name}`)].map((k) => ({ required: [k] })) })),
+    { required: [BLOCK_KEYS[0]] },
+    ...INCLUDE_KEYS.map((k) => ({ required: [k] })),
+  ];
+  defs.task = {
+    type: 'object',
+    properties: { ...common, ...moduleProps },
+    patternProperties: fqcn,
+    additionalProperties: false,
+    oneOf: actions,
+    errorMessage: 'a task needs exactly one module (or block, or include)',
+  };
   defs.tasks = { type: 'array', items: { $ref: '#/$defs/task' } };
   const roleEntry = { anyOf: [{ type: 'string' }, { type: 'object', properties: { role: { type: 'string' }, name: { type: 'string' }, vars: { type: 'object' }, when: condition, tags: stringOrList } }] };
   const playProps: Json = {
@@ -160,5 +180,15 @@ export function roleDefaultsSchema(): Json {
     title: 'tsplay role defaults / vars',
     type: 'object',
     propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  };
+}
+
+/** The files `tsplay schema -o DIR` and `tsplay init` write, by file name. */
+export function editorSchemas(modules: AnyModule[]): Record<string, Json> {
+  return {
+    'playbook.schema.json': playbookSchema(modules),
+    'tasks.schema.json': tasksSchema(modules),
+    'inventory.schema.json': inventorySchema(),
+    'role-defaults.schema.json': roleDefaultsSchema(),
   };
 }

@@ -50,6 +50,24 @@ describe('generated JSON Schemas', () => {
     expect(pb([{ hosts: 'all', tasks: [{ copy: { dest: '/x', content: 'y', mode: 644 } }] }])).to.equal(false);
   });
 
+  it('accepts Ansible names: ansible.builtin.* / tsplay.* modules, with_dict, delegate_to', () => {
+    const ok = [
+      { 'ansible.builtin.copy': { dest: '/x', content: 'y' } },
+      { 'tsplay.file': { path: '/x', state: 'directory' } },
+      { debug: { msg: '{{ item.key }}' }, with_dict: { a: 1 } },
+      { command: 'hostname', delegate_to: 'localhost' },
+    ];
+    for (const t of ok) expect(pb([{ hosts: 'all', tasks: [t] }]), `${JSON.stringify(t)}: ${JSON.stringify(pb.errors)}`).to.equal(true);
+    expect(pb([{ hosts: 'all', tasks: [{ 'ansible.builtin.copy': { dest: '/x', stat: 1 } }] }]), 'FQCN params are checked too').to.equal(false);
+  });
+
+  it('flags a task with no module, and one with two', () => {
+    expect(pb([{ hosts: 'all', tasks: [{ name: 'nothing to do', when: 'true' }] }])).to.equal(false);
+    expect(pb([{ hosts: 'all', tasks: [{ command: 'a', shell: 'b' }] }])).to.equal(false);
+    expect(pb([{ hosts: 'all', tasks: [{ block: [{ command: 'a' }], rescue: [{ debug: { msg: 'x' } }] }] }]), JSON.stringify(pb.errors)).to.equal(true);
+    expect(pb([{ hosts: 'all', tasks: [{ include_tasks: 'x.yml' }] }])).to.equal(true);
+  });
+
   it('rejects an unknown play keyword', () => {
     expect(pb([{ hosts: 'all', task: [] }])).to.equal(false);
   });
