@@ -134,6 +134,7 @@ export function playbookSchema(modules: AnyModule[]): Json {
     serial: { anyOf: [{ type: 'integer' }, { type: 'string' }, { type: 'array' }] },
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
     any_errors_fatal: { type: 'boolean' },
+    strategy: { enum: ['free', 'linear'] },
     tags: stringOrList,
     check_mode: { type: 'boolean' },
     no_log: { type: 'boolean' },

@@ -1,8 +1,10 @@
 /**
  * Running a loaded playbook: plays -> batches (serial) -> sections (pre_tasks, roles+tasks,
- * post_tasks, each followed by its handlers) -> tasks, linear strategy: a task runs on every
- * active host (up to `forks` at once) before the next one starts. A failed host leaves the
- * play; an unreachable host is reported as unreachable. Results are events (events.ts).
+ * post_tasks, each followed by its handlers) -> tasks. Runs of module tasks are per-host pipelines
+ * where the play allows (pipeline.ts: each host goes on at its own pace); elsewhere, and with
+ * `strategy: linear`, a task runs on every active host (up to `forks` at once) before the next
+ * one starts. A failed host leaves the play; an unreachable host is reported as unreachable.
+ * Results are events (events.ts).
  * This file owns the walk (plays, batches, sections, blocks, includes) and the summary; the
  * parts it calls: prefetch.ts (a section's facts), module-task.ts (a task on the hosts),
  * handlers.ts, select.ts (tags, when), scope.ts (variables), state.ts (what they share).
@@ -16,6 +18,7 @@ import { flushHandlers, playHandlers } from './handlers.js';
 import type { HostState } from './host.js';
 import { loopItems } from './loop.js';
 import { runModuleTask } from './module-task.js';
+import { pipelineLength, runPipeline } from './pipeline.js';
 import { prefetchSection } from './prefetch.js';
 import { hostScope, inherit, renderPlain, type Inherited } from './scope.js';
 import { filterWhen } from './select.js';
@@ -132,10 +135,17 @@ function batches(names: string[], serial?: Array<number | string>): string[][] {
 // ---- task lists, blocks, includes ----------------------------------------------------------
 
 async function runList(run: RunState, ctx: PlayRun, tasks: Task[], hosts: HostState[], inh: Inherited, section: string): Promise<void> {
-  for (const t of tasks) {
+  for (let i = 0; i < tasks.length; i++) {
     if (run.interrupted || ctx.aborted) return;
     const live = hosts.filter((h) => h.active);
     if (!live.length) return;
+    const n = live.length > 1 ? pipelineLength(run, ctx, tasks, i) : 0;
+    if (n > 1) {
+      await runPipeline(run, ctx, tasks.slice(i, i + n) as ModuleTask[], live, inh, section);
+      i += n - 1;
+      continue;
+    }
+    const t = tasks[i]!;
     if (t.kind === 'module') await runModuleTask(run, ctx, t, live, inh, section, false);
     else if (t.kind === 'block') await runBlock(run, ctx, t, live, inh);
     else await runInclude(run, ctx, t, live, inh);

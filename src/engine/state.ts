@@ -13,7 +13,7 @@ import type { ModuleRegistry } from '../modules/registry.js';
 import { posOf, type Handler, type Play, type Playbook, type Task } from '../playbook/model.js';
 import type { VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
-import { EventBus, type HostCounters, type TaskHostResult } from './events.js';
+import { EventBus, type EngineEvent, type HostCounters, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
 import type { TaskEnv } from './item.js';
 
@@ -52,6 +52,11 @@ export class RunState {
   readonly env: TaskEnv;
   readonly extraVars: VarsSource[];
   taskId = 0;
+  /**
+   * Tasks whose host events are held back and put in order (pipeline.ts): their results are
+   * shown under their own row, after the rows of the tasks before them.
+   */
+  readonly held = new Map<number, (e: Extract<EngineEvent, { type: 'task:host' | 'warning' }>) => void>();
   /** False until --start-at-task's task is reached. */
   started: boolean;
   interrupted = false;
@@ -99,14 +104,20 @@ export class RunState {
     const result: TaskHostResult = noLog
       ? { host: h.name, status: r.status, durationMs: r.durationMs, hidden: true, ignored: r.ignored, msg: 'the output has been hidden due to no_log: true', item: r.item !== undefined ? '(hidden)' : undefined }
       : { ...r, host: h.name };
-    this.bus.emit({ type: 'task:host', id, result, pos: taskPos(t) });
+    this.emitTaskEvent(id, { type: 'task:host', id, result, pos: taskPos(t) });
+  }
+
+  private emitTaskEvent(id: number, e: Extract<EngineEvent, { type: 'task:host' | 'warning' }>): void {
+    const hold = this.held.get(id);
+    if (hold) hold(e);
+    else this.bus.emit(e);
   }
 
   /** A plan's warnings on one host, with the task's position (no_log hides their text). */
   emitWarnings(id: number, t: Task, h: HostState, warnings: string[], noLog: boolean, item?: string): void {
     const where = { host: h.name, id, pos: taskPos(t), ...(item !== undefined ? { item: noLog ? '(hidden)' : item } : {}) };
     const msgs = noLog ? ['a warning was hidden due to no_log: true'] : warnings;
-    for (const msg of msgs) this.bus.emit({ type: 'warning', msg, ...where });
+    for (const msg of msgs) this.emitTaskEvent(id, { type: 'warning', msg, ...where });
   }
 
   /** Fails a host outside a module task (a block's `when` that cannot be evaluated). */

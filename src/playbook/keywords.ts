@@ -17,7 +17,6 @@ export const INCLUDE_KEYS = ['include_tasks', 'import_tasks', 'include_role', 'i
 
 /** Keywords that are accepted but not meaningful in tsplay; a warning explains. */
 export const IGNORED_PLAY_KEYWORDS: Record<string, string> = {
-  strategy: 'tsplay runs the linear strategy only',
   collections: 'tsplay has no collections; modules come from the registry',
   module_defaults: 'not supported yet',
 };

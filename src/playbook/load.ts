@@ -200,6 +200,7 @@ class PlaybookLoader implements IncludeResolver {
       postTasks: parser.parseList(yf, [...src.path, 'post_tasks'], value.post_tasks, opts),
       handlers,
       anyErrorsFatal: parser.bool(src, value, 'any_errors_fatal') ?? false,
+      strategy: 'free',
       tags: parser.stringList(src, value, 'tags'),
       checkMode: parser.bool(src, value, 'check_mode'),
       noLog: parser.bool(src, value, 'no_log') ?? false,
@@ -210,6 +211,9 @@ class PlaybookLoader implements IncludeResolver {
       if (list.every((s) => (typeof s === 'number' && Number.isInteger(s) && s > 0) || (typeof s === 'string' && /^\d+%$/.test(s)))) play.serial = list as Array<number | string>;
       else ctx.error(src, 'serial must be a positive number, a percentage like "30%", or a list of them', 'serial');
     }
+    const strategy = value.strategy;
+    if (strategy === 'linear' || strategy === 'free') play.strategy = strategy;
+    else if (strategy !== undefined) ctx.error(src, `strategy must be linear or free (got ${describe(strategy)})`, 'strategy');
     const mfp = value.max_fail_percentage;
     if (mfp !== undefined) {
       if (typeof mfp === 'number' && mfp >= 0 && mfp <= 100) play.maxFailPercentage = mfp;

@@ -137,6 +137,12 @@ export interface Play {
   serial?: Array<number | string>;
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
+  /**
+   * `free` (default): each host goes on to its next task without waiting for the others, except
+   * where the play needs them together (engine/pipeline.ts); `linear`: every task waits for all
+   * hosts (Ansible's default).
+   */
+  strategy: 'free' | 'linear';
   tags: string[];
   checkMode?: boolean;
   noLog: boolean;

@@ -1,7 +1,8 @@
 /**
  * TTY renderer: listr2 with ONE row per playbook task (never one per host x task, which
  * collapses at ~50 hosts), host counters in the row's title, failures expanded under it.
- * Each task gets its own short-lived Listr instance; tasks are sequential (linear strategy),
+ * Each task gets its own short-lived Listr instance; rows are sequential (hosts that run ahead
+ * have their results held until their row starts: engine/pipeline.ts),
  * so only one is live at a time and finished rows stay on screen.
  * listr2 is loaded when this renderer is created (only a terminal gets it), while the run starts.
  */

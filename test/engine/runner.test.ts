@@ -21,6 +21,7 @@ describe('engine (fake connections)', () => {
     const r = await run(`
 - hosts: all
   gather_facts: false
+  strategy: linear
   tasks:
     - name: first
       fake_file: {path: /a, content: one}

@@ -17,13 +17,17 @@ export interface FakeHost {
   failCommands?: RegExp;
   /** Variables exported by `export K=V; ...` prefixes (the engine's `environment:`). */
   env?: Record<string, string>;
+  /** How long each exec takes (default 2 ms): a slow host. */
+  delayMs?: number;
 }
 
 export class FakeWorld {
   readonly hosts = new Map<string, FakeHost>();
   readonly connections: FakeConnection[] = [];
-  /** Global order of (host, script) pairs. */
+  /** Global order of (host, script) pairs, as each starts. */
   readonly order: Array<[string, string]> = [];
+  /** The same, as each ends. */
+  readonly ended: Array<[string, string]> = [];
   /** Commands running at the same moment, and the most seen (for --forks). */
   inFlight = 0;
   maxInFlight = 0;
@@ -109,8 +113,9 @@ export class FakeConnection implements Connection {
     this.world.order.push([this.host, script]);
     this.world.inFlight++;
     this.world.maxInFlight = Math.max(this.world.maxInFlight, this.world.inFlight);
-    await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, h.delayMs ?? 2));
     this.world.inFlight--;
+    this.world.ended.push([this.host, script]);
     return interpret(h, script, opts.stdin === undefined ? undefined : String(opts.stdin));
   }
   async close(): Promise<void> {}

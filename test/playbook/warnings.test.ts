@@ -26,8 +26,8 @@ describe('validation warnings', () => {
   });
 
   it('keywords tsplay ignores are warnings, not errors', async () => {
-    const w = await warningsOf('- hosts: localhost\n  strategy: free\n  tasks: []\n');
-    expect(w).to.deep.equal(['site.yml:2:3: warning: "strategy" is ignored: tsplay runs the linear strategy only']);
+    const w = await warningsOf('- hosts: localhost\n  collections: [community.general]\n  tasks: []\n');
+    expect(w).to.deep.equal(['site.yml:2:3: warning: "collections" is ignored: tsplay has no collections; modules come from the registry']);
   });
 
   it('a clean playbook has no warnings', async () => {

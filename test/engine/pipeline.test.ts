@@ -1,0 +1,174 @@
+/**
+ * Per-host pipelines (engine/pipeline.ts) on fake connections: a fast host is not held by a slow
+ * one, the barriers a play needs hold, and the events still come as one row per task.
+ */
+import { expect } from 'chai';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { EventBus } from '../../src/engine/events.js';
+import { plainRenderer } from '../../src/render/plain.js';
+import { FakeWorld } from '../helpers/fake-connection.js';
+import { run, statusOf } from '../helpers/engine-run.js';
+
+/** A world where h3 takes `ms` for each exec (the others 2 ms). */
+function slowH3(ms = 120): FakeWorld {
+  const world = new FakeWorld();
+  world.host('h3').delayMs = ms;
+  return world;
+}
+
+/** Position of a host's script in the start order / the end order. */
+const started = (w: FakeWorld, host: string, script: string) => w.order.findIndex(([h, s]) => h === host && s.startsWith(script));
+const ended = (w: FakeWorld, host: string, script: string) => w.ended.findIndex(([h, s]) => h === host && s.startsWith(script));
+/** Every task:host and task warning comes between its own task's start and end; rows do not overlap. */
+function expectRows(events: EngineEvent[]): void {
+  let open: number | undefined;
+  for (const e of events) {
+    if (e.type === 'task:start') {
+      expect(open, `task ${e.id} starts inside task ${open}`).to.equal(undefined);
+      open = e.id;
+    } else if (e.type === 'task:host' || (e.type === 'warning' && e.id !== undefined)) {
+      expect(e.id, `${e.type} outside its row`).to.equal(open);
+    } else if (e.type === 'task:end') {
+      expect(e.id).to.equal(open);
+      open = undefined;
+    }
+  }
+  expect(open).to.equal(undefined);
+}
+
+const THREE = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: one, fake_file: {path: /a, content: x}}
+    - {name: two, fake_file: {path: /b, content: x}}
+    - {name: three, fake_file: {path: /c, content: x}}
+`;
+
+describe('engine: per-host pipelines', () => {
+  it('a fast host finishes all its tasks before the slow host finishes its first', async () => {
+    const world = slowH3();
+    const r = await run(THREE, { world });
+    expect(ended(world, 'h1', 'write /c')).to.be.lessThan(ended(world, 'h3', 'write /a'));
+    expect(ended(world, 'h2', 'write /c')).to.be.lessThan(ended(world, 'h3', 'write /a'));
+    for (const t of ['one', 'two', 'three']) expect(statusOf(r, t)).to.deep.equal({ h1: 'changed', h2: 'changed', h3: 'changed' });
+    // Still one row per task, in order, each with every host's result.
+    expectRows(r.events);
+    const starts = r.events.flatMap((e) => (e.type === 'task:start' ? [[e.name, e.hosts.join(',')]] : []));
+    expect(starts).to.deep.equal([['one', 'h1,h2,h3'], ['two', 'h1,h2,h3'], ['three', 'h1,h2,h3']]);
+    const ends = r.events.flatMap((e) => (e.type === 'task:end' ? [e.counts.changed] : []));
+    expect(ends).to.deep.equal([3, 3, 3]);
+  });
+
+  it('strategy: linear keeps the barrier at every task', async () => {
+    const world = slowH3();
+    await run(THREE.replace('gather_facts: false', 'gather_facts: false\n  strategy: linear'), { world });
+    expect(ended(world, 'h3', 'write /a')).to.be.lessThan(ended(world, 'h1', 'write /b'));
+    expect(started(world, 'h1', 'write /b')).to.be.greaterThan(started(world, 'h3', 'write /a'));
+    expect(world.order.findIndex(([h, s]) => h === 'h1' && s.startsWith('write /b'))).to.be.greaterThan(
+      world.order.findIndex(([h, s]) => h === 'h3' && s.startsWith('write /a')),
+    );
+  });
+
+  it('run_once waits for every host, and the tasks after it wait for it', async () => {
+    const world = slowH3();
+    const r = await run(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: one, fake_file: {path: /a, content: x}}
+    - {name: two, fake_file: {path: /b, content: x}}
+    - {name: once, fake_run: echo once, run_once: true}
+    - {name: three, fake_file: {path: /c, content: x}}
+    - {name: four, fake_file: {path: /d, content: x}}
+`,
+      { world },
+    );
+    // Before the barrier the fast hosts ran ahead; `once` (on h1) came after h3's /b, and
+    // nobody wrote /c before `once` ended.
+    expect(ended(world, 'h1', 'write /b')).to.be.lessThan(ended(world, 'h3', 'write /a'));
+    expect(started(world, 'h1', 'echo once')).to.be.greaterThan(started(world, 'h3', 'write /b'));
+    expect(ended(world, 'h3', 'write /b')).to.be.lessThan(ended(world, 'h1', 'echo once'));
+    expect(world.order.filter(([, s]) => s === 'echo once')).to.have.length(1);
+    for (const h of ['h1', 'h2', 'h3']) expect(started(world, h, 'write /c')).to.be.greaterThan(started(world, 'h1', 'echo once'));
+    // After it, pipelines again: h1 ends /d before h3 ends /c.
+    expect(ended(world, 'h1', 'write /d')).to.be.lessThan(ended(world, 'h3', 'write /c'));
+    expectRows(r.events);
+  });
+
+  it('a play that reads hostvars runs linear (a host reads what the others registered)', async () => {
+    const world = slowH3();
+    const r = await run(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: one, fake_run: echo hi, register: said}
+    - {name: two, fake_run: "echo got-{{ hostvars['h3'].said.stdout }}"}
+`,
+      { world },
+    );
+    // Linear: h1 can read h3's registered result because h3 finished task one first.
+    expect(statusOf(r, 'two')).to.deep.equal({ h1: 'changed', h2: 'changed', h3: 'changed' });
+    expect(world.host('h1').log[1]).to.match(/^echo got-hi/);
+    expect(started(world, 'h1', 'echo got-')).to.be.greaterThan(started(world, 'h3', 'echo hi'));
+  });
+
+  it('hostvars in a play variable also makes the play linear', async () => {
+    const world = slowH3();
+    await run(THREE.replace('gather_facts: false', "gather_facts: false\n  vars:\n    peer: \"{{ hostvars['h1'].inventory_hostname }}\""), { world });
+    expect(ended(world, 'h3', 'write /a')).to.be.lessThan(ended(world, 'h1', 'write /b'));
+  });
+
+  it('a task for some hosts only (when on inventory_hostname / groups) is a barrier', async () => {
+    const world = slowH3();
+    const r = await run(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: one, fake_file: {path: /a, content: x}}
+    - {name: db only, fake_file: {path: /g, content: x}, when: "inventory_hostname == 'h3'"}
+    - {name: app, fake_file: {path: /c, content: x}, when: "group_names.includes('web')"}
+    - {name: last, fake_file: {path: /d, content: x}}
+`,
+      { world },
+    );
+    // The app task waits for the database host's task.
+    expect(ended(world, 'h3', 'write /g')).to.be.lessThan(ended(world, 'h1', 'write /c'));
+    expect(started(world, 'h1', 'write /c')).to.be.greaterThan(started(world, 'h3', 'write /g'));
+    expect(statusOf(r, 'db only')).to.deep.equal({ h1: 'skipped', h2: 'skipped', h3: 'changed' });
+    expectRows(r.events);
+  });
+
+  it('a host that fails leaves its pipeline; the next rows list only the hosts that ran them', async () => {
+    const world = slowH3();
+    world.host('h1').failCommands = /^write \/b/;
+    const r = await run(THREE, { world });
+    expect(statusOf(r, 'two')).to.deep.equal({ h1: 'failed', h2: 'changed', h3: 'changed' });
+    expect(statusOf(r, 'three')).to.deep.equal({ h2: 'changed', h3: 'changed' });
+    const three = r.events.find((e) => e.type === 'task:start' && e.name === 'three');
+    expect(three).to.deep.include({ hosts: ['h2', 'h3'] });
+    expect(r.summary.hosts.h1).to.include({ changed: 1, failed: 1 });
+    expectRows(r.events);
+  });
+
+  it('strategy is linear or free; anything else is a validation error', async () => {
+    let err: Error | undefined;
+    await run(THREE.replace('gather_facts: false', 'gather_facts: false\n  strategy: host_pinned')).catch((e: Error) => (err = e));
+    expect(err?.message).to.match(/playbook\.yml:4:3: error: strategy must be linear or free \(got the string "host_pinned"\)/);
+  });
+
+  it('the plain renderer shows each task once, with every host under it', async () => {
+    const world = slowH3(60);
+    const r = await run(THREE, { world });
+    const bus = new EventBus();
+    let text = '';
+    plainRenderer(bus, { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WriteStream);
+    for (const e of r.events) bus.emit(e);
+    const lines = text.split('\n').flatMap((l) => (/^(TASK|changed)/.test(l) ? [l.replace(/^(changed: \[h\d\]).*/, '$1')] : []));
+    const row = (t: string) => [`TASK [${t}]`, 'changed: [h1]', 'changed: [h2]', 'changed: [h3]'];
+    expect(lines).to.deep.equal([...row('one'), ...row('two'), ...row('three')]);
+  });
+});
