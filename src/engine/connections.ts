@@ -7,7 +7,9 @@ import { openConnection } from '../connection/index.js';
 import { BecomeError, CommandTimeoutError, UnreachableError, type Connection } from '../connection/types.js';
 import { CONNECTION_VAR_NAMES, connectionVars } from '../inventory/connection.js';
 import type { Scope } from '../vars/scope.js';
+import type { Become } from './fact-reader.js';
 import type { HostState } from './host.js';
+import type { Inherited } from './scope.js';
 import type { RunState } from './state.js';
 
 export async function ensureConnection(run: RunState, h: HostState, scope: Scope): Promise<void> {
@@ -78,10 +80,17 @@ function watchFirstContact(run: RunState, conn: Connection): Connection {
   };
 }
 
-export function effectiveBecome(hs: HostState, become: boolean | undefined, becomeUser: string | undefined): { user: string; password?: string } | undefined {
-  const on = become ?? hs.connVars?.become ?? false;
+/**
+ * Whether and how a task's commands become another user on `hs` (the host they run on): the
+ * task's keywords, else the host's connection variables. The method is the other way round, as
+ * in Ansible: ansible_become_method (a variable) wins over the become_method keyword; sudo when
+ * neither is set.
+ */
+export function effectiveBecome(hs: HostState, inh: Pick<Inherited, 'become' | 'becomeUser' | 'becomeMethod'>): Become | undefined {
+  const on = inh.become ?? hs.connVars?.become ?? false;
   if (!on) return undefined;
-  return { user: becomeUser ?? hs.connVars?.becomeUser ?? 'root', password: hs.connVars?.becomePassword };
+  const method = hs.connVars?.becomeMethod ?? inh.becomeMethod;
+  return { user: inh.becomeUser ?? hs.connVars?.becomeUser ?? 'root', password: hs.connVars?.becomePassword, ...(method && method !== 'sudo' ? { method } : {}) };
 }
 
 /** Errors from the connection that mean "unreachable" rather than "failed". */

@@ -28,7 +28,7 @@ export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[]
     try {
       await ensureConnection(run, h, scope);
       // The become user is known once the connection variables are.
-      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) }));
+      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh) }));
       h.reader.expect(wanted);
       await h.reader.read(h.conn!, wanted, run.envFor(h));
     } catch (e) {
@@ -47,7 +47,8 @@ function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], 
       const sub = inherit(inh, t);
       if (t.kind === 'block') [t.block, t.rescue, t.always].forEach((l) => visit(l, sub));
       else if (t.kind === 'include') visit(t.tasks, sub);
-      else if (t.module.probe && !t.module.local && selected(run.opts, sub.tags)) {
+      // A delegated task reads its facts on the delegate when it runs.
+      else if (t.module.probe && !t.module.local && sub.delegateTo === undefined && selected(run.opts, sub.tags)) {
         try {
           const scope = hostScope(run, ctx, h, t, sub);
           firstScope ??= scope;

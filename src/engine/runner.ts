@@ -87,7 +87,7 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
     if (run.interrupted) break;
     const ctx = new PlayRun(play, batch.map((n) => run.host(n)), names, handlers);
     if (play.gatherFacts) await gatherFacts(run, ctx);
-    const inh: Inherited = { become: play.become, becomeUser: play.becomeUser, tags: play.tags, blockVars: [], noLog: play.noLog, checkMode: play.checkMode, ignoreErrors: false };
+    const inh: Inherited = { become: play.become, becomeUser: play.becomeUser, becomeMethod: play.becomeMethod, tags: play.tags, blockVars: [], noLog: play.noLog, checkMode: play.checkMode, ignoreErrors: false };
     for (const [section, tasks] of [['pre_tasks', play.preTasks], ['tasks', play.tasks], ['post_tasks', play.postTasks]] as const) {
       if (ctx.aborted || run.interrupted) break;
       await prefetchSection(run, ctx, tasks, inh);
@@ -104,7 +104,7 @@ async function gatherFacts(run: RunState, ctx: PlayRun): Promise<void> {
   const need = ctx.active().filter((h) => !h.facts);
   if (!setup || !need.length) return;
   const task = syntheticTask(setup, 'Gathering Facts', ctx.play);
-  await runModuleTask(run, ctx, task, need, { tags: ['always'], blockVars: [], noLog: false, ignoreErrors: false, become: ctx.play.become, becomeUser: ctx.play.becomeUser }, 'facts', false);
+  await runModuleTask(run, ctx, task, need, { tags: ['always'], blockVars: [], noLog: false, ignoreErrors: false, become: ctx.play.become, becomeUser: ctx.play.becomeUser, becomeMethod: ctx.play.becomeMethod }, 'facts', false);
 }
 
 function syntheticTask(module: AnyModule, name: string, play: Play): ModuleTask {
