@@ -10,7 +10,7 @@ import { UserError } from '../core/errors.js';
 import type { Fact } from '../core/module.js';
 import type { Task } from '../playbook/model.js';
 import type { Scope } from '../vars/scope.js';
-import { effectiveBecome, ensureConnection, isUnreachable } from './connections.js';
+import { connectionFailureMessage, effectiveBecome, ensureConnection, isUnreachable } from './connections.js';
 import type { HostState } from './host.js';
 import { loopItems } from './loop.js';
 import { renderParams } from './params.js';
@@ -32,7 +32,8 @@ export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[]
       h.reader.expect(wanted);
       await h.reader.read(h.conn!, wanted, run.envFor(h));
     } catch (e) {
-      if (isUnreachable(e) || e instanceof UserError) return; // the task that needs the host reports it
+      // The task that needs the host reports it (a refused become, a timeout: as its own failure).
+      if (isUnreachable(e) || connectionFailureMessage(e) || e instanceof UserError) return;
       throw e;
     }
   });

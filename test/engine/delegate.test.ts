@@ -194,4 +194,12 @@ describe('engine: delegate_to (fake connections)', () => {
     expect(r.results('via h3')[0]!.delegate).to.equal('h3');
     expect(statusOf(r, 'after')).to.deep.equal({});
   });
+
+  it('a become refused while reading the section’s facts fails the tasks, not the run', async () => {
+    const world = new FakeWorld();
+    world.host('h1').becomeRefused = 'su rejected the become password (become_password) for becoming root';
+    const r = await run(play('h1', `    - name: one\n      fake_file: {path: /a, content: a}\n      become: true\n    - name: two\n      fake_file: {path: /b, content: b}\n      become: true\n`), { world });
+    expect(statusOf(r, 'one')).to.deep.equal({ h1: 'failed' });
+    expect(r.results('one')[0]!.msg).to.equal('become failed on h1: su rejected the become password (become_password) for becoming root');
+  });
 });

@@ -3,7 +3,7 @@
  * the fake modules' commands, and counts connects and execs. Not for end-to-end tests.
  */
 import type { Connection, ConnectionStats, RunOptions } from '../../src/connection/types.js';
-import { UnreachableError } from '../../src/connection/types.js';
+import { BecomeError, UnreachableError } from '../../src/connection/types.js';
 import type { ConnectionVars } from '../../src/inventory/connection.js';
 import type { ExecResult } from '../../src/core/module.js';
 
@@ -15,6 +15,8 @@ export interface FakeHost {
   /** Drop the connection after this many execs. */
   dropAfter?: number;
   failCommands?: RegExp;
+  /** Every command run with become fails as sudo or su refusing (BecomeError). */
+  becomeRefused?: string;
   /** Variables exported by `export K=V; ...` prefixes (the engine's `environment:`). */
   env?: Record<string, string>;
 }
@@ -105,6 +107,7 @@ export class FakeConnection implements Connection {
     const h = this.world.host(this.host);
     if (h.dropAfter !== undefined && this.stats.execs >= h.dropAfter) throw new UnreachableError(`${this.host}: connection lost`);
     this.stats.execs++;
+    if (opts.become && h.becomeRefused) throw new BecomeError(`become failed on ${this.host}: ${h.becomeRefused}`);
     h.log.push(script);
     this.world.order.push([this.host, script]);
     this.world.inFlight++;
