@@ -44,7 +44,8 @@ export async function runPlaybook(pb: Playbook, opts: RunOptions): Promise<RunSu
     await Promise.allSettled([...run.hosts.values()].map((h) => h.conn?.close()));
   }
   const hosts: Record<string, HostCounters> = {};
-  for (const [n, h] of run.hosts) hosts[n] = h.counters;
+  // A host only delegated to (or looked up in hostvars) ran nothing of its own: not in the recap.
+  for (const [n, h] of run.hosts) if (h.played) hosts[n] = h.counters;
   const durationMs = Date.now() - t0;
   const reason: unknown = opts.signal?.reason;
   const stoppedBy = run.interrupted && reason instanceof RunStopped ? reason.by : undefined;
@@ -79,6 +80,7 @@ function playHosts(run: RunState, play: Play): string[] {
 
 async function runPlay(run: RunState, play: Play): Promise<void> {
   const names = playHosts(run, play);
+  for (const n of names) run.host(n).played = true;
   run.bus.emit({ type: 'play:start', play: play.name, hosts: names });
   collectSecrets(play.vars.vars, run.env.secrets);
   for (const l of play.varsFiles) collectSecrets(l.vars, run.env.secrets);
