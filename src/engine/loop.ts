@@ -61,7 +61,8 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
         const on = await executingHost(run, ctx, t, h, inh, s);
         delegate = on === h ? undefined : on.name;
         ranOn[outcomes.length] = on;
-        const become = effectiveBecome(on, inh);
+        // The task's variables choose the become method on its own host; a delegate's are its own.
+        const become = effectiveBecome(on, inh, on === h ? s : undefined);
         outcome = await onDelegate(inh, on, () => attempt(run, t, h, on, s, { become, check, diff, environment, changesNothing: t.changedWhen?.some((c) => c.trim() === 'false') }));
       }
     } catch (e) {

@@ -28,7 +28,7 @@ export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[]
     try {
       await ensureConnection(run, h, scope);
       // The become user is known once the connection variables are.
-      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh) }));
+      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh, f.scope) }));
       h.reader.expect(wanted);
       await h.reader.read(h.conn!, wanted, run.envFor(h));
     } catch (e) {
@@ -40,8 +40,8 @@ export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[]
 }
 
 /** The facts the section's tasks will probe on a host, as far as they can be known now. */
-function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], outer: Inherited): { found: Array<{ fact: Fact; inh: Inherited }>; scope?: Scope } {
-  const found: Array<{ fact: Fact; inh: Inherited }> = [];
+function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], outer: Inherited): { found: Array<{ fact: Fact; inh: Inherited; scope: Scope }>; scope?: Scope } {
+  const found: Array<{ fact: Fact; inh: Inherited; scope: Scope }> = [];
   let firstScope: Scope | undefined;
   const visit = (list: Task[], inh: Inherited) => {
     for (const t of list) {
@@ -57,7 +57,7 @@ function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], 
           for (let i = 0; i < items.length; i++) {
             const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, itemVars(t, items, i));
             const r = renderParams(t, s, run.env);
-            if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub });
+            if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub, scope });
           }
         } catch {
           // Depends on something not known yet (a registered result, ...): probed when it runs.

@@ -204,4 +204,35 @@ describe('engine: delegate_to (fake connections)', () => {
     expect(statusOf(r, 'one')).to.deep.equal({ h1: 'failed' });
     expect(r.results('one')[0]!.msg).to.equal('become failed on h1: su rejected the become password (become_password) for becoming root');
   });
+
+  it('become_method: the keyword (play, task) gives su; ansible_become_method wins over it; the delegate’s become variables apply there', async () => {
+    const r = await run(`- hosts: h1,h2
+  gather_facts: false
+  become: true
+  become_method: su
+  tasks:
+    - name: play keyword
+      fake_run: echo a
+    - name: task keyword
+      fake_run: echo b
+      become_method: sudo
+    - name: by variable
+      fake_run: echo c
+      vars: {ansible_become_method: sudo}
+      when: inventory_hostname === 'h1'
+- hosts: h3
+  gather_facts: false
+  vars: {ansible_become_method: sudo}
+  tasks:
+    - name: variable over keyword
+      fake_run: echo d
+      become: true
+      become_method: su
+`);
+    expect(r.summary.failed).to.equal(false);
+    const methods = (h: string) => r.world.host(h).becomes!.map((b) => b?.method ?? 'sudo');
+    expect(methods('h2')).to.deep.equal(['su', 'sudo']);
+    expect(methods('h1')).to.deep.equal(['su', 'sudo', 'sudo']);
+    expect(methods('h3')).to.deep.equal(['sudo']);
+  });
 });

@@ -15,6 +15,8 @@ export interface FakeHost {
   /** Drop the connection after this many execs. */
   dropAfter?: number;
   failCommands?: RegExp;
+  /** The `become` of every script run (undefined without become), in order. */
+  becomes?: Array<RunOptions['become']>;
   /** Every command run with become fails as sudo or su refusing (BecomeError). */
   becomeRefused?: string;
   /** Variables exported by `export K=V; ...` prefixes (the engine's `environment:`). */
@@ -109,6 +111,7 @@ export class FakeConnection implements Connection {
     this.stats.execs++;
     if (opts.become && h.becomeRefused) throw new BecomeError(`become failed on ${this.host}: ${h.becomeRefused}`);
     h.log.push(script);
+    (h.becomes ??= []).push(opts.become);
     this.world.order.push([this.host, script]);
     this.world.inFlight++;
     this.world.maxInFlight = Math.max(this.world.maxInFlight, this.world.inFlight);
