@@ -200,7 +200,7 @@ export class TaskParser {
       if (typeof args === 'string' && module.freeForm) {
         args = module.freeForm(args);
       } else if (typeof args === 'string') {
-        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, `write ${key}: {param: value}`);
+        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, key === 'local_action' ? `write local_action: {module: ${module.name}, param: value}` : `write ${key}: {param: value}`);
         args = {};
       } else {
         args = {};

@@ -194,7 +194,8 @@ class PlayChecker {
     for (const [key, list] of [['changed_when', t.changedWhen], ['failed_when', t.failedWhen], ['until', t.until]] as const) {
       for (const c of list ?? []) this.checkExpr(c, ctx.pos(t.src, key), selfNames, what, key);
     }
-    const argsKey = Object.keys(srcValue(t)).find((k) => k === t.moduleName || ctx.registry.get(k) === t.module) ?? t.moduleName;
+    const keys = Object.keys(srcValue(t));
+    const argsKey = keys.includes('local_action') ? 'local_action' : (keys.find((k) => k === t.moduleName || ctx.registry.get(k) === t.module) ?? t.moduleName);
     this.checkValue(t.args, ctx.pos(t.src, argsKey), names, what, t.src, [argsKey]);
     for (const n of t.notify) {
       if (n.includes('{{')) continue;
