@@ -47,10 +47,10 @@ const queues = new WeakMap<HostState, Promise<unknown>>();
  * Runs one delegated item on `on` after the items other play hosts delegated to it before.
  * Several play hosts delegating to one host share its fact cache: a fact one of them reads while
  * another's step changes the file could be cached stale, so their items take turns. Items that
- * are not delegated run as before.
+ * are not delegated, and modules that never contact a host, run as before.
  */
-export function onDelegate<T>(inh: Inherited, on: HostState, fn: () => Promise<T>): Promise<T> {
-  if (inh.delegateTo === undefined) return fn();
+export function onDelegate<T>(t: ModuleTask, inh: Inherited, on: HostState, fn: () => Promise<T>): Promise<T> {
+  if (inh.delegateTo === undefined || t.module.local) return fn(); // a local module reads nothing there
   const before = queues.get(on) ?? Promise.resolve();
   const mine = before.then(fn);
   queues.set(on, mine.catch(() => undefined));

@@ -63,7 +63,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
         ranOn[outcomes.length] = on;
         // The task's variables choose the become method on its own host; a delegate's are its own.
         const become = effectiveBecome(on, inh, on === h ? s : undefined);
-        outcome = await onDelegate(inh, on, () => attempt(run, t, h, on, s, { become, check, diff, environment, changesNothing: t.changedWhen?.some((c) => c.trim() === 'false') }));
+        outcome = await onDelegate(t, inh, on, () => attempt(run, t, h, on, s, { become, check, diff, environment, changesNothing: t.changedWhen?.some((c) => c.trim() === 'false') }));
       }
     } catch (e) {
       if (isUnreachable(e)) {

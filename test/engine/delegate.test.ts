@@ -235,4 +235,14 @@ describe('engine: delegate_to (fake connections)', () => {
     expect(methods('h1')).to.deep.equal(['su', 'sudo', 'sudo']);
     expect(methods('h3')).to.deep.equal(['sudo']);
   });
+
+  it('items several hosts delegate to one host take turns there (its fact cache is shared); other tasks still run at once', async () => {
+    const world = new FakeWorld();
+    await run(play('all', `    - name: turns\n      fake_file: {path: "/t-{{ inventory_hostname }}", content: x}\n      delegate_to: localhost\n`), { world });
+    expect(world.maxInFlight).to.equal(1);
+    expect([...world.host('localhost').files.keys()].sort()).to.deep.equal(['/t-h1', '/t-h2', '/t-h3']);
+    const parallel = new FakeWorld();
+    await run(play('all', `    - name: at once\n      fake_run: echo x\n`), { world: parallel });
+    expect(parallel.maxInFlight).to.equal(3);
+  });
 });
