@@ -48,6 +48,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
     if (run.interrupted) break;
     if (items && i > 0 && t.loopPause) await sleep(t.loopPause * 1000, h.abort.signal);
     if (run.interrupted) break;
+    delegate = undefined;
     const loopVars = items ? itemVars(t, list, i) : undefined;
     const s = loopVars ? hostScope(run, ctx, h, t, inh, loopVars) : scope;
     const label = items ? itemLabel(run, t, s, list[i]) : undefined;

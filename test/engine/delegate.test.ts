@@ -132,12 +132,13 @@ describe('engine: delegate_to (fake connections)', () => {
       play('h1', `    - name: tell
       fake_file: {path: /peer, content: "{{ inventory_hostname }}"}
       delegate_to: "{{ item }}"
-      loop: [h2, h3]
+      loop: [h2, h3, h1]
+      when: item !== 'h1'
 `),
     );
     expect(r.world.host('h2').files.get('/peer')).to.equal('h1');
     expect(r.world.host('h3').files.get('/peer')).to.equal('h1');
-    expect(r.results('tell').map((x) => `${x.item}: ${x.host} -> ${x.delegate}`)).to.deep.equal(['h2: h1 -> h2', 'h3: h1 -> h3']);
+    expect(r.results('tell').map((x) => `${x.item}: ${x.host} -> ${x.delegate}`)).to.deep.equal(['h2: h1 -> h2', 'h3: h1 -> h3', 'h1: h1 -> undefined']);
   });
 
   it('check mode plans on the delegate and writes nothing; later delegated tasks see the assumption', async () => {
