@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { ExecResult } from '../core/module.js';
-import { SudoSession, toBuffer } from './become.js';
+import { BecomeSession, toBuffer } from './become.js';
 import { commandSettler } from './settle.js';
 import type { Connection, ConnectionStats, RunOptions } from './types.js';
 
@@ -25,7 +25,7 @@ export class LocalConnection implements Connection {
   async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {
     opts.signal?.throwIfAborted();
     await this.connect();
-    const sudo = opts.become ? new SudoSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
+    const sudo = opts.become ? new BecomeSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
     const child = spawn('sh', ['-c', sudo ? sudo.command : script], { stdio: 'pipe', detached: true });
     this.stats.execs++;
     const stdout: Buffer[] = [];

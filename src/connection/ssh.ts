@@ -18,7 +18,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { NodeSSH } from 'node-ssh';
 import { quote } from '../core/quote.js';
 import type { ExecResult } from '../core/module.js';
-import { SudoSession, toBuffer } from './become.js';
+import { BecomeSession, toBuffer } from './become.js';
 import { HostKeyCheck } from './host-key-check.js';
 import { killGroupScript, PRELUDE, ProcessGroup } from './process-group.js';
 import { Semaphore } from './semaphore.js';
@@ -140,7 +140,7 @@ export class SshConnection implements Connection {
   async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {
     opts.signal?.throwIfAborted();
     await this.connect();
-    const sudo = opts.become ? new SudoSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
+    const sudo = opts.become ? new BecomeSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
     // The login shell may be bash, zsh or fish: always hand the script to sh, after PRELUDE
     // (process-group.ts: how an aborted command is stopped).
     const command = `sh -c ${quote(`${PRELUDE}\n${sudo ? `exec ${sudo.command}` : script}`)}`;
@@ -329,7 +329,7 @@ export class SshConnection implements Connection {
   // --- running ------------------------------------------------------------------------------
 
   /** One exec channel: resolves when it closes; rejects on timeout/abort as soon as they happen. */
-  private async execOnce(command: string, opts: RunOptions, sudo: SudoSession | undefined): Promise<ExecResult> {
+  private async execOnce(command: string, opts: RunOptions, sudo: BecomeSession | undefined): Promise<ExecResult> {
     const release = await this.channels.acquire();
     let channel: Ssh2Channel | undefined;
     let released = false;

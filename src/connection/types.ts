@@ -11,11 +11,15 @@ import type { ExecResult } from '../core/module.js';
 
 export type { ExecResult };
 
+/** The become methods tsplay runs (become_method, ansible_become_method); become.ts wraps commands with them. */
+export const BECOME_METHODS = ['sudo', 'su'] as const;
+export type BecomeMethod = (typeof BECOME_METHODS)[number];
+
 export interface RunOptions {
   /** Fed to the command's standard input, then closed. Without it stdin is empty. */
   stdin?: string | Buffer;
-  /** Run as another user through `sudo`. */
-  become?: { user: string; password?: string };
+  /** Run as another user through `sudo` (the default) or `su` (needs the user's password unless the login user is root). */
+  become?: { user: string; password?: string; method?: BecomeMethod };
   /** Give up after this long: the command is signalled and CommandTimeoutError is thrown. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -55,7 +59,8 @@ export interface ConnectionVars {
   password?: string;
   become: boolean;
   becomeUser: string;
-  becomeMethod: 'sudo';
+  /** Unset: the play's or task's become_method, else sudo. */
+  becomeMethod?: BecomeMethod;
   becomePassword?: string;
   connection: 'ssh' | 'local';
   hostKeyChecking: 'strict' | 'accept-new' | 'off';

@@ -4,10 +4,14 @@
  * mean "unreachable" or a failed connection-level step rather than a failed command.
  */
 import { openConnection } from '../connection/index.js';
-import { BecomeError, CommandTimeoutError, UnreachableError, type Connection } from '../connection/types.js';
-import { CONNECTION_VAR_NAMES, connectionVars } from '../inventory/connection.js';
+import { BECOME_METHODS, BecomeError, CommandTimeoutError, UnreachableError, type BecomeMethod, type Connection } from '../connection/types.js';
+import { UserError } from '../core/errors.js';
+import { isSecret } from '../core/secret.js';
+import { BECOME_METHOD_VARS, CONNECTION_VAR_NAMES, connectionVars } from '../inventory/connection.js';
 import type { Scope } from '../vars/scope.js';
+import type { Become } from './fact-reader.js';
 import type { HostState } from './host.js';
+import type { Inherited } from './scope.js';
 import type { RunState } from './state.js';
 
 export async function ensureConnection(run: RunState, h: HostState, scope: Scope): Promise<void> {
@@ -78,10 +82,33 @@ function watchFirstContact(run: RunState, conn: Connection): Connection {
   };
 }
 
-export function effectiveBecome(hs: HostState, become: boolean | undefined, becomeUser: string | undefined): { user: string; password?: string } | undefined {
-  const on = become ?? hs.connVars?.become ?? false;
+/**
+ * Whether and how a task's commands become another user on `hs` (the host they run on): the
+ * task's keywords, else the host's connection variables. The method is the other way round, as
+ * in Ansible: ansible_become_method (a variable) wins over the become_method keyword; sudo when
+ * neither is set.
+ */
+export function effectiveBecome(hs: HostState, inh: Pick<Inherited, 'become' | 'becomeUser' | 'becomeMethod'>, scope?: Scope): Become | undefined {
+  const on = inh.become ?? hs.connVars?.become ?? false;
   if (!on) return undefined;
-  return { user: becomeUser ?? hs.connVars?.becomeUser ?? 'root', password: hs.connVars?.becomePassword };
+  const method = (scope && becomeMethodVar(scope)) ?? hs.connVars?.becomeMethod ?? inh.becomeMethod;
+  return { user: inh.becomeUser ?? hs.connVars?.becomeUser ?? 'root', password: hs.connVars?.becomePassword, ...(method && method !== 'sudo' ? { method } : {}) };
+}
+
+/**
+ * ansible_become_method (or become_method) in a task's scope: task vars can set it, not only the
+ * inventory and play vars read when the host was first contacted. A bad value is a UserError.
+ */
+function becomeMethodVar(scope: Scope): BecomeMethod | undefined {
+  for (const n of BECOME_METHOD_VARS) {
+    if (!scope.has(n)) continue;
+    const raw = scope.get(n);
+    const v = isSecret(raw) ? raw.value : raw;
+    if (v === undefined || v === null) continue;
+    if (!(BECOME_METHODS as readonly unknown[]).includes(v)) throw new UserError(`${n}: become method ${JSON.stringify(v)} is not supported (tsplay runs ${BECOME_METHODS.join(' and ')})`);
+    return v as BecomeMethod;
+  }
+  return undefined;
 }
 
 /** Errors from the connection that mean "unreachable" rather than "failed". */

@@ -34,6 +34,8 @@ export interface FailureDetail {
 
 export interface TaskHostResult {
   host: string;
+  /** The host the task ran on for `host` (delegate_to, local_action); shown as `host -> delegate`. */
+  delegate?: string;
   status: HostStatus;
   /** Loop item label, when the task loops. */
   item?: string;

@@ -8,12 +8,12 @@
  * are read again together with the next read, so a section costs one exec more per change, not
  * one per task after it.
  */
-import type { Connection } from '../connection/types.js';
+import type { Connection, RunOptions } from '../connection/types.js';
 import type { ExecResult, Fact } from '../core/module.js';
 import { batchFacts } from './facts-batch.js';
 import { overlaps } from './touches.js';
 
-export type Become = { user: string; password?: string };
+export type Become = NonNullable<RunOptions['become']>;
 
 export interface WantedFact {
   fact: Fact;

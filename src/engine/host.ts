@@ -10,6 +10,8 @@ export class HostState {
   facts?: Record<string, unknown>;
   /** Registered results and set_fact values (data). */
   readonly registered: Record<string, unknown> = {};
+  /** A host of some play (the recap lists these, not hosts only delegated to). */
+  played = false;
   failed = false;
   unreachable = false;
   readonly counters: HostCounters = emptyCounters();

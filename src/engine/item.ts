@@ -5,6 +5,7 @@
  */
 import type { FileDiff } from '../core/module.js';
 import type { FailureDetail, HostStatus } from './events.js';
+import type { Become } from './fact-reader.js';
 
 export interface TaskEnv {
   check: boolean;
@@ -19,7 +20,7 @@ export interface TaskEnv {
 
 /** How one item runs: as whom, in which modes, with which environment variables. */
 export interface ItemOptions {
-  become?: { user: string; password?: string };
+  become?: Become;
   check: boolean;
   diff: boolean;
   environment?: Record<string, string>;

@@ -11,6 +11,7 @@ import { connectionFailureMessage, effectiveBecome, ensureConnection, isUnreacha
 import type { HostStatus, TaskHostResult } from './events.js';
 import type { HostState } from './host.js';
 import type { ItemOptions, ItemOutcome } from './item.js';
+import { executingHost, onDelegate } from './delegate.js';
 import { condition } from './params.js';
 import { hostScope, itemVars, type Inherited } from './scope.js';
 import type { PlayRun, RunState } from './state.js';
@@ -22,28 +23,32 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
   const t0 = Date.now();
   const noLog = t.noLog || inh.noLog;
-  const emit: Emit = (o) => run.emitResult(id, t, h, { ...o, durationMs: Date.now() - t0 }, noLog);
+  /** The host the current item runs on when the task is delegated to another (delegate.ts). */
+  let delegate: string | undefined;
+  const emit: Emit = (o) => run.emitResult(id, t, h, { ...o, ...(delegate !== undefined ? { delegate } : {}), durationMs: Date.now() - t0 }, noLog);
   let scope: Scope;
   let items: unknown[] | undefined;
   try {
     scope = hostScope(run, ctx, h, t, inh);
     if (t.loop !== undefined) items = loopItems(t.loop, scope);
     run.noteSecrets(scope);
-    if (!t.module.local) await ensureConnection(run, h, scope);
+    if (!t.module.local && inh.delegateTo === undefined) await ensureConnection(run, h, scope);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     return failAndEmit(h, e.diagnostics[0]?.message ?? e.message, emit, inh.ignoreErrors);
   }
   const check = inh.checkMode ?? run.env.check;
   const diff = t.diff ?? run.env.diff;
-  const become = effectiveBecome(h, inh.become, inh.becomeUser);
   const outcomes: ItemOutcome[] = [];
+  /** The host each outcome ran on (delegate_facts). */
+  const ranOn: HostState[] = [];
   const list = items ?? [undefined];
   let anyRan = false;
   for (let i = 0; i < list.length; i++) {
     if (run.interrupted) break;
     if (items && i > 0 && t.loopPause) await sleep(t.loopPause * 1000, h.abort.signal);
     if (run.interrupted) break;
+    delegate = undefined;
     const loopVars = items ? itemVars(t, list, i) : undefined;
     const s = loopVars ? hostScope(run, ctx, h, t, inh, loopVars) : scope;
     const label = items ? itemLabel(run, t, s, list[i]) : undefined;
@@ -54,7 +59,12 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
       } else {
         anyRan = true;
         const environment = inh.environment ? (Object.fromEntries(Object.entries(render(inh.environment, s) as object).map(([k, v]) => [k, String(v)])) as Record<string, string>) : undefined;
-        outcome = await attempt(run, t, h, s, { become, check, diff, environment, changesNothing: t.changedWhen?.some((c) => c.trim() === 'false') });
+        const on = await executingHost(run, ctx, t, h, inh, s);
+        delegate = on === h ? undefined : on.name;
+        ranOn[outcomes.length] = on;
+        // The task's variables choose the become method on its own host; a delegate's are its own.
+        const become = effectiveBecome(on, inh, on === h ? s : undefined);
+        outcome = await onDelegate(t, inh, on, () => attempt(run, t, h, on, s, { become, check, diff, environment, changesNothing: t.changedWhen?.some((c) => c.trim() === 'false') }));
       }
     } catch (e) {
       if (isUnreachable(e)) {
@@ -83,7 +93,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
     ? { results: outcomes.map((o, i) => ({ ...o.result, item: list[i] })), changed, failed, skipped: !anyRan, msg: failed ? 'one or more items failed' : undefined }
     : outcomes[0]!.result;
   if (t.register) h.registered[t.register] = registered;
-  for (const o of outcomes) if (o.setFacts) applySetFacts(t, h, o.setFacts);
+  outcomes.forEach((o, i) => o.setFacts && applySetFacts(t, inh.delegateFacts ? (ranOn[i] ?? h) : h, o.setFacts));
   if (changed && !failed) for (const n of t.notify) h.notified.add(String(render(n, scope)));
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {
@@ -103,10 +113,13 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   return status;
 }
 
-/** One item: run the module, then changed_when / failed_when, retrying while `until` is false. */
-async function attempt(run: RunState, t: ModuleTask, h: HostState, s: Scope, o: ItemOptions): Promise<ItemOutcome> {
+/**
+ * One item: run the module on `on` (h, or its delegate), then changed_when / failed_when,
+ * retrying while `until` is false.
+ */
+async function attempt(run: RunState, t: ModuleTask, h: HostState, on: HostState, s: Scope, o: ItemOptions): Promise<ItemOutcome> {
   for (let n = 0; ; n++) {
-    let outcome = await runModuleItem(t, h, s, run.envFor(h), o);
+    let outcome = await runModuleItem(t, on, s, run.envFor(h), o);
     const withResult = t.register ? s.child({ label: 'this result', vars: { [t.register]: outcome.result }, kind: 'data' }) : s;
     if (outcome.status !== 'skipped' && t.changedWhen) {
       const c = t.changedWhen.every((x) => condition(x, withResult, 'changed_when'));

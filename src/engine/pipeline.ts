@@ -6,7 +6,8 @@
  *    `hostvars` in the play, its roles, its variables, -e or the inventory variables of its hosts
  *    (a task that reads another host's results or facts must find them written): the whole play
  *    runs linear;
- *  - a task: `run_once`; one whose `when` names hosts or groups (`inventory_hostname`,
+ *  - a task: `run_once`, `delegate_to` or `local_action` (it works on another host); one whose
+ *    `when` names hosts or groups (`inventory_hostname`,
  *    `group_names`, `groups`: one host's part of an orchestration, "start the database, then
  *    migrate on the app servers"); modules that wait on or join other hosts (BARRIER_MODULES);
  *  - blocks, includes (their own task lists are pipelined inside), the handlers flush at the end
@@ -40,7 +41,8 @@ export function pipelineLength(run: RunState, ctx: PlayRun, tasks: Task[], i: nu
 }
 
 function pipelineTask(t: Task): t is ModuleTask {
-  return t.kind === 'module' && !t.runOnce && !BARRIER_MODULES.has(t.moduleName) && !t.when.some((c) => HOST_GUARD.test(c));
+  // A delegated task works on another host: all hosts reach it, and it ends before any goes on.
+  return t.kind === 'module' && !t.runOnce && t.delegateTo === undefined && !BARRIER_MODULES.has(t.moduleName) && !t.when.some((c) => HOST_GUARD.test(c));
 }
 
 const playVerdicts = new WeakMap<PlayRun, boolean>();

@@ -10,7 +10,7 @@ import { UserError } from '../core/errors.js';
 import type { Fact } from '../core/module.js';
 import type { Task } from '../playbook/model.js';
 import type { Scope } from '../vars/scope.js';
-import { effectiveBecome, ensureConnection, isUnreachable } from './connections.js';
+import { connectionFailureMessage, effectiveBecome, ensureConnection, isUnreachable } from './connections.js';
 import type { HostState } from './host.js';
 import { loopItems } from './loop.js';
 import { renderParams } from './params.js';
@@ -28,26 +28,28 @@ export async function prefetchSection(run: RunState, ctx: PlayRun, tasks: Task[]
     try {
       await ensureConnection(run, h, scope);
       // The become user is known once the connection variables are.
-      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh.become, f.inh.becomeUser) }));
+      const wanted = found.map((f) => ({ fact: f.fact, become: effectiveBecome(h, f.inh, f.scope) }));
       h.reader.expect(wanted);
       await h.reader.read(h.conn!, wanted, run.envFor(h));
     } catch (e) {
-      if (isUnreachable(e) || e instanceof UserError) return; // the task that needs the host reports it
+      // The task that needs the host reports it (a refused become, a timeout: as its own failure).
+      if (isUnreachable(e) || connectionFailureMessage(e) || e instanceof UserError) return;
       throw e;
     }
   });
 }
 
 /** The facts the section's tasks will probe on a host, as far as they can be known now. */
-function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], outer: Inherited): { found: Array<{ fact: Fact; inh: Inherited }>; scope?: Scope } {
-  const found: Array<{ fact: Fact; inh: Inherited }> = [];
+function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], outer: Inherited): { found: Array<{ fact: Fact; inh: Inherited; scope: Scope }>; scope?: Scope } {
+  const found: Array<{ fact: Fact; inh: Inherited; scope: Scope }> = [];
   let firstScope: Scope | undefined;
   const visit = (list: Task[], inh: Inherited) => {
     for (const t of list) {
       const sub = inherit(inh, t);
       if (t.kind === 'block') [t.block, t.rescue, t.always].forEach((l) => visit(l, sub));
       else if (t.kind === 'include') visit(t.tasks, sub);
-      else if (t.module.probe && !t.module.local && selected(run.opts, sub.tags)) {
+      // A delegated task reads its facts on the delegate when it runs.
+      else if (t.module.probe && !t.module.local && sub.delegateTo === undefined && selected(run.opts, sub.tags)) {
         try {
           const scope = hostScope(run, ctx, h, t, sub);
           firstScope ??= scope;
@@ -55,7 +57,7 @@ function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], 
           for (let i = 0; i < items.length; i++) {
             const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, itemVars(t, items, i));
             const r = renderParams(t, s, run.env);
-            if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub });
+            if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub, scope });
           }
         } catch {
           // Depends on something not known yet (a registered result, ...): probed when it runs.

@@ -47,7 +47,8 @@ export async function runPlaybook(pb: Playbook, opts: RunOptions): Promise<RunSu
     await Promise.allSettled([...run.hosts.values()].map((h) => h.conn?.close()));
   }
   const hosts: Record<string, HostCounters> = {};
-  for (const [n, h] of run.hosts) hosts[n] = h.counters;
+  // A host only delegated to (or looked up in hostvars) ran nothing of its own: not in the recap.
+  for (const [n, h] of run.hosts) if (h.played) hosts[n] = h.counters;
   const durationMs = Date.now() - t0;
   const reason: unknown = opts.signal?.reason;
   const stoppedBy = run.interrupted && reason instanceof RunStopped ? reason.by : undefined;
@@ -82,6 +83,7 @@ function playHosts(run: RunState, play: Play): string[] {
 
 async function runPlay(run: RunState, play: Play): Promise<void> {
   const names = playHosts(run, play);
+  for (const n of names) run.host(n).played = true;
   run.bus.emit({ type: 'play:start', play: play.name, hosts: names });
   collectSecrets(play.vars.vars, run.env.secrets);
   for (const l of play.varsFiles) collectSecrets(l.vars, run.env.secrets);
@@ -90,7 +92,7 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
     if (run.interrupted) break;
     const ctx = new PlayRun(play, batch.map((n) => run.host(n)), names, handlers);
     if (play.gatherFacts) await gatherFacts(run, ctx);
-    const inh: Inherited = { become: play.become, becomeUser: play.becomeUser, tags: play.tags, blockVars: [], noLog: play.noLog, checkMode: play.checkMode, ignoreErrors: false };
+    const inh: Inherited = { become: play.become, becomeUser: play.becomeUser, becomeMethod: play.becomeMethod, tags: play.tags, blockVars: [], noLog: play.noLog, checkMode: play.checkMode, ignoreErrors: false };
     for (const [section, tasks] of [['pre_tasks', play.preTasks], ['tasks', play.tasks], ['post_tasks', play.postTasks]] as const) {
       if (ctx.aborted || run.interrupted) break;
       await prefetchSection(run, ctx, tasks, inh);
@@ -107,7 +109,7 @@ async function gatherFacts(run: RunState, ctx: PlayRun): Promise<void> {
   const need = ctx.active().filter((h) => !h.facts);
   if (!setup || !need.length) return;
   const task = syntheticTask(setup, 'Gathering Facts', ctx.play);
-  await runModuleTask(run, ctx, task, need, { tags: ['always'], blockVars: [], noLog: false, ignoreErrors: false, become: ctx.play.become, becomeUser: ctx.play.becomeUser }, 'facts', false);
+  await runModuleTask(run, ctx, task, need, { tags: ['always'], blockVars: [], noLog: false, ignoreErrors: false, become: ctx.play.become, becomeUser: ctx.play.becomeUser, becomeMethod: ctx.play.becomeMethod }, 'facts', false);
 }
 
 function syntheticTask(module: AnyModule, name: string, play: Play): ModuleTask {

@@ -4,6 +4,7 @@
  * groups, hostvars, ansible_check_mode ...; see vars/precedence.ts for the order of layers),
  * and the play-level and task-name strings rendered with them.
  */
+import type { BecomeMethod } from '../connection/types.js';
 import type { ModuleTask, Play, Task, VarsLayer } from '../playbook/model.js';
 import { render } from '../vars/expr.js';
 import { buildScope, type VarsSource } from '../vars/precedence.js';
@@ -16,6 +17,10 @@ import type { PlayRun, RunState } from './state.js';
 export interface Inherited {
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: BecomeMethod;
+  /** delegate_to of the task or a block around it (delegate.ts). */
+  delegateTo?: string;
+  delegateFacts?: boolean;
   tags: string[];
   blockVars: VarsLayer[];
   noLog: boolean;
@@ -33,6 +38,9 @@ export function inherit(inh: Inherited, t: Task): Inherited {
   return {
     become: t.become ?? inh.become,
     becomeUser: t.becomeUser ?? inh.becomeUser,
+    becomeMethod: t.becomeMethod ?? inh.becomeMethod,
+    delegateTo: t.delegateTo ?? inh.delegateTo,
+    delegateFacts: t.delegateFacts ?? inh.delegateFacts,
     tags: [...inh.tags, ...t.tags],
     blockVars: t.vars && t.kind !== 'module' ? [...inh.blockVars, t.vars] : inh.blockVars,
     noLog: t.noLog || inh.noLog,

@@ -102,7 +102,7 @@ export class RunState {
   /** Hides the result of a no_log task, then emits (the bus masks secrets in every event). */
   emitResult(id: number, t: Task, h: HostState, r: Omit<TaskHostResult, 'host'>, noLog: boolean): void {
     const result: TaskHostResult = noLog
-      ? { host: h.name, status: r.status, durationMs: r.durationMs, hidden: true, ignored: r.ignored, msg: 'the output has been hidden due to no_log: true', item: r.item !== undefined ? '(hidden)' : undefined }
+      ? { host: h.name, ...(r.delegate !== undefined ? { delegate: r.delegate } : {}), status: r.status, durationMs: r.durationMs, hidden: true, ignored: r.ignored, msg: 'the output has been hidden due to no_log: true', item: r.item !== undefined ? '(hidden)' : undefined }
       : { ...r, host: h.name };
     this.emitTaskEvent(id, { type: 'task:host', id, result, pos: taskPos(t) });
   }

@@ -2,14 +2,14 @@
  * Connection variables of a host -> how to reach it. Both Ansible's names (`ansible_host`,
  * `ansible_user`, ...) and tsplay's shorter ones (`ssh_host`, `ssh_user`, ...) are accepted;
  * tsplay's name wins when both are set. Defaults: port 22, address = host name, no become
- * (become user root, method sudo), strict host key checking, 10 s connect timeout, ssh.
+ * (become user root, method unset: the task's become_method or sudo), strict host key checking, 10 s connect timeout, ssh.
  * `localhost` is reached over ssh like any host unless `connection: local` is set (the implicit
  * localhost carries `ansible_connection: local`, so it is local). Bad values are UserErrors.
  */
 import { homedir } from 'node:os';
 import { UserError, type SourcePos } from '../core/errors.js';
 import { isSecret } from '../core/secret.js';
-import type { ConnectionVars } from '../connection/types.js';
+import { BECOME_METHODS, type BecomeMethod, type ConnectionVars } from '../connection/types.js';
 
 /** The settings themselves are the connection layer's type. */
 export type { ConnectionVars } from '../connection/types.js';
@@ -30,6 +30,9 @@ const NAMES = {
   knownHostsFile: ['known_hosts_file'],
   connectTimeout: ['connect_timeout', 'ansible_ssh_timeout', 'ansible_timeout'],
 } as const;
+
+/** The variables that set the become method. */
+export const BECOME_METHOD_VARS: readonly string[] = NAMES.becomeMethod;
 
 /** Accepted for compatibility with Ansible inventories and ignored. */
 const IGNORED = ['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_python_interpreter', 'ansible_shell_type'];
@@ -77,7 +80,9 @@ export function connectionVars(hostName: string, vars: Record<string, unknown>, 
   }
 
   const method = pick(NAMES.becomeMethod);
-  if (method && method.value !== 'sudo') bad(method.key, `become method ${JSON.stringify(method.value)} is not supported (tsplay uses sudo)`);
+  if (method && !(BECOME_METHODS as readonly unknown[]).includes(method.value)) {
+    bad(method.key, `become method ${JSON.stringify(method.value)} is not supported (tsplay runs ${BECOME_METHODS.join(' and ')})`);
+  }
 
   const timeout = pick(NAMES.connectTimeout);
   let connectTimeoutMs = 10_000;
@@ -99,7 +104,7 @@ export function connectionVars(hostName: string, vars: Record<string, unknown>, 
     password: str(NAMES.password),
     become: bool(NAMES.become)?.value ?? false,
     becomeUser: str(NAMES.becomeUser) ?? 'root',
-    becomeMethod: 'sudo',
+    becomeMethod: method?.value as BecomeMethod | undefined,
     becomePassword: str(NAMES.becomePassword),
     connection: connectionType(pick(NAMES.connection), bad),
     hostKeyChecking: hostKeyChecking(pick(NAMES.hostKeyChecking), bad),

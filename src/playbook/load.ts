@@ -193,6 +193,7 @@ class PlaybookLoader implements IncludeResolver {
       varsFiles,
       become: parser.bool(src, value, 'become'),
       becomeUser: parser.str(src, value, 'become_user'),
+      becomeMethod: parser.becomeMethod(src, value),
       gatherFacts: parser.bool(src, value, 'gather_facts') ?? true,
       roles,
       preTasks: parser.parseList(yf, [...src.path, 'pre_tasks'], value.pre_tasks, opts),

@@ -4,6 +4,7 @@
  * talks to a host.
  */
 import type { z } from 'zod';
+import type { BecomeMethod } from '../connection/types.js';
 import type { SourcePos } from '../core/errors.js';
 import type { AnyModule } from '../core/module.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
@@ -35,6 +36,8 @@ export interface TaskBase {
   tags: string[];
   become?: boolean;
   becomeUser?: string;
+  /** How to become: sudo (the default) or su. */
+  becomeMethod?: BecomeMethod;
   ignoreErrors: boolean;
   /** Task (or block) vars. */
   vars?: VarsLayer;
@@ -43,6 +46,13 @@ export interface TaskBase {
   checkMode?: boolean;
   diff?: boolean;
   runOnce: boolean;
+  /**
+   * delegate_to (local_action gives `localhost`): the host the task runs on, for each host of
+   * the play; an inventory host name or an expression rendered per host.
+   */
+  delegateTo?: string;
+  /** delegate_facts: facts gathered or set by a delegated task go to the delegate. */
+  delegateFacts?: boolean;
   /** Role the task belongs to (for role vars and file lookup). */
   role?: LoadedRole;
   loop?: unknown;
@@ -126,6 +136,7 @@ export interface Play {
   varsFiles: VarsLayer[];
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: BecomeMethod;
   gatherFacts: boolean;
   /** Roles in execution order, dependencies first. */
   roles: LoadedRole[];

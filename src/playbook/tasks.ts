@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { didYouMean } from '../core/errors.js';
 import { coerceScalars } from '../core/coerce.js';
 import type { AnyModule } from '../core/module.js';
+import { BECOME_METHODS, type BecomeMethod } from '../connection/types.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
 import type { LoadContext } from './context.js';
 import { BLOCK_KEYS, INCLUDE_KEYS, TASK_KEYWORDS, TASK_KEYWORD_SET } from './keywords.js';
@@ -116,6 +117,7 @@ export class TaskParser {
       return this.parseInclude(src, value, includeKeys[0]!, base, opts);
     }
 
+    if ('local_action' in value) return this.parseLocalAction(src, value, other, base, opts);
     if (other.length === 0) {
       const candidates = Object.keys(value).filter((k) => k !== 'name');
       this.ctx.error(src, `task${base.name ? ` "${base.name}"` : ''} has no module`, undefined, candidates.length ? `keys found: ${candidates.join(', ')}` : undefined);
@@ -152,14 +154,53 @@ export class TaskParser {
     for (const k of keys) if (k in value) this.ctx.error(src, `"${k}" is not allowed on a block`, k);
   }
 
-  private parseModuleTask(src: Src, value: Record<string, unknown>, key: string, module: AnyModule, base: TaskBase, opts: TaskListOptions): ModuleTask | Handler {
-    let args: unknown = value[key];
+  /**
+   * `local_action: MODULE ARGS` (free form) or `local_action: {module: MODULE, ...params}`: the
+   * module's task delegated to localhost (the controller).
+   */
+  private parseLocalAction(src: Src, value: Record<string, unknown>, other: string[], base: TaskBase, opts: TaskListOptions): ModuleTask | Handler | undefined {
+    if (other.length) {
+      this.ctx.error(src, `a task runs exactly one module: local_action names its own, found "${other[0]}" too`, other[0]);
+      return undefined;
+    }
+    if ('delegate_to' in value) {
+      this.ctx.error(src, 'local_action runs on localhost: drop delegate_to (or write the module as usual with delegate_to)', 'delegate_to');
+      return undefined;
+    }
+    const spec = value.local_action;
+    let moduleKey: string | undefined;
+    let args: unknown;
+    if (typeof spec === 'string') {
+      const m = /^\s*(\S+)(?:\s+([\s\S]*))?$/.exec(spec);
+      moduleKey = m?.[1];
+      args = m?.[2]?.trim() || undefined;
+    } else if (isMap(spec) && typeof spec.module === 'string') {
+      const { module: name, ...rest } = spec;
+      moduleKey = name as string;
+      args = rest;
+    }
+    if (!moduleKey) {
+      this.ctx.valueError(src, 'local_action', 'local_action needs a module: "local_action: MODULE ARGS" or "local_action: {module: MODULE, PARAM: VALUE}"');
+      return undefined;
+    }
+    const module = this.ctx.registry.get(moduleKey);
+    if (!module) {
+      const mod = this.ctx.registry.suggest(moduleKey);
+      this.ctx.valueError(src, 'local_action', `local_action: unknown module "${moduleKey}"${mod ? `; did you mean "${mod}"?` : ''}`, mod ? undefined : 'run `tsplay doc` to list modules');
+      return undefined;
+    }
+    return this.parseModuleTask(src, value, 'local_action', module, { ...base, delegateTo: 'localhost' }, opts, { args });
+  }
+
+  /** `given`: the parameters when they are not `value[key]` (local_action's). */
+  private parseModuleTask(src: Src, value: Record<string, unknown>, key: string, module: AnyModule, base: TaskBase, opts: TaskListOptions, given?: { args: unknown }): ModuleTask | Handler {
+    let args: unknown = given ? given.args : value[key];
     let argsPath: YamlPath = [...src.path, key];
     if (typeof args === 'string' || args === null || args === undefined) {
       if (typeof args === 'string' && module.freeForm) {
         args = module.freeForm(args);
       } else if (typeof args === 'string') {
-        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, `write ${key}: {param: value}`);
+        this.ctx.error(src, `module "${module.name}" takes a mapping of parameters, not a string`, key, key === 'local_action' ? `write local_action: {module: ${module.name}, param: value}` : `write ${key}: {param: value}`);
         args = {};
       } else {
         args = {};
@@ -168,7 +209,7 @@ export class TaskParser {
     if ('args' in value) {
       if (!isMap(value.args)) this.ctx.error(src, '"args" must be a mapping', 'args');
       else args = { ...(value.args as object), ...(args as object) };
-      if (!isMap(value[key])) argsPath = [...src.path, 'args'];
+      if (!isMap(given ? given.args : value[key])) argsPath = [...src.path, 'args'];
     }
     this.checkArgs(src.file, argsPath, module, args);
 
@@ -296,7 +337,8 @@ export class TaskParser {
     const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars) : undefined;
     const env = value.environment;
     if (env !== undefined && !isMap(env)) this.ctx.error(src, 'environment must be a mapping', 'environment');
-    if ('delegate_to' in value) this.ctx.error(src, 'delegate_to is not supported yet', 'delegate_to');
+    const delegateTo = this.str(src, value, 'delegate_to');
+    if (delegateTo !== undefined && !delegateTo.trim()) this.ctx.valueError(src, 'delegate_to', 'delegate_to must name a host (an inventory host or localhost)');
     return {
       name: typeof name === 'string' ? name : undefined,
       src,
@@ -304,12 +346,15 @@ export class TaskParser {
       tags: this.stringList(src, value, 'tags'),
       become: this.bool(src, value, 'become'),
       becomeUser: this.str(src, value, 'become_user'),
+      becomeMethod: this.becomeMethod(src, value),
       ignoreErrors: this.bool(src, value, 'ignore_errors') ?? false,
       vars,
       noLog: this.bool(src, value, 'no_log') ?? false,
       checkMode: this.bool(src, value, 'check_mode'),
       diff: this.bool(src, value, 'diff'),
       runOnce: this.bool(src, value, 'run_once') ?? false,
+      delegateTo: delegateTo?.trim() || undefined,
+      delegateFacts: this.bool(src, value, 'delegate_facts'),
       role: opts.role,
       loop,
       loopVar,
@@ -357,6 +402,15 @@ export class TaskParser {
       return v === 'yes';
     }
     this.ctx.valueError(src, key, `${key} must be true or false (got ${describe(v)})`);
+    return undefined;
+  }
+
+  /** become_method: sudo or su (a play's or a task's); anything else is an error here, at validation. */
+  becomeMethod(src: Src, value: Record<string, unknown>): BecomeMethod | undefined {
+    const v = this.str(src, value, 'become_method');
+    if (v === undefined) return undefined;
+    if ((BECOME_METHODS as readonly string[]).includes(v)) return v as BecomeMethod;
+    this.ctx.valueError(src, 'become_method', `become_method "${v}" is not supported (tsplay runs ${BECOME_METHODS.join(' and ')})`);
     return undefined;
   }
 

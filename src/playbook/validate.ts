@@ -4,7 +4,9 @@
  */
 import { didYouMean, UserError } from '../core/errors.js';
 import type { Inventory } from '../inventory/model.js';
-import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
+import { BECOME_METHOD_VARS, CONNECTION_VAR_NAMES } from '../inventory/connection.js';
+import { LOCALHOST_NAMES } from '../inventory/vars-dirs.js';
+import { BECOME_METHODS } from '../connection/types.js';
 import { analyzeExpression, jinjaHint } from '../vars/analyze.js';
 import { ExprSyntaxError, JinjaHabitError } from '../vars/expr-errors.js';
 import { constantKeys, jinjaHabit } from '../vars/jinja.js';
@@ -37,7 +39,29 @@ export function validatePlaybook(pb: Playbook, ctx: LoadContext, opts: { invento
   if (opts.inventory) {
     for (const h of opts.inventory.hosts.keys()) for (const k of Object.keys(opts.inventory.hostVars(h).vars)) inventoryNames.add(k);
   }
+  if (opts.inventory) checkInventoryBecomeMethods(opts.inventory, ctx);
   for (const play of pb.plays) new PlayChecker(play, ctx, opts, inventoryNames).run();
+}
+
+/** An unsupported become method (doas, pbrun, ...) in a variable: reported here, before any host is contacted. */
+function becomeMethodError(key: string, v: unknown): string | undefined {
+  if (!BECOME_METHOD_VARS.includes(key) || typeof v !== 'string' || v.includes('{{') || (BECOME_METHODS as readonly string[]).includes(v)) return undefined;
+  return `${key}: become method "${v}" is not supported (tsplay runs ${BECOME_METHODS.join(' and ')})`;
+}
+
+function checkInventoryBecomeMethods(inventory: Inventory, ctx: LoadContext): void {
+  const seen = new Set<string>();
+  for (const h of inventory.hosts.keys()) {
+    for (const [k, v] of Object.entries(inventory.hostVars(h).vars)) {
+      const msg = becomeMethodError(k, v);
+      if (!msg) continue;
+      const pos = inventory.varSource(h, k)?.pos;
+      const key = pos ? `${pos.file}:${pos.line}:${pos.col}` : `${h}:${k}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      ctx.diags.error(pos ? msg : `host ${h}: ${msg}`, pos);
+    }
+  }
 }
 
 class PlayChecker {
@@ -137,6 +161,8 @@ class PlayChecker {
 
   private checkVars(layer: VarsLayer, extra: Set<string>): void {
     for (const [k, v] of Object.entries(layer.vars)) {
+      const method = becomeMethodError(k, v);
+      if (method) this.ctx.diags.error(method, layer.pos?.(k));
       this.checkValue(v, layer.pos?.(k), extra, `variable "${k}"`);
     }
   }
@@ -160,6 +186,7 @@ class PlayChecker {
       }
       if (t.name) this.checkValue(t.name, this.ctx.pos(t.src, 'name'), itemNames, what);
       for (const w of t.when) this.checkExpr(w, this.ctx.pos(t.src, 'when'), itemNames, what, 'when');
+      if (t.delegateTo !== undefined) this.checkDelegate(t, itemNames, what);
       if (t.kind === 'module') {
         this.checkModuleTask(t, itemNames, what);
         this.local = outer;
@@ -199,6 +226,18 @@ class PlayChecker {
     return type.t === 'array' ? type.of : UNKNOWN;
   }
 
+  /** delegate_to: an expression is checked like any other; a plain name must be a host of the inventory (or localhost). */
+  private checkDelegate(t: Task, names: Set<string>, what: string): void {
+    const name = t.delegateTo!;
+    if (!('delegate_to' in srcValue(t))) return; // local_action: localhost
+    const pos = this.ctx.pos(t.src, 'delegate_to');
+    if (name.includes('{{')) return this.checkValue(name, t.src.file.pos([...t.src.path, 'delegate_to']), names, what);
+    const inv = this.opts.inventory;
+    if (!inv || inv.hosts.has(name) || LOCALHOST_NAMES.includes(name)) return;
+    const dym = didYouMean(name, [...inv.hosts.keys()]);
+    this.ctx.diags.error(`${what}: delegate_to: unknown host "${name}"${dym ? `; did you mean "${dym}"?` : ''}`, pos, dym ? undefined : 'delegate_to takes an inventory host name, localhost, or an expression ("{{ groups.db[0] }}")');
+  }
+
   private checkModuleTask(t: ModuleTask, names: Set<string>, what: string): void {
     const { ctx } = this;
     const selfNames = new Set(names);
@@ -206,7 +245,8 @@ class PlayChecker {
     for (const [key, list] of [['changed_when', t.changedWhen], ['failed_when', t.failedWhen], ['until', t.until]] as const) {
       for (const c of list ?? []) this.checkExpr(c, ctx.pos(t.src, key), selfNames, what, key);
     }
-    const argsKey = Object.keys(srcValue(t)).find((k) => k === t.moduleName || ctx.registry.get(k) === t.module) ?? t.moduleName;
+    const keys = Object.keys(srcValue(t));
+    const argsKey = keys.includes('local_action') ? 'local_action' : (keys.find((k) => k === t.moduleName || ctx.registry.get(k) === t.module) ?? t.moduleName);
     this.checkValue(t.args, ctx.pos(t.src, argsKey), names, what, t.src, [argsKey]);
     for (const n of t.notify) {
       if (n.includes('{{')) continue;

@@ -46,9 +46,14 @@ export function renderDiff(d: FileDiff, ch: ChalkInstance): string {
   return out.join('\n');
 }
 
+/** The host of a result as Ansible shows it: `web1`, or `web1 -> db1` when the task ran on a delegate. */
+export function hostLabel(r: Pick<TaskHostResult, 'host' | 'delegate'>): string {
+  return r.delegate !== undefined ? `${r.host} -> ${r.delegate}` : r.host;
+}
+
 /** `pos`: where the task is written, shown as `task: site.yml:42:7` (the plain renderer puts it on its own failure line instead). */
 export function failureLines(r: TaskHostResult, ch: ChalkInstance, pos?: SourcePos): string[] {
-  const out = [ch.red(`  ✖ ${r.host}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg ?? 'failed'}${r.ignored ? ' (ignored)' : ''}`)];
+  const out = [ch.red(`  ✖ ${hostLabel(r)}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg ?? 'failed'}${r.ignored ? ' (ignored)' : ''}`)];
   if (pos) out.push(ch.dim(`    task: ${formatPos(pos)}`));
   const f = r.failure;
   if (f?.command) out.push(ch.dim(`    command: ${f.command.split('\n')[0]}${f.command.includes('\n') ? ' …' : ''}`));

@@ -9,7 +9,7 @@
 import type { Listr as ListrClass } from 'listr2';
 import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
-import { ConnectBursts, connectedText, connectingText, countersTitle, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
+import { ConnectBursts, connectedText, connectingText, countersTitle, failureLines, hostLabel, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
 
 interface Live {
   id: number;
@@ -117,10 +117,10 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         if (r.status === 'failed') l.failures.push({ result: r, pos: e.pos });
         else if (r.status === 'unreachable') l.failures.push({ result: r });
         if (r.ignored) l.ignored++;
-        if (l.show && r.msg && r.status !== 'failed') l.messages.push(`  ${r.host}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg}`);
+        if (l.show && r.msg && r.status !== 'failed') l.messages.push(`  ${hostLabel(r)}${r.item !== undefined ? ` (item=${r.item})` : ''}: ${r.msg}`);
         for (const d of r.diffs ?? []) {
           const t = renderDiff(d, ch);
-          if (t) l.diffs.push(ch.dim(`--- ${r.host}`) + '\n' + t);
+          if (t) l.diffs.push(ch.dim(`--- ${hostLabel(r)}`) + '\n' + t);
         }
         l.setTitle?.(`${l.name}  ${countersTitle(l.counts, l.total, ch)}`);
         break;

@@ -1,7 +1,7 @@
 /** Line-per-result renderer for pipes, CI logs and -v. */
 import { formatPos, type SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
-import { ConnectBursts, connectedText, connectingText, failureLines, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR, warningLine } from './format.js';
+import { ConnectBursts, connectedText, connectingText, failureLines, hostLabel, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR, warningLine } from './format.js';
 
 /**
  * `connectAfterMs`: hosts still connecting after this long get a line with the counts (then one
@@ -71,12 +71,12 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
     const color = ch[STATUS_COLOR[r.status]];
     const item = r.item !== undefined ? ` => (item=${r.item})` : '';
     if (r.status === 'failed') {
-      w(color(`${r.ignored ? 'failed (ignored)' : 'failed'}: [${r.host}]${item}${pos ? ` ${formatPos(pos)}` : ''}`));
+      w(color(`${r.ignored ? 'failed (ignored)' : 'failed'}: [${hostLabel(r)}]${item}${pos ? ` ${formatPos(pos)}` : ''}`));
       for (const l of failureLines(r, ch)) w(l);
       return;
     }
     const detail = r.status === 'changed' && r.changes?.length ? ` ${r.changes.join('; ')}` : (opts.verbose || show) && r.msg ? ` ${r.msg}` : r.status === 'unreachable' ? ` ${r.msg}` : '';
-    w(color(`${r.status}: [${r.host}]${item}`) + (detail ? ch.dim(detail) : ''));
+    w(color(`${r.status}: [${hostLabel(r)}]${item}`) + (detail ? ch.dim(detail) : ''));
     for (const d of r.diffs ?? []) {
       const text = renderDiff(d, ch);
       if (text) w(text);

@@ -187,6 +187,24 @@ describe('connection/ssh (real sshd)', function () {
       expect(Date.now() - started).to.be.below(5000);
     });
 
+    it('becomes another user with su and that user’s password; stdin only after su let us in', async () => {
+      const c = connect();
+      const become = { user: server.passwordUser.user, password: server.passwordUser.password, method: 'su' as const };
+      const r = await c.run('id -un; cat; echo to-stderr >&2', { become, stdin: 'after the password\n' });
+      expect(r).to.deep.equal({ stdout: 'tsplay-t2\nafter the password\n', stderr: 'to-stderr\n', code: 0 });
+      expect((await c.run('exit 4', { become })).code).to.equal(4);
+    });
+
+    it('fails clearly when su rejects the password or needs one that is not set', async () => {
+      const c = connect();
+      const wrong = await failure(c.run('id -un', { become: { user: server.passwordUser.user, password: 'wrong', method: 'su' }, stdin: 'x\n' }));
+      expect(wrong).to.be.instanceOf(BecomeError);
+      expect(wrong.message).to.equal('become failed on web1: su rejected the become password (become_password) for becoming tsplay-t2');
+      const none = await failure(c.run('id -un', { become: { user: server.passwordUser.user, method: 'su' } }));
+      expect(none).to.be.instanceOf(BecomeError);
+      expect(none.message).to.equal('become failed on web1: su asks for the password of tsplay-t2: set become_password (ansible_become_password)');
+    });
+
     it('says a password is needed when sudo asks for one and none is set', async () => {
       const c = connect({ user: server.passwordUser.user });
       const err = await failure(c.run('id -un', { become: { user: 'root' } }));

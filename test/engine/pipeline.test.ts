@@ -142,6 +142,24 @@ describe('engine: per-host pipelines', () => {
     expectRows(r.events);
   });
 
+  it('a delegated task is a barrier: it works on another host, which the next tasks may use', async () => {
+    const world = slowH3();
+    const r = await run(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: one, fake_file: {path: /a, content: x}}
+    - {name: on h1 for each, fake_run: "echo for {{ inventory_hostname }}", delegate_to: h1}
+    - {name: two, fake_file: {path: /b, content: x}}
+`,
+      { world },
+    );
+    // Nobody writes /b before every host's delegated command ran (h3's comes last: h3 is slow).
+    for (const h of ['h1', 'h2']) expect(started(world, h, 'write /b')).to.be.greaterThan(started(world, 'h1', 'echo for h3'));
+    expectRows(r.events);
+  });
+
   it('a host that fails leaves its pipeline; the next rows list only the hosts that ran them', async () => {
     const world = slowH3();
     world.host('h1').failCommands = /^write \/b/;

@@ -3,7 +3,7 @@
  * the fake modules' commands, and counts connects and execs. Not for end-to-end tests.
  */
 import type { Connection, ConnectionStats, RunOptions } from '../../src/connection/types.js';
-import { UnreachableError } from '../../src/connection/types.js';
+import { BecomeError, UnreachableError } from '../../src/connection/types.js';
 import type { ConnectionVars } from '../../src/inventory/connection.js';
 import type { ExecResult } from '../../src/core/module.js';
 
@@ -15,6 +15,10 @@ export interface FakeHost {
   /** Drop the connection after this many execs. */
   dropAfter?: number;
   failCommands?: RegExp;
+  /** The `become` of every script run (undefined without become), in order. */
+  becomes?: Array<RunOptions['become']>;
+  /** Every command run with become fails as sudo or su refusing (BecomeError). */
+  becomeRefused?: string;
   /** Variables exported by `export K=V; ...` prefixes (the engine's `environment:`). */
   env?: Record<string, string>;
   /** How long each exec takes (default 2 ms): a slow host. */
@@ -109,7 +113,9 @@ export class FakeConnection implements Connection {
     const h = this.world.host(this.host);
     if (h.dropAfter !== undefined && this.stats.execs >= h.dropAfter) throw new UnreachableError(`${this.host}: connection lost`);
     this.stats.execs++;
+    if (opts.become && h.becomeRefused) throw new BecomeError(`become failed on ${this.host}: ${h.becomeRefused}`);
     h.log.push(script);
+    (h.becomes ??= []).push(opts.become);
     this.world.order.push([this.host, script]);
     this.world.inFlight++;
     this.world.maxInFlight = Math.max(this.world.maxInFlight, this.world.inFlight);

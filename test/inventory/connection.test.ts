@@ -27,7 +27,7 @@ describe('inventory: connection variables', () => {
       password: undefined,
       become: false,
       becomeUser: 'root',
-      becomeMethod: 'sudo',
+      becomeMethod: undefined,
       becomePassword: undefined,
       connection: 'ssh',
       hostKeyChecking: 'strict',
@@ -126,7 +126,9 @@ describe('inventory: connection variables', () => {
     expect(errorOf({ become: 'maybe' })).to.contain('become: expected true or false, got "maybe"');
     expect(errorOf({ host_key_checking: 'ask' })).to.contain('expected strict, accept-new or off');
     expect(errorOf({ connect_timeout: 0 })).to.contain('connect_timeout: expected a number of seconds');
-    expect(errorOf({ ansible_become_method: 'su' })).to.contain('become method "su" is not supported');
+    expect(errorOf({ ansible_become_method: 'doas' })).to.equal('error: host web1: ansible_become_method: become method "doas" is not supported (tsplay runs sudo and su)');
+    expect(errorOf({ become_method: 'pbrun' })).to.contain('become method "pbrun" is not supported');
+    expect(connectionVars('web1', { ansible_become_method: 'su' }).becomeMethod).to.equal('su');
     expect(errorOf({ ansible_user: ['a'] })).to.contain('ansible_user: expected a string');
   });
 

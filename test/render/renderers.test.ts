@@ -106,3 +106,21 @@ describe('renderers', function () {
     }
   });
 });
+
+describe('renderers: delegated results', () => {
+  it('a delegated result shows host -> delegate (plain, the listr failure block, --json)', () => {
+    const bus = new EventBus();
+    let text = '';
+    plainRenderer(bus, { isTTY: false, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream);
+    let json = '';
+    jsonRenderer(bus, { write: (s: string) => ((json += s), true) } as unknown as NodeJS.WritableStream);
+    bus.emit({ type: 'task:start', id: 1, name: 'allow', module: 'command', hosts: ['web1', 'web2'], handler: false, section: 'tasks' });
+    bus.emit({ type: 'task:host', id: 1, result: { host: 'web1', delegate: 'db1', status: 'changed', changes: ['run echo'], durationMs: 1 } });
+    bus.emit({ type: 'task:host', id: 1, result: { host: 'web2', delegate: 'db1', status: 'failed', msg: 'boom', durationMs: 1 } });
+    expect(text).to.include('changed: [web1 -> db1] run echo');
+    expect(text).to.include('failed: [web2 -> db1]');
+    expect(text).to.include('✖ web2 -> db1: boom');
+    const lines = json.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((e) => e.type === 'task:host').map((e) => `${e.result.host}>${e.result.delegate}`)).to.deep.equal(['web1>db1', 'web2>db1']);
+  });
+});
