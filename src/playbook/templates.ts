@@ -1,5 +1,6 @@
 /**
- * EJS templates, rendered on the controller. Compiled during validation so a syntax error
+ * Templates, rendered on the controller: EJS here, Jinja (`.j2`, `.jinja`, `.jinja2`) in jinja.ts,
+ * chosen by the file's extension. EJS templates are rendered on the controller. Compiled during validation so a syntax error
  * surfaces before any host is contacted.
  *
  * Templates write configuration files, not HTML: `<%= x %>` inserts the value verbatim (no
@@ -15,11 +16,12 @@
 import ejs from 'ejs';
 import { parse } from 'acorn';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError, type Diagnostic } from '../core/errors.js';
 import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
 import { compileTemplateInContext, type SandboxTemplate, type TemplateIncluder } from '../vars/sandbox.js';
 import { analyzeTemplateCode } from '../vars/analyze.js';
+import { checkJinjaTemplate, isJinjaFile, JinjaSyntaxError, renderJinja } from './jinja.js';
 
 type EjsTemplate = { generateSource(): void; source: string };
 const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => EjsTemplate }).Template;
@@ -69,6 +71,7 @@ function compile(file: string): Compiled {
 
 /** Compiles a template; returns a diagnostic instead of throwing. */
 export function checkTemplate(file: string): Diagnostic | undefined {
+  if (isJinjaFile(file)) return checkJinjaTemplate(file);
   try {
     compile(file);
     return undefined;
@@ -138,6 +141,12 @@ function includer(root: string): TemplateIncluder {
   };
 }
 
+/** The nearest folder named templates/ above a template (a role's or the project's), where Jinja includes may also look. */
+export function templatesRoot(file: string): string | undefined {
+  for (let dir = dirname(resolve(file)); dir !== dirname(dir); dir = dirname(dir)) if (basename(dir) === 'templates') return dir;
+  return undefined;
+}
+
 /** `scope` with `extra` variables on top (they win). */
 function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
   const src = toVarSource(scope);
@@ -165,6 +174,14 @@ function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
  * `scope` is a Scope (read lazily) or a plain object of variables; `extra` variables win.
  */
 export async function renderTemplate(file: string, scope: ScopeLike, extra?: Record<string, unknown>): Promise<string> {
+  if (isJinjaFile(file)) {
+    try {
+      return renderJinja(file, extra ? overlay(scope, extra) : scope, templatesRoot(file));
+    } catch (e) {
+      if (!(e instanceof JinjaSyntaxError)) throw e;
+      throw new UserError(checkJinjaTemplate(file) ?? { severity: 'error', message: `template syntax error: ${e.reason}`, pos: { file, line: e.line, col: e.col } });
+    }
+  }
   let t: Compiled;
   try {
     t = compile(file);
