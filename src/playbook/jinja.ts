@@ -218,6 +218,8 @@ export class JinjaSyntaxError extends Error {
     readonly reason: string,
     readonly line: number,
     readonly col: number,
+    /** The template it is in, when not the one being compiled (an included one). */
+    readonly file?: string,
   ) {
     super(reason);
   }
@@ -237,8 +239,10 @@ function syntaxError(e: unknown, src: Source): JinjaSyntaxError {
   const err = e as { message?: string; lineno?: number; colno?: number };
   const reason = String(err.message ?? e).replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '').replace(/^Template render error:\s*/, '').split('\n').map((x) => x.trim()).filter(Boolean).join(' ');
   // nunjucks reports 1-based positions in its errors.
-  const line = err.lineno === undefined ? 0 : lineOf(src, err.lineno - 1, (err.colno ?? 1) - 1);
-  return new JinjaSyntaxError(reason, line + 1, err.colno ?? 1);
+  const atEnd = /end of file/.test(reason);
+  const last = src.body.replace(/\n+$/, '').split('\n').length - 1;
+  const line = atEnd ? src.lines[last]![0]![1] : err.lineno === undefined ? 0 : lineOf(src, err.lineno - 1, (err.colno ?? 1) - 1);
+  return new JinjaSyntaxError(atEnd ? `${reason} (a block opened in the template is not closed)` : reason, line + 1, atEnd ? 1 : (err.colno ?? 1));
 }
 
 /** The JavaScript nunjucks' compiler makes of a template (text; it runs in the sandbox only). */
@@ -373,7 +377,13 @@ export function jinjaNames(file: string, root?: string): JinjaNames {
     if (seen.has(f)) return;
     seen.add(f);
     const src = source(readFileSync(f, 'utf8'));
-    const ast = parse(src);
+    let ast;
+    try {
+      ast = parse(src);
+    } catch (e) {
+      if (e instanceof JinjaSyntaxError) throw new JinjaSyntaxError(e.reason, e.line, e.col, f);
+      throw e;
+    }
     const at = (n: any) => ({ file: f, line: lineOf(src, n.lineno ?? 0, n.colno ?? 0) + 1 });
     const bind = (n: any) => {
       if (!n) return;
@@ -422,7 +432,7 @@ export function jinjaNames(file: string, root?: string): JinjaNames {
         return;
       }
       if (n instanceof nodes.Filter || n instanceof nodes.FunCall) {
-        if (n instanceof nodes.FunCall) walk(n.name);
+        if (!(n instanceof nodes.Filter)) walk(n.name);
         walk(n.args);
         return;
       }

@@ -63,6 +63,12 @@ export interface SandboxJinja {
   file: string;
 }
 
+/** The filters and tests Jinja templates have (jinja-context.ts). */
+export interface JinjaBuiltins {
+  filters: string[];
+  tests: string[];
+}
+
 /** Finds the template an `{% include %}`, `{% import %}` or `{% extends %}` names (from: the template naming it). */
 export type JinjaIncluder = (from: string, name: string) => SandboxJinja;
 
@@ -70,6 +76,7 @@ export type JinjaIncluder = (from: string, name: string) => SandboxJinja;
 export type TemplateIncluder = (from: string, path: string) => SandboxTemplate;
 
 interface Context {
+  startJinja(): JinjaBuiltins;
   compileJinja(source: string, file: string): JinjaProps;
   renderJinja(t: SandboxJinja, lookup: Lookup): TemplateOutcome;
   compile(source: string): CompiledExpr;
@@ -389,7 +396,7 @@ const BOOTSTRAP = String.raw`(function (host) {
    */
   let jinja;
   function initJinja(factory, setup) {
-    if (jinja) return;
+    if (jinja) return [jinja.filterNames, jinja.testNames];
     const nunjucks = factory();
     const tools = freeze({
       fail,
@@ -405,6 +412,7 @@ const BOOTSTRAP = String.raw`(function (host) {
     freeze(nunjucks);
     deepFreeze(j);
     jinja = freeze(j);
+    return [jinja.filterNames, jinja.testNames];
   }
 
   /** Renders a compiled Jinja template with the variables of one lookup: like runTemplate. */
@@ -529,7 +537,7 @@ function context(): Context {
   const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => {
     run: Context['call'];
     runTemplate: (fn: CompiledTemplate, file: string, names: readonly string[], lookup: Lookup) => TemplateOutcome;
-    initJinja: (factory: unknown, setup: unknown) => void;
+    initJinja: (factory: unknown, setup: unknown) => [string[], string[]];
     runJinja: (props: JinjaProps, file: string, lookup: Lookup) => TemplateOutcome;
   };
   const api = make(host);
@@ -538,14 +546,17 @@ function context(): Context {
     call: (fn, lookup) => api.run(fn, lookup),
     compileTemplate: (source, file) => new vm.Script(`(function (locals, escapeFn, include, rethrow) {\n${source}\n})`, { filename: file, lineOffset: -1 }).runInContext(ctx) as CompiledTemplate,
     render: (t, lookup) => api.runTemplate(t.fn, t.file, t.names, lookup),
+    startJinja: () => {
+      if (jinjaNames) return jinjaNames;
+      const names = api.initJinja(
+        new vm.Script(`(function () { var module = { exports: {} }, exports = module.exports;\n${nunjucksRuntimeSource()}\nreturn module.exports; })`, { filename: 'nunjucks-slim.js' }).runInContext(ctx),
+        new vm.Script(JINJA_CONTEXT_SOURCE, { filename: 'tsplay-jinja' }).runInContext(ctx),
+      );
+      jinjaNames = { filters: [...names[0]].map(String), tests: [...names[1]].map(String) };
+      return jinjaNames;
+    },
     compileJinja: (source, file) => {
-      if (!jinjaReady) {
-        api.initJinja(
-          new vm.Script(`(function () { var module = { exports: {} }, exports = module.exports;\n${nunjucksRuntimeSource()}\nreturn module.exports; })`, { filename: 'nunjucks-slim.js' }).runInContext(ctx),
-          new vm.Script(JINJA_CONTEXT_SOURCE, { filename: 'tsplay-jinja' }).runInContext(ctx),
-        );
-        jinjaReady = true;
-      }
+      instance!.startJinja();
       return (new vm.Script(`(function () {\n${source}\n})`, { filename: file }).runInContext(ctx) as () => JinjaProps)();
     },
     renderJinja: (t, lookup) => api.runJinja(t.props, t.file, lookup),
@@ -555,7 +566,7 @@ function context(): Context {
   return instance;
 }
 
-let jinjaReady = false;
+let jinjaNames: JinjaBuiltins | undefined;
 
 /**
  * nunjucks' runtime without its compiler (its browser build, "slim"): the code that runs compiled
@@ -609,6 +620,11 @@ export function compileTemplateInContext(source: string, file: string): Compiled
  */
 export function compileJinjaInContext(source: string, file: string): JinjaProps {
   return context().compileJinja(source, file);
+}
+
+/** The names of the filters and tests of Jinja templates (loads nunjucks' runtime into the context). */
+export function jinjaBuiltins(): JinjaBuiltins {
+  return context().startJinja();
 }
 
 /** Who resolves Jinja includes during the current render. */
