@@ -147,26 +147,47 @@ export function templatesRoot(file: string): string | undefined {
   return undefined;
 }
 
-/** `scope` with `extra` variables on top (they win). */
+/**
+ * `scope` with `extra` variables on top (they win). A class instance: toVarSource() reads a
+ * plain object as a map of variables.
+ */
+class Overlay implements VarSource {
+  private readonly src: VarSource;
+  readonly vars: Record<string, unknown>;
+  constructor(
+    scope: ScopeLike,
+    private readonly extra: Record<string, unknown>,
+  ) {
+    this.src = toVarSource(scope);
+    this.vars = new Proxy({} as Record<string, unknown>, {
+      get: (_t, k) => (typeof k === 'string' && this.has(k) ? this.get(k) : undefined),
+      has: (_t, k) => typeof k === 'string' && this.has(k),
+      ownKeys: () => [...this.names()],
+      getOwnPropertyDescriptor: (_t, k) => (typeof k === 'string' && this.has(k) ? { value: this.get(k), enumerable: true, configurable: true, writable: false } : undefined),
+    });
+  }
+  private own(n: string): boolean {
+    return Object.hasOwn(this.extra, n);
+  }
+  has(n: string): boolean {
+    return this.own(n) || this.src.has(n);
+  }
+  get(n: string): unknown {
+    return this.own(n) ? unwrapSecrets(this.extra[n], (s) => this.src.noteSecret(s)) : this.src.get(n);
+  }
+  names(): string[] {
+    return [...new Set([...this.src.names(), ...Object.keys(this.extra)])];
+  }
+  noteSecret(s: string): void {
+    this.src.noteSecret(s);
+  }
+  get secretsUsed(): ReadonlySet<string> | undefined {
+    return this.src.secretsUsed;
+  }
+}
+
 function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
-  const src = toVarSource(scope);
-  const own = (n: string) => Object.hasOwn(extra, n);
-  const source: VarSource = {
-    has: (n) => own(n) || src.has(n),
-    get: (n) => (own(n) ? unwrapSecrets(extra[n], (s) => src.noteSecret(s)) : src.get(n)),
-    names: () => [...new Set([...src.names(), ...Object.keys(extra)])],
-    noteSecret: (s) => src.noteSecret(s),
-    get secretsUsed() {
-      return src.secretsUsed;
-    },
-    vars: new Proxy({} as Record<string, unknown>, {
-      get: (_t, k) => (typeof k === 'string' && source.has(k) ? source.get(k) : undefined),
-      has: (_t, k) => typeof k === 'string' && source.has(k),
-      ownKeys: () => [...source.names()],
-      getOwnPropertyDescriptor: (_t, k) => (typeof k === 'string' && source.has(k) ? { value: source.get(k), enumerable: true, configurable: true, writable: false } : undefined),
-    }),
-  };
-  return source;
+  return new Overlay(scope, extra);
 }
 
 /**
