@@ -17,12 +17,13 @@
  * comparisons, `and`/`or`, `+`, `*`, `%`, `~`, `//`. Each statement records its line, so an
  * error names the template file and line.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { Diagnostic } from '../core/errors.js';
 import { runJinja, type ScopeLike } from '../vars/expr.js';
+import { readLocalFile } from './files.js';
 import { compileJinjaInContext, type JinjaIncluder, type SandboxJinja } from '../vars/sandbox.js';
 
 const require = createRequire(import.meta.url);
@@ -268,7 +269,7 @@ function compile(file: string): Compiled {
   const st = statSync(file);
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.t;
-  const text = readFileSync(file, 'utf8');
+  const text = readLocalFile(file).bytes.toString('utf8');
   const t = { props: compileJinjaInContext(jinjaSource(text, file), file), file };
   cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, t });
   return t;
@@ -376,7 +377,7 @@ export function jinjaNames(file: string, root?: string): JinjaNames {
   const visit = (f: string) => {
     if (seen.has(f)) return;
     seen.add(f);
-    const src = source(readFileSync(f, 'utf8'));
+    const src = source(readLocalFile(f).bytes.toString('utf8'));
     let ast;
     try {
       ast = parse(src);

@@ -15,13 +15,14 @@
  */
 import ejs from 'ejs';
 import { parse } from 'acorn';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError, type Diagnostic } from '../core/errors.js';
 import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
 import { compileTemplateInContext, type SandboxTemplate, type TemplateIncluder } from '../vars/sandbox.js';
 import { analyzeTemplateCode } from '../vars/analyze.js';
 import { checkJinjaTemplate, isJinjaFile, JinjaSyntaxError, renderJinja } from './jinja.js';
+import { readLocalFile } from './files.js';
 
 type EjsTemplate = { generateSource(): void; source: string };
 const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => EjsTemplate }).Template;
@@ -61,7 +62,7 @@ function compile(file: string): Compiled {
   const st = statSync(file);
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.t;
-  const text = readFileSync(file, 'utf8');
+  const text = readLocalFile(file).bytes.toString('utf8');
   const fn = compileTemplateInContext(functionBody(text, file), file);
   const { names, quick } = analyzeTemplateCode(generated(text, file), EJS_FUNCTIONS);
   const t = { fn, file, names, quick };
@@ -94,7 +95,7 @@ export function checkTemplate(file: string): Diagnostic | undefined {
 
 function readText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readLocalFile(file).bytes.toString('utf8');
   } catch {
     return '';
   }
@@ -106,7 +107,7 @@ function readText(file: string): string {
  */
 function locateSyntaxError(file: string): { line: number; reason: string; atEnd: boolean } | undefined {
   try {
-    const code = `(function (locals) {\n${generated(readFileSync(file, 'utf8'), file)}\n})`;
+    const code = `(function (locals) {\n${generated(readText(file), file)}\n})`;
     try {
       parse(code, { ecmaVersion: 'latest' });
       return undefined;

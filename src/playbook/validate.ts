@@ -12,7 +12,7 @@ import { parseTemplate } from '../vars/expr.js';
 import { EXPR_GLOBALS } from '../vars/globals.js';
 import { ANSIBLE_FACT_NAMES, ANSIBLE_FACT_VARS } from '../facts/ansible.js';
 import type { LoadContext } from './context.js';
-import { fileCandidates, findLocalFile } from './files.js';
+import { fileCandidates, findLocalFile, readLocalFile } from './files.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
 import { checkTemplate, templatesRoot } from './templates.js';
 import { isJinjaFile, JinjaSyntaxError, jinjaNames, TEMPLATE_VARS } from './jinja.js';
@@ -176,8 +176,8 @@ class PlayChecker {
       const found = findLocalFile(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir });
       if (!found) {
         ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" not found`, t.src.file.pos([...t.src.path, argsKey, 'src']), `looked in ${fileCandidates(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir }).join(', ')}`);
-      } else if (isVaultFile(found)) {
-        ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" is encrypted with Ansible vault; tsplay does not decrypt the files it copies and would copy the ciphertext`, t.src.file.pos([...t.src.path, argsKey, 'src']), 'keep the content in a vault-encrypted vars file and write it with copy: content: "{{ the_var }}" (masked as a secret)');
+      } else if (isVaultFile(found) && !this.vaultOpens(found, `${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}"`, t.src.file.pos([...t.src.path, argsKey, 'src']))) {
+        continue;
       } else if (f.kind === 'templates') {
         const d = checkTemplate(found);
         if (d) ctx.diags.add(d);
@@ -217,6 +217,22 @@ class PlayChecker {
         const dym = didYouMean(n, have);
         this.ctx.diags.error(`${what}: template uses unknown Jinja ${kind} '${n}'${dym ? `; did you mean '${dym}'?` : ''}`, { file: at.file, line: at.line, col: 1 }, `tsplay's Jinja ${kind}s are listed in docs/modules/template.md`);
       }
+    }
+  }
+
+  /**
+   * A local file encrypted with Ansible vault (a copy or template src) is decrypted when the
+   * task runs: false, after an error at the task, when the run's vault passwords cannot.
+   */
+  private vaultOpens(file: string, what: string, pos: ReturnType<LoadContext['pos']>): boolean {
+    try {
+      readLocalFile(file);
+      return true;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const d = e.diagnostics[0]!;
+      this.ctx.diags.error(`${what}: ${d.message.replace(`"${file}"`, 'this file')}`, pos, d.hint);
+      return false;
     }
   }
 
