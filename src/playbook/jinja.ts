@@ -20,34 +20,43 @@
 import { realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import nunjucks from 'nunjucks';
 import type { Diagnostic } from '../core/errors.js';
 import { runJinja, type ScopeLike } from '../vars/expr.js';
 import { readLocalFile } from './files.js';
 import { compileJinjaInContext, type JinjaIncluder, type SandboxJinja } from '../vars/sandbox.js';
 
 const require = createRequire(import.meta.url);
-// nunjucks' parser and compiler internals (no typings for these).
+// nunjucks' parser and compiler (no typings for these), loaded on first use: they cost ~50 ms
+// of start-up that a run without Jinja templates does not pay.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const nodes: any = require('nunjucks/src/nodes');
-const parser: any = require('nunjucks/src/parser');
-const transformer: any = require('nunjucks/src/transformer');
-const { Compiler } = require('nunjucks/src/compiler') as { Compiler: any };
+let nj: { nodes: any; parser: any; transformer: any; Compiler: any } | undefined;
+function nunjucks(): NonNullable<typeof nj> {
+  if (nj) return nj;
+  const parts = {
+    nodes: require('nunjucks/src/nodes'),
+    parser: require('nunjucks/src/parser'),
+    transformer: require('nunjucks/src/transformer'),
+    Compiler: require('nunjucks/src/compiler').Compiler,
+  };
+  // Slices (`x[1:]`) are in nunjucks' Jinja compatibility layer: it patches this compiler and
+  // parser (the runtime half of it is jinja-context.ts's own member lookup).
+  require('nunjucks/src/jinja-compat').call({
+    runtime: require('nunjucks/src/runtime'),
+    lib: require('nunjucks/src/lib'),
+    compiler: require('nunjucks/src/compiler'),
+    parser: parts.parser,
+    nodes: parts.nodes,
+    lexer: require('nunjucks/src/lexer'),
+  });
+  nj = parts;
+  return nj;
+}
 
 /** Extensions rendered as Jinja. */
 export const JINJA_EXTENSIONS = ['.j2', '.jinja', '.jinja2'] as const;
 
 export function isJinjaFile(file: string): boolean {
   return JINJA_EXTENSIONS.some((e) => file.endsWith(e));
-}
-
-// Slices (`x[1:]`) are in nunjucks' Jinja compatibility layer: it patches the compiler and
-// parser (the runtime half of it is jinja-context.ts's own member lookup).
-let compat = false;
-function installCompat(): void {
-  if (compat) return;
-  (nunjucks as unknown as { installJinjaCompat(): void }).installJinjaCompat();
-  compat = true;
 }
 
 /** Statements that record their line before they run (for error positions). */
@@ -61,6 +70,7 @@ function clone(node: any, fields: Record<string, unknown>): any {
 }
 
 function makeCompiler(): any {
+  const { Compiler, nodes } = nunjucks();
   const C = function (this: any, ...args: unknown[]) {
     Compiler.apply(this, args);
   } as unknown as { prototype: any };
@@ -228,9 +238,8 @@ export class JinjaSyntaxError extends Error {
 
 /** Parses a template's text (throws JinjaSyntaxError). */
 function parse(src: Source): any {
-  installCompat();
   try {
-    return parser.parse(src.body, [], { trimBlocks: src.trimBlocks, lstripBlocks: src.lstripBlocks });
+    return nunjucks().parser.parse(src.body, [], { trimBlocks: src.trimBlocks, lstripBlocks: src.lstripBlocks });
   } catch (e) {
     throw syntaxError(e, src);
   }
@@ -254,7 +263,7 @@ export function jinjaSource(text: string, file: string): string {
   const c = new JinjaCompiler(file, false);
   c.lineOf = (n: any) => lineOf(src, n.lineno ?? 0, n.colno ?? 0);
   try {
-    c.compile(transformer.transform(ast, [], file));
+    c.compile(nunjucks().transformer.transform(ast, [], file));
   } catch (e) {
     throw syntaxError(e, src);
   }
@@ -374,6 +383,7 @@ export function jinjaNames(file: string, root?: string): JinjaNames {
   const bound = new Set<string>();
   const guarded = new Set<string>();
   const seen = new Set<string>();
+  const { nodes } = nunjucks();
   const visit = (f: string) => {
     if (seen.has(f)) return;
     seen.add(f);
