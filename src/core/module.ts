@@ -154,8 +154,13 @@ export interface PrepareContext {
   vars: Record<string, unknown>;
   /** Finds a file in the role's and project's `templates/` or `files/` folder. */
   findFile(kind: 'templates' | 'files', name: string): string;
-  /** Renders an EJS template file with the host's variables. */
+  /** Renders a template file (Jinja or EJS) with the host's variables. */
   renderTemplate(file: string, extraVars?: Record<string, unknown>): Promise<string>;
+  /**
+   * Reads a file found with findFile. A file encrypted with Ansible vault is decrypted, and its
+   * text becomes a secret of the run (masked in output). Absent: read it as is.
+   */
+  readFile?(file: string): Promise<Buffer>;
 }
 
 export interface ModuleExample {

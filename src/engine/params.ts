@@ -7,7 +7,8 @@
 import { coerceScalars } from '../core/coerce.js';
 import { UserError } from '../core/errors.js';
 import type { PrepareContext } from '../core/module.js';
-import { findLocalFile, fileCandidates } from '../playbook/files.js';
+import { findLocalFile, fileCandidates, readLocalFile } from '../playbook/files.js';
+import { isVaultFile } from '../yaml/vault.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { renderTemplate } from '../playbook/templates.js';
 import { evaluate, render, unwrapSecrets } from '../vars/expr.js';
@@ -66,7 +67,14 @@ export async function prepareParams(task: ModuleTask, host: string, scope: Scope
     renderTemplate: async (file, extra) => {
       const out = await renderTemplate(file, scope, extra);
       for (const s of scope.secretsUsed) env.secrets.add(s);
+      // A template encrypted with Ansible vault: what it renders is as secret as its text.
+      if (isVaultFile(file) && out) env.secrets.add(out);
       return out;
+    },
+    readFile: async (file) => {
+      const { bytes, vault } = readLocalFile(file);
+      if (vault && bytes.length) env.secrets.add(bytes.toString('utf8'));
+      return bytes;
     },
   };
   return module.prepare(params as never, pctx);

@@ -1,11 +1,28 @@
 /** Finding a role's or project's local files (templates/, files/) on the controller. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { UserError } from '../core/errors.js';
+import { decryptVaultBytes, isVaultText, VaultError } from '../yaml/vault.js';
 import { isAbsolute, join } from 'node:path';
 import type { LoadedRole } from './model.js';
 
 export interface FileSearch {
   role?: LoadedRole;
   playbookDir: string;
+}
+
+/**
+ * The bytes of a local file (a copy src, a template); a file encrypted whole with Ansible vault
+ * is decrypted with the run's vault passwords (a UserError when none decrypts it).
+ */
+export function readLocalFile(file: string): { bytes: Buffer; vault: boolean } {
+  const bytes = readFileSync(file);
+  if (!isVaultText(bytes.subarray(0, 64).toString('latin1'))) return { bytes, vault: false };
+  try {
+    return { bytes: decryptVaultBytes(bytes.toString('latin1')), vault: true };
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    throw new UserError({ severity: 'error', message: e.describe(`"${file}"`), pos: { file, line: 1, col: 1 }, hint: e.hint });
+  }
 }
 
 /** Candidate paths, in lookup order: role/KIND/name, role/name, project/KIND/name, project/name. */

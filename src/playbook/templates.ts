@@ -1,5 +1,6 @@
 /**
- * EJS templates, rendered on the controller. Compiled during validation so a syntax error
+ * Templates, rendered on the controller: EJS here, Jinja (`.j2`, `.jinja`, `.jinja2`) in jinja.ts,
+ * chosen by the file's extension. EJS templates are rendered on the controller. Compiled during validation so a syntax error
  * surfaces before any host is contacted.
  *
  * Templates write configuration files, not HTML: `<%= x %>` inserts the value verbatim (no
@@ -14,12 +15,14 @@
  */
 import ejs from 'ejs';
 import { parse } from 'acorn';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError, type Diagnostic } from '../core/errors.js';
 import { runTemplate, toVarSource, unwrapSecrets, type ScopeLike, type VarSource } from '../vars/expr.js';
 import { compileTemplateInContext, type SandboxTemplate, type TemplateIncluder } from '../vars/sandbox.js';
 import { analyzeTemplateCode } from '../vars/analyze.js';
+import { checkJinjaTemplate, isJinjaFile, JinjaSyntaxError, renderJinja } from './jinja.js';
+import { readLocalFile } from './files.js';
 
 type EjsTemplate = { generateSource(): void; source: string };
 const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => EjsTemplate }).Template;
@@ -59,7 +62,7 @@ function compile(file: string): Compiled {
   const st = statSync(file);
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.t;
-  const text = readFileSync(file, 'utf8');
+  const text = readLocalFile(file).bytes.toString('utf8');
   const fn = compileTemplateInContext(functionBody(text, file), file);
   const { names, quick } = analyzeTemplateCode(generated(text, file), EJS_FUNCTIONS);
   const t = { fn, file, names, quick };
@@ -69,6 +72,7 @@ function compile(file: string): Compiled {
 
 /** Compiles a template; returns a diagnostic instead of throwing. */
 export function checkTemplate(file: string): Diagnostic | undefined {
+  if (isJinjaFile(file)) return checkJinjaTemplate(file);
   try {
     compile(file);
     return undefined;
@@ -91,7 +95,7 @@ export function checkTemplate(file: string): Diagnostic | undefined {
 
 function readText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readLocalFile(file).bytes.toString('utf8');
   } catch {
     return '';
   }
@@ -103,7 +107,7 @@ function readText(file: string): string {
  */
 function locateSyntaxError(file: string): { line: number; reason: string; atEnd: boolean } | undefined {
   try {
-    const code = `(function (locals) {\n${generated(readFileSync(file, 'utf8'), file)}\n})`;
+    const code = `(function (locals) {\n${generated(readText(file), file)}\n})`;
     try {
       parse(code, { ecmaVersion: 'latest' });
       return undefined;
@@ -138,26 +142,53 @@ function includer(root: string): TemplateIncluder {
   };
 }
 
-/** `scope` with `extra` variables on top (they win). */
+/** The nearest folder named templates/ above a template (a role's or the project's), where Jinja includes may also look. */
+export function templatesRoot(file: string): string | undefined {
+  for (let dir = dirname(resolve(file)); dir !== dirname(dir); dir = dirname(dir)) if (basename(dir) === 'templates') return dir;
+  return undefined;
+}
+
+/**
+ * `scope` with `extra` variables on top (they win). A class instance: toVarSource() reads a
+ * plain object as a map of variables.
+ */
+class Overlay implements VarSource {
+  private readonly src: VarSource;
+  readonly vars: Record<string, unknown>;
+  constructor(
+    scope: ScopeLike,
+    private readonly extra: Record<string, unknown>,
+  ) {
+    this.src = toVarSource(scope);
+    this.vars = new Proxy({} as Record<string, unknown>, {
+      get: (_t, k) => (typeof k === 'string' && this.has(k) ? this.get(k) : undefined),
+      has: (_t, k) => typeof k === 'string' && this.has(k),
+      ownKeys: () => [...this.names()],
+      getOwnPropertyDescriptor: (_t, k) => (typeof k === 'string' && this.has(k) ? { value: this.get(k), enumerable: true, configurable: true, writable: false } : undefined),
+    });
+  }
+  private own(n: string): boolean {
+    return Object.hasOwn(this.extra, n);
+  }
+  has(n: string): boolean {
+    return this.own(n) || this.src.has(n);
+  }
+  get(n: string): unknown {
+    return this.own(n) ? unwrapSecrets(this.extra[n], (s) => this.src.noteSecret(s)) : this.src.get(n);
+  }
+  names(): string[] {
+    return [...new Set([...this.src.names(), ...Object.keys(this.extra)])];
+  }
+  noteSecret(s: string): void {
+    this.src.noteSecret(s);
+  }
+  get secretsUsed(): ReadonlySet<string> | undefined {
+    return this.src.secretsUsed;
+  }
+}
+
 function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
-  const src = toVarSource(scope);
-  const own = (n: string) => Object.hasOwn(extra, n);
-  const source: VarSource = {
-    has: (n) => own(n) || src.has(n),
-    get: (n) => (own(n) ? unwrapSecrets(extra[n], (s) => src.noteSecret(s)) : src.get(n)),
-    names: () => [...new Set([...src.names(), ...Object.keys(extra)])],
-    noteSecret: (s) => src.noteSecret(s),
-    get secretsUsed() {
-      return src.secretsUsed;
-    },
-    vars: new Proxy({} as Record<string, unknown>, {
-      get: (_t, k) => (typeof k === 'string' && source.has(k) ? source.get(k) : undefined),
-      has: (_t, k) => typeof k === 'string' && source.has(k),
-      ownKeys: () => [...source.names()],
-      getOwnPropertyDescriptor: (_t, k) => (typeof k === 'string' && source.has(k) ? { value: source.get(k), enumerable: true, configurable: true, writable: false } : undefined),
-    }),
-  };
-  return source;
+  return new Overlay(scope, extra);
 }
 
 /**
@@ -165,6 +196,14 @@ function overlay(scope: ScopeLike, extra: Record<string, unknown>): VarSource {
  * `scope` is a Scope (read lazily) or a plain object of variables; `extra` variables win.
  */
 export async function renderTemplate(file: string, scope: ScopeLike, extra?: Record<string, unknown>): Promise<string> {
+  if (isJinjaFile(file)) {
+    try {
+      return renderJinja(file, extra ? overlay(scope, extra) : scope, templatesRoot(file));
+    } catch (e) {
+      if (!(e instanceof JinjaSyntaxError)) throw e;
+      throw new UserError(checkJinjaTemplate(file) ?? { severity: 'error', message: `template syntax error: ${e.reason}`, pos: { file, line: e.line, col: e.col } });
+    }
+  }
   let t: Compiled;
   try {
     t = compile(file);

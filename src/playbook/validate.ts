@@ -14,9 +14,11 @@ import { parseTemplate } from '../vars/expr.js';
 import { EXPR_GLOBALS } from '../vars/globals.js';
 import { ANSIBLE_FACT_NAMES, ANSIBLE_FACT_VARS } from '../facts/ansible.js';
 import type { LoadContext } from './context.js';
-import { fileCandidates, findLocalFile } from './files.js';
+import { fileCandidates, findLocalFile, readLocalFile } from './files.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
-import { checkTemplate } from './templates.js';
+import { checkTemplate, templatesRoot } from './templates.js';
+import { isJinjaFile, JinjaSyntaxError, jinjaNames, TEMPLATE_VARS } from './jinja.js';
+import { jinjaBuiltins } from '../vars/sandbox.js';
 import { isVaultFile } from '../yaml/vault.js';
 import { checkTypes, describe, fromValue, notBoolean, union, UNKNOWN, type VType } from '../vars/types.js';
 import { HOST_FACTS_TYPE, registeredType } from './result-types.js';
@@ -265,14 +267,63 @@ class PlayChecker {
       const found = findLocalFile(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir });
       if (!found) {
         ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" not found`, t.src.file.pos([...t.src.path, argsKey, 'src']), `looked in ${fileCandidates(f.kind, f.name, { role: t.role, playbookDir: ctx.playbookDir }).join(', ')}`);
-      } else if (isVaultFile(found)) {
-        ctx.diags.error(`${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}" is encrypted with Ansible vault; tsplay does not decrypt the files it copies and would copy the ciphertext`, t.src.file.pos([...t.src.path, argsKey, 'src']), 'keep the content in a vault-encrypted vars file and write it with copy: content: "{{ the_var }}" (masked as a secret)');
-      } else if (f.kind === 'templates' && /\.j2$/.test(f.name)) {
-        ctx.diags.error(`${what}: template "${f.name}" is a Jinja template; tsplay does not render Jinja yet and would copy its text verbatim`, t.src.file.pos([...t.src.path, argsKey, 'src']), 'write it as an EJS template (<%= x %>, <% if (x) { %>...<% } %>) and name it .ejs; see docs/expressions.md');
+      } else if (isVaultFile(found) && !this.vaultOpens(found, `${what}: ${f.kind === 'templates' ? 'template' : 'file'} "${f.name}"`, t.src.file.pos([...t.src.path, argsKey, 'src']))) {
+        continue;
       } else if (f.kind === 'templates') {
         const d = checkTemplate(found);
         if (d) ctx.diags.add(d);
+        else if (isJinjaFile(found)) this.checkJinjaNames(found, names, what);
       }
+    }
+  }
+
+  /**
+   * A Jinja template's variables, filters and tests (and those of the templates it includes):
+   * a name no variable of the task defines is an error at its line in the template, unless the
+   * template only reads it guarded (`is defined`, `| default`).
+   */
+  private checkJinjaNames(file: string, names: Set<string>, what: string): void {
+    let found;
+    try {
+      found = jinjaNames(file, templatesRoot(file));
+    } catch (e) {
+      if (!(e instanceof JinjaSyntaxError)) throw e;
+      this.ctx.diags.error(`${what}: template syntax error: ${e.reason}`, { file: e.file ?? file, line: e.line, col: e.col });
+      return;
+    }
+    const { used, filters, tests } = found;
+    // A Jinja template sees variables, not the JavaScript helpers of expressions.
+    const helpers = new Set(EXPR_GLOBALS.filter((n) => n !== 'vars'));
+    const known = [...names, ...[...this.names.base].filter((n) => !helpers.has(n)), ...this.registered, ...TEMPLATE_VARS];
+    for (const [n, at] of used) {
+      if (!known.includes(n)) {
+        const dym = didYouMean(n, known);
+        this.ctx.diags.error(`${what}: undefined variable '${n}' in template${dym ? `; did you mean '${dym}'?` : ''}`, { file: at.file, line: at.line, col: 1 }, `if it may be missing, write {{ ${n} | default('...') }} or test {% if ${n} is defined %}`);
+      }
+    }
+    const builtins = jinjaBuiltins();
+    for (const [kind, list, have] of [['filter', filters, builtins.filters], ['test', tests, builtins.tests]] as const) {
+      for (const [n, at] of list) {
+        if (have.includes(n)) continue;
+        const dym = didYouMean(n, have);
+        this.ctx.diags.error(`${what}: template uses unknown Jinja ${kind} '${n}'${dym ? `; did you mean '${dym}'?` : ''}`, { file: at.file, line: at.line, col: 1 }, `tsplay's Jinja ${kind}s are listed in docs/modules/template.md`);
+      }
+    }
+  }
+
+  /**
+   * A local file encrypted with Ansible vault (a copy or template src) is decrypted when the
+   * task runs: false, after an error at the task, when the run's vault passwords cannot.
+   */
+  private vaultOpens(file: string, what: string, pos: ReturnType<LoadContext['pos']>): boolean {
+    try {
+      readLocalFile(file);
+      return true;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const d = e.diagnostics[0]!;
+      this.ctx.diags.error(`${what}: ${d.message.replace(`"${file}"`, 'this file')}`, pos, d.hint);
+      return false;
     }
   }
 

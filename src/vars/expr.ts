@@ -22,6 +22,7 @@ import {
   forgetHostErrors,
   isBounded,
   renderInContext,
+  renderJinjaInContext,
   setHandedListener,
   setHelpers,
   takeHostError,
@@ -29,6 +30,8 @@ import {
   type SandboxTemplate,
   type Lookup,
   type TemplateIncluder,
+  type SandboxJinja,
+  type JinjaIncluder,
 } from './sandbox.js';
 import { types } from 'node:util';
 import { didYouMean, UserError } from '../core/errors.js';
@@ -245,15 +248,15 @@ export function evaluate(code: string, scope: ScopeLike): unknown {
 }
 
 /** How code in the context reads the variables of `src` (and helpers); `note` sees each value handed over. */
-function lookupOf(src: VarSource, code: string, note: (label: string, value: unknown) => void): Lookup {
+function lookupOf(src: VarSource, code: string, note: (label: string, value: unknown) => void, helpers = true): Lookup {
   return {
     get: (name) => {
       if (name === 'vars') return [1, src.vars];
       if (src.has(name)) return [1, src.get(name)];
-      if (Object.hasOwn(HELPERS, name)) return [2];
-      throw undefinedVariable(name, code, src);
+      if (helpers && Object.hasOwn(HELPERS, name)) return [2];
+      throw undefinedVariable(name, code, src, helpers);
     },
-    defined: (name) => name === 'vars' || src.has(name) || Object.hasOwn(HELPERS, name),
+    defined: (name) => name === 'vars' || src.has(name) || (helpers && Object.hasOwn(HELPERS, name)),
     handed: note,
   };
 }
@@ -284,6 +287,23 @@ export function runTemplate(t: SandboxTemplate & { quick: boolean }, scope: Scop
   return t.quick || isBounded() ? go() : withDeadline(go);
 }
 
+/**
+ * Renders a compiled Jinja template (playbook/jinja.ts, sandbox.ts, jinja-context.ts) like
+ * runTemplate, always under the deadline. Variables are the host's (no JavaScript helpers: a
+ * Jinja template has filters).
+ */
+export function runJinja(t: SandboxJinja, scope: ScopeLike, include: JinjaIncluder): string {
+  const src = toVarSource(scope);
+  const go = () =>
+    sandboxed({ file: t.file }, src, (lookup) => renderJinjaInContext(t, lookup, include), {
+      code: t.file,
+      who: 'template',
+      helpers: false,
+      where: (r) => `${r[3]}${r[4] === undefined ? '' : `:${r[4]}`}:`,
+    });
+  return isBounded() ? go() : withDeadline(go);
+}
+
 type Failed = [0, string, number | undefined, ...unknown[]];
 
 /**
@@ -296,7 +316,7 @@ function sandboxed<T, F extends Failed>(
   entry: (typeof running)[number],
   src: VarSource,
   call: (lookup: Lookup) => [1, T] | F,
-  failure: { code: string; who: string; where: (r: F) => string },
+  failure: { code: string; who: string; helpers?: boolean; where: (r: F) => string },
 ): T {
   const handed: Array<[string, unknown]> = [];
   const note = (label: string, value: unknown) => handed.push([label, value]);
@@ -304,7 +324,7 @@ function sandboxed<T, F extends Failed>(
   const listener = setHandedListener(note);
   let r: [1, T] | F;
   try {
-    r = call(lookupOf(src, failure.who === 'expression' ? failure.code : '', note));
+    r = call(lookupOf(src, failure.who === 'expression' ? failure.code : '', note, failure.helpers ?? true));
   } finally {
     setHandedListener(listener);
     running.pop();
@@ -337,10 +357,11 @@ function secretVariables(handed: Array<[string, unknown]>, src: VarSource): stri
   return [...new Set(handed.filter(([, v]) => holds(v, new Set())).map(([label]) => label))];
 }
 
-function undefinedVariable(name: string, code: string, src: VarSource): UndefinedVariableError {
-  const similar = didYouMean(name, [...src.names(), ...EXPR_GLOBALS]);
-  const filterHint = new RegExp(`\\|\\s*${name}\\b`).test(code) ? jinjaHint(code) : undefined;
-  const hint = filterHint ?? (similar ? `did you mean '${similar}'?` : `if it may be missing, write vars.${name} ?? 'default'`);
+function undefinedVariable(name: string, code: string, src: VarSource, helpers = true): UndefinedVariableError {
+  const similar = didYouMean(name, [...src.names(), ...(helpers ? EXPR_GLOBALS : ['vars'])]);
+  const filterHint = helpers && new RegExp(`\\|\\s*${name}\\b`).test(code) ? jinjaHint(code) : undefined;
+  const missing = helpers ? `if it may be missing, write vars.${name} ?? 'default'` : `if it may be missing, write {{ ${name} | default('...') }} or test {% if ${name} is defined %}`;
+  const hint = filterHint ?? (similar ? `did you mean '${similar}'?` : missing);
   return new UndefinedVariableError(name, hint);
 }
 

@@ -21,7 +21,10 @@
  */
 import vm from 'node:vm';
 import { types } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Secret } from '../core/secret.js';
+import { JINJA_CONTEXT_SOURCE } from './jinja-context.js';
 
 /** A value-returning call into the context: [1, value] or [0, description, controller error id]. */
 type Outcome = [1, unknown] | [0, string, number | undefined];
@@ -51,10 +54,31 @@ export interface SandboxTemplate {
   names: readonly string[];
 }
 
+/** The functions of a Jinja template (nunjucks' compiled `root` and `b_<block>`), made inside the context. */
+export type JinjaProps = Readonly<Record<string, unknown>>;
+
+/** A Jinja template compiled in the context. */
+export interface SandboxJinja {
+  props: JinjaProps;
+  file: string;
+}
+
+/** The filters and tests Jinja templates have (jinja-context.ts). */
+export interface JinjaBuiltins {
+  filters: string[];
+  tests: string[];
+}
+
+/** Finds the template an `{% include %}`, `{% import %}` or `{% extends %}` names (from: the template naming it). */
+export type JinjaIncluder = (from: string, name: string) => SandboxJinja;
+
 /** Finds the template an include() names, relative to the including file. */
 export type TemplateIncluder = (from: string, path: string) => SandboxTemplate;
 
 interface Context {
+  startJinja(): JinjaBuiltins;
+  compileJinja(source: string, file: string): JinjaProps;
+  renderJinja(t: SandboxJinja, lookup: Lookup): TemplateOutcome;
   compile(source: string): CompiledExpr;
   call(fn: CompiledExpr, lookup: Lookup): Outcome;
   compileTemplate(source: string, file: string): CompiledTemplate;
@@ -365,6 +389,53 @@ const BOOTSTRAP = String.raw`(function (host) {
     }
   }
 
+  /**
+   * Jinja templates (jinja-context.ts): nunjucks' runtime, loaded into this context on first use,
+   * then frozen like the built-ins. Templates compiled by nunjucks' compiler on the controller
+   * (text) are made into functions here (compileJinjaInContext) and run by jinja.render.
+   */
+  let jinja;
+  function initJinja(factory, setup) {
+    if (jinja) return [jinja.filterNames, jinja.testNames];
+    const nunjucks = factory();
+    const tools = freeze({
+      fail,
+      helpers,
+      include: (from, name) => {
+        const r = host.includeJinja(from, name);
+        if (r[0] === 0) fail(r);
+        return r;
+      },
+    });
+    const j = setup(nunjucks, tools);
+    deepFreeze(nunjucks);
+    freeze(nunjucks);
+    deepFreeze(j);
+    jinja = freeze(j);
+    return [jinja.filterNames, jinja.testNames];
+  }
+
+  /** Renders a compiled Jinja template with the variables of one lookup: like runTemplate. */
+  function runJinja(props, file, lookup) {
+    dropAddedGlobals();
+    const get = reader(lookup);
+    const known = new CtxMap();
+    const has = (k) => {
+      let v = known.get(k);
+      if (v === undefined) {
+        v = host.lookupDefined(lookup, k) === true;
+        known.set(k, v);
+      }
+      return v;
+    };
+    try {
+      return [1, CtxString(jinja.render(props, file, has, get))];
+    } catch (e) {
+      const at = jinja.where(e);
+      return [0, describe(e), errorIds.get(e), at ? at[0] : file, at ? at[1] : undefined];
+    }
+  }
+
   /** Freezes every object reachable from the global object (prototypes, functions, accessors). */
   function deepFreeze(root) {
     const todo = [root];
@@ -391,7 +462,7 @@ const BOOTSTRAP = String.raw`(function (host) {
     if (d && 'value' in d && d.configurable) defineProperty(G, k, { value: d.value, writable: false, enumerable: d.enumerable, configurable: false });
   }
   globalNames = new CtxSet(getOwnPropertyNames(G));
-  return freeze({ run, runTemplate });
+  return freeze({ run, runTemplate, initJinja, runJinja });
 })`;
 
 let instance: Context | undefined;
@@ -440,6 +511,10 @@ function context(): Context {
     },
     viewKeys: (p: object) => guarded(() => Reflect.ownKeys(p).filter((k) => typeof k === 'string')),
     callHelper: (name: string, args: unknown[]) => guarded(() => helperFns.get(name)!(...args)),
+    includeJinja: (from: string, name: string) => {
+      const r = guarded(() => currentJinjaIncluder!(from, name));
+      return r[0] === 0 ? r : [1, r[1].props, r[1].file];
+    },
     includeTemplate: (from: string, path: string) => {
       const r = guarded(() => currentIncluder!(from, path));
       return r[0] === 0 ? r : [1, r[1].fn, r[1].file, r[1].names];
@@ -462,6 +537,8 @@ function context(): Context {
   const make = new vm.Script(BOOTSTRAP, { filename: 'tsplay-sandbox' }).runInContext(ctx) as (h: typeof host) => {
     run: Context['call'];
     runTemplate: (fn: CompiledTemplate, file: string, names: readonly string[], lookup: Lookup) => TemplateOutcome;
+    initJinja: (factory: unknown, setup: unknown) => [string[], string[]];
+    runJinja: (props: JinjaProps, file: string, lookup: Lookup) => TemplateOutcome;
   };
   const api = make(host);
   instance = {
@@ -469,10 +546,42 @@ function context(): Context {
     call: (fn, lookup) => api.run(fn, lookup),
     compileTemplate: (source, file) => new vm.Script(`(function (locals, escapeFn, include, rethrow) {\n${source}\n})`, { filename: file, lineOffset: -1 }).runInContext(ctx) as CompiledTemplate,
     render: (t, lookup) => api.runTemplate(t.fn, t.file, t.names, lookup),
+    startJinja: () => {
+      if (jinjaNames) return jinjaNames;
+      const names = api.initJinja(
+        new vm.Script(`(function () { var module = { exports: {} }, exports = module.exports;\n${nunjucksRuntimeSource()}\nreturn module.exports; })`, { filename: 'nunjucks-slim.js' }).runInContext(ctx),
+        new vm.Script(JINJA_CONTEXT_SOURCE, { filename: 'tsplay-jinja' }).runInContext(ctx),
+      );
+      jinjaNames = { filters: [...names[0]].map(String), tests: [...names[1]].map(String) };
+      return jinjaNames;
+    },
+    compileJinja: (source, file) => {
+      instance!.startJinja();
+      return (new vm.Script(`(function () {\n${source}\n})`, { filename: file }).runInContext(ctx) as () => JinjaProps)();
+    },
+    renderJinja: (t, lookup) => api.runJinja(t.props, t.file, lookup),
   };
   trampoline = new vm.Script('$tsplay$bounded()', { filename: 'tsplay-bounded' });
   contextRef = ctx;
   return instance;
+}
+
+let jinjaNames: JinjaBuiltins | undefined;
+
+/**
+ * nunjucks' runtime without its compiler (its browser build, "slim"): the code that runs compiled
+ * templates. Its SafeString assigns valueOf/toString over String.prototype's, and each SafeString
+ * its length over its prototype's, which are frozen in the context: they are defined instead.
+ */
+function nunjucksRuntimeSource(): string {
+  const text = readFileSync(createRequire(import.meta.url).resolve('nunjucks/browser/nunjucks-slim.js'), 'utf8');
+  const at = 'SafeString.prototype = Object.create(String.prototype, {\n';
+  if (!text.includes(at)) throw new Error('nunjucks-slim.js: SafeString not found (nunjucks version changed?)');
+  const length = '  this.length = val.length;\n';
+  if (!text.includes(length)) throw new Error('nunjucks-slim.js: SafeString length not found (nunjucks version changed?)');
+  return text
+    .replace(at, `${at}  valueOf: { writable: true, configurable: true, value: undefined },\n  toString: { writable: true, configurable: true, value: undefined },\n`)
+    .replace(length, "  Object.defineProperty(this, 'length', { value: val.length, writable: true, configurable: true });\n");
 }
 
 let trampoline: vm.Script | undefined;
@@ -503,6 +612,34 @@ export function callInContext(fn: CompiledExpr, lookup: Lookup): Outcome {
  */
 export function compileTemplateInContext(source: string, file: string): CompiledTemplate {
   return context().compileTemplate(source, file);
+}
+
+/**
+ * Makes the functions of a Jinja template from the JavaScript nunjucks' compiler generated for
+ * it (on the controller, as text), inside the context. Loads nunjucks' runtime there on first use.
+ */
+export function compileJinjaInContext(source: string, file: string): JinjaProps {
+  return context().compileJinja(source, file);
+}
+
+/** The names of the filters and tests of Jinja templates (loads nunjucks' runtime into the context). */
+export function jinjaBuiltins(): JinjaBuiltins {
+  return context().startJinja();
+}
+
+/** Who resolves Jinja includes during the current render. */
+let currentJinjaIncluder: JinjaIncluder | undefined;
+
+/** Renders a compiled Jinja template (see renderInContext). */
+export function renderJinjaInContext(t: SandboxJinja, lookup: Lookup, include: JinjaIncluder): TemplateOutcome {
+  const ctx = context();
+  const before = currentJinjaIncluder;
+  currentJinjaIncluder = include;
+  try {
+    return ctx.renderJinja(t, lookup);
+  } finally {
+    currentJinjaIncluder = before;
+  }
 }
 
 /** Who resolves include() during the current render. */

@@ -103,7 +103,7 @@ function unhex(s: string, what: string): Buffer {
 }
 
 /** Decrypts one vault envelope with one password; undefined when the HMAC does not match. */
-function decryptWith(salt: Buffer, hmac: Buffer, ciphertext: Buffer, password: string): string | undefined {
+function decryptWith(salt: Buffer, hmac: Buffer, ciphertext: Buffer, password: string): Buffer | undefined {
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, 10000, 80, 'sha256');
   const mac = createHmac('sha256', key.subarray(32, 64)).update(ciphertext).digest();
   if (mac.length !== hmac.length || !timingSafeEqual(mac, hmac)) return undefined;
@@ -113,7 +113,7 @@ function decryptWith(salt: Buffer, hmac: Buffer, ciphertext: Buffer, password: s
   if (pad < 1 || pad > 16 || pad > padded.length || !padded.subarray(padded.length - pad).every((b) => b === pad)) {
     throw new VaultError('{what} is not valid vault data (bad padding after decryption)');
   }
-  return padded.subarray(0, padded.length - pad).toString('utf8');
+  return padded.subarray(0, padded.length - pad);
 }
 
 /**
@@ -121,6 +121,11 @@ function decryptWith(salt: Buffer, hmac: Buffer, ciphertext: Buffer, password: s
  * whose HMAC matches. Throws a VaultError when none does or the text is not vault data.
  */
 export function decryptVault(text: string, passwordList: readonly string[] = passwords): string {
+  return decryptVaultBytes(text, passwordList).toString('utf8');
+}
+
+/** decryptVault, giving the plaintext's bytes (a file encrypted whole may be binary). */
+export function decryptVaultBytes(text: string, passwordList: readonly string[] = passwords): Buffer {
   const m = HEADER.exec(text);
   if (!m) throw new VaultError('{what} is not valid vault data (no $ANSIBLE_VAULT;1.1;AES256 header line)');
   const [, version, cipher] = m;

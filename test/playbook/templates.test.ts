@@ -92,6 +92,15 @@ describe('playbook/templates', () => {
       expect(await renderTemplate(write('after.ejs', 'ok'), {}), 'the next render works').to.equal('ok');
     });
 
+    it('an endless Jinja render fails the same way', async () => {
+      const file = write('loop.j2', '{% for i in range(999999) %}{% for j in range(999999) %}{% endfor %}{% endfor %}');
+      const t0 = Date.now();
+      const e = await rejected(file);
+      expect(Date.now() - t0).to.be.below(3000);
+      expect(e.message).to.equal(`template ${file} did not finish in 0.3 s`);
+      expect(await renderTemplate(write('after.j2', 'ok'), {}), 'the next render works').to.equal('ok');
+    });
+
     it('an endless loop in an included template fails the same way', async () => {
       const part = write('loop-part.ejs', '<% while (true) {} %>');
       const e = await rejected(write('loop-main.ejs', `<%- include(${JSON.stringify(part)}) %>`));
@@ -148,6 +157,12 @@ describe('playbook/templates', () => {
       (err: Error) => err,
     );
     expect(e.message).to.match(/^undefined variable 'nope' \(.*in template .*broken\.ejs:2\)$/);
+  });
+
+  it('extra variables (ansible_managed of the template module) are seen on top of the scope, EJS and Jinja', async () => {
+    const scope = new Scope([{ label: 'vars', kind: 'template', vars: { a: 'scope', b: 'scope' } }]);
+    expect(await renderTemplate(write('extra.ejs', '<%= a %> <%= b %>'), scope, { b: 'extra' })).to.equal('scope extra');
+    expect(await renderTemplate(write('extra.j2', '{{ a }} {{ b }}'), scope, { b: 'extra' })).to.equal('scope extra');
   });
 
   it('reads variables lazily from a scope: a broken variable the template does not use does not matter', async () => {

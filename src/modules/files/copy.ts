@@ -53,7 +53,8 @@ export default defineModule<typeof params, WriteFacts>({
   localFiles: (p) => (p.src === undefined ? [] : [{ kind: 'files', name: p.src }]),
   prepare: async (p, ctx) => {
     if (p.src === undefined) return p;
-    const bytes = await readFile(ctx.findFile('files', p.src));
+    const file = ctx.findFile('files', p.src);
+    const bytes = ctx.readFile ? await ctx.readFile(file) : await readFile(file);
     const text = decodeUtf8(bytes);
     return text === undefined ? { ...p, content: bytes.toString('base64'), content_encoding: 'base64' } : { ...p, content: text, content_encoding: 'utf8' };
   },

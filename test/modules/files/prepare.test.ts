@@ -49,4 +49,14 @@ describe('prepare (controller side)', () => {
     expect((p as { content?: string }).content).to.equal(`rendered ${join(dir, 'site.conf.ejs')} for port 8080\n`);
     expect(asked).to.include('templates/site.conf.ejs');
   });
+
+  it('template gives the template ansible_managed (unless a variable sets it) and template_path, template_fullpath, template_destpath', async () => {
+    const extras: Array<Record<string, unknown> | undefined> = [];
+    const withVars = (vars: Record<string, unknown>): PrepareContext => ({ ...ctx(), vars, renderTemplate: async (_file, extra) => (extras.push(extra), '') });
+    await template.prepare!(template.params.parse({ src: 'app.conf.j2', dest: '/etc/app.conf' }), withVars({}));
+    await template.prepare!(template.params.parse({ src: 'app.conf.j2', dest: '/etc/app.conf' }), withVars({ ansible_managed: 'mine' }));
+    const file = join(dir, 'app.conf.j2');
+    expect(extras[0]).to.deep.equal({ ansible_managed: 'Ansible managed', template_path: file, template_fullpath: file, template_destpath: '/etc/app.conf' });
+    expect(extras[1]).to.deep.equal({ template_path: file, template_fullpath: file, template_destpath: '/etc/app.conf' });
+  });
 });
