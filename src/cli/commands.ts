@@ -7,36 +7,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import chalk from 'chalk';
 import { Option, type Command } from 'commander';
-import { askVaultPassOption, csv, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
+import { extraVarsOption, inventoryOption, runOptions } from './options.js';
 import type { AuditCliOptions } from './audit.js';
 import type { RunCliOptions } from './run.js';
 
 export function registerRunCommands(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('run a playbook (validates first; nothing is contacted when validation fails)')
-    .argument('<playbook>')
-    .addOption(inventoryOption())
-    .addOption(extraVarsOption())
-    .option('-C, --check', 'dry run: probe and plan, change nothing, report what would change')
-    .option('-D, --diff', 'show a unified diff of every file that changes or would change')
-    .option('-l, --limit <pattern>', 'further limit the hosts with a pattern')
-    .addOption(new Option('-t, --tags <tags>', 'only run tasks with these tags').argParser(csv).default([]))
-    .addOption(new Option('--skip-tags <tags>', 'skip tasks with these tags').argParser(csv).default([]))
-    .option('--start-at-task <name>', 'start at the first task with this name (wildcards allowed)')
-    .option('-f, --forks <n>', 'hosts worked on at once', '20')
-    .option('--json', 'one JSON event per line on stdout')
-    .option('-v, --verbose', 'line-per-result output with reasons')
-    .option('--fail-on-change', 'with --check: exit 3 when any change is pending (drift detection)')
-    .option('--roles-path <dirs>', 'extra role folders, separated by :')
-    .option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)')
-    .addOption(vaultPasswordFileOption())
-    .addOption(askVaultPassOption())
-    .addOption(vaultIdOption())
-    .action(async (playbook: string, o: RunCliOptions) => {
-      const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(playbook, o);
-    });
+    .argument('<playbook>');
+  for (const opt of runOptions()) run.addOption(opt);
+  run.action(async (playbook: string, o: RunCliOptions) => {
+    const { runCommand } = await import('./run.js');
+    process.exitCode = await runCommand(playbook, o);
+  });
 }
 
 export function registerLabCommands(program: Command): void {
@@ -83,19 +67,19 @@ export function registerLabCommands(program: Command): void {
       const r = spawnSync(cmd!, args, { stdio: 'inherit' });
       process.exitCode = r.status ?? 1;
     });
-  lab
+  const labRun = lab
     .command('run')
-    .description('bring the lab up, then run a playbook against it (the README demo)')
+    .description('bring the lab up, then run a playbook against it (the README demo); takes every option of `tsplay run`')
     .argument('<playbook>')
-    .option('--spec <file>', 'lab spec (YAML)', 'lab.yml')
-    .option('--check', 'dry run')
-    .option('--diff', 'show diffs')
-    .action(async (playbook: string, o: { spec: string; check?: boolean; diff?: boolean }) => {
-      const { bringUp, labSpecFrom } = await import('./lab.js');
-      const up = await bringUp(labSpecFrom({ spec: existsSync(o.spec) ? o.spec : undefined }));
-      const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(playbook, { inventory: [up.inventoryPath], extraVars: [], tags: [], skipTags: [], forks: '20', check: o.check, diff: o.diff });
-    });
+    .option('--spec <file>', 'lab spec (YAML)', 'lab.yml');
+  for (const opt of runOptions()) labRun.addOption(opt);
+  labRun.action(async (playbook: string, o: RunCliOptions & { spec: string }) => {
+    const { bringUp, labSpecFrom } = await import('./lab.js');
+    const up = await bringUp(labSpecFrom({ spec: existsSync(o.spec) ? o.spec : undefined }));
+    const { runCommand } = await import('./run.js');
+    // The lab's inventory first; an -i given as well adds to it.
+    process.exitCode = await runCommand(playbook, { ...o, inventory: [up.inventoryPath, ...o.inventory] });
+  });
 
   program
     .command('test')

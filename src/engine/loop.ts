@@ -22,6 +22,7 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
   const t0 = Date.now();
   const noLog = t.noLog || inh.noLog;
+  h.quiet = noLog;
   const emit: Emit = (o) => run.emitResult(id, t, h, { ...o, durationMs: Date.now() - t0 }, noLog);
   let scope: Scope;
   let items: unknown[] | undefined;
