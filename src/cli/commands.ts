@@ -24,7 +24,7 @@ export function registerRunCommands(program: Command): void {
 }
 
 export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('disposable Debian hosts (containers with systemd and sshd) on the local Docker engine');
+  const lab = program.command('lab').description('disposable Debian hosts (containers with systemd and sshd) on the local Docker engine').enablePositionalOptions();
   lab
     .command('up')
     .description('start (or reconcile) a lab and write its inventory')
@@ -38,11 +38,12 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('down')
     .description('remove a lab: containers, network, keys, inventory')
-    .option('--name <name>', 'lab name', 'default')
-    .action(async (o: { name: string }) => {
-      const { labDown } = await import('../lab/lab.js');
-      const r = await labDown(o.name);
-      process.stdout.write(r.removed.length ? `removed ${r.removed.join(', ')}\n` : `no lab named ${o.name}\n`);
+    .option('--name <name>', 'lab name (not needed when one lab is up)')
+    .action(async (o: { name?: string }) => {
+      const { labDown, resolveLabName } = await import('../lab/lab.js');
+      const name = await resolveLabName(o.name);
+      const r = await labDown(name);
+      process.stdout.write(r.removed.length ? `removed ${r.removed.join(', ')}\n` : `no lab named ${name}\n`);
     });
   lab
     .command('status')
@@ -58,14 +59,28 @@ export function registerLabCommands(program: Command): void {
     });
   lab
     .command('ssh')
-    .description('open a shell on a lab host (strict host key checking)')
+    .description('a shell on a lab host, or run COMMAND there (exit code passed through; a terminal only when interactive)')
     .argument('<host>')
-    .option('--name <name>', 'lab name', 'default')
-    .action(async (host: string, o: { name: string }) => {
-      const { labSshArgs } = await import('../lab/lab.js');
-      const [cmd, ...args] = await labSshArgs(o.name, host);
+    .argument('[command...]', 'command and its arguments (options after HOST belong to it)')
+    .option('--name <name>', 'lab name (not needed when one lab is up)')
+    .passThroughOptions()
+    .action(async (host: string, command: string[], o: { name?: string }) => {
+      const { labSshArgs, resolveLabName } = await import('../lab/lab.js');
+      const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY;
+      const [cmd, ...args] = await labSshArgs(await resolveLabName(o.name), host, { command, tty: interactive });
       const r = spawnSync(cmd!, args, { stdio: 'inherit' });
       process.exitCode = r.status ?? 1;
+    });
+  lab
+    .command('prune')
+    .description('remove tsplay-lab images the current recipes no longer build (never one a container uses)')
+    .option('--dry-run', 'only say what would be removed')
+    .action(async (o: { dryRun?: boolean }) => {
+      const { labPrune } = await import('../lab/prune.js');
+      const r = await labPrune({ dryRun: o.dryRun });
+      for (const t of r.removed) process.stdout.write(`${o.dryRun ? 'would remove' : 'removed'} ${t}\n`);
+      for (const k of r.kept) process.stdout.write(chalk.dim(`kept ${k.tag} (${k.why})\n`));
+      if (!r.removed.length) process.stdout.write('nothing to remove\n');
     });
   const labRun = lab
     .command('run')

@@ -23,6 +23,8 @@ program
   .description('Ansible-style playbooks, TypeScript modules, over SSH.')
   .version('0.1.0')
   .showHelpAfterError()
+  // Options after a command belong to it (`lab ssh HOST ls -la`: -la is the remote command's).
+  .enablePositionalOptions()
   .configureOutput({ outputError: (s, write) => write(chalk.red(s)) });
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 1);
