@@ -44,6 +44,9 @@ describe('project config (tsplay.config.yml, ansible.cfg)', function () {
     );
     const list = await tsplayAsync(['run', 'site.yml', '--list-hosts', '--list-tasks'], sub);
     expect(list.err).to.equal('');
+    const validate = await tsplayAsync(['validate', 'site.yml'], sub);
+    expect(validate.err).to.equal('');
+    expect(validate.code).to.equal(0);
     expect(list.out).to.include('hosts (1):\n      fromconfig\n');
     expect(list.out).to.include('common : common task');
     const run = await tsplayAsync(['run', 'site.yml', '-vvv', '--json'], sub);
