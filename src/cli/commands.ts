@@ -7,40 +7,24 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import chalk from 'chalk';
 import { Option, type Command } from 'commander';
-import { askVaultPassOption, csv, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
+import { extraVarsOption, inventoryOption, runOptions } from './options.js';
 import type { AuditCliOptions } from './audit.js';
 import type { RunCliOptions } from './run.js';
 
 export function registerRunCommands(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('run a playbook (validates first; nothing is contacted when validation fails)')
-    .argument('<playbook>')
-    .addOption(inventoryOption())
-    .addOption(extraVarsOption())
-    .option('-C, --check', 'dry run: probe and plan, change nothing, report what would change')
-    .option('-D, --diff', 'show a unified diff of every file that changes or would change')
-    .option('-l, --limit <pattern>', 'further limit the hosts with a pattern')
-    .addOption(new Option('-t, --tags <tags>', 'only run tasks with these tags').argParser(csv).default([]))
-    .addOption(new Option('--skip-tags <tags>', 'skip tasks with these tags').argParser(csv).default([]))
-    .option('--start-at-task <name>', 'start at the first task with this name (wildcards allowed)')
-    .option('-f, --forks <n>', 'hosts worked on at once', '20')
-    .option('--json', 'one JSON event per line on stdout')
-    .option('-v, --verbose', 'line-per-result output with reasons')
-    .option('--fail-on-change', 'with --check: exit 3 when any change is pending (drift detection)')
-    .option('--roles-path <dirs>', 'extra role folders, separated by :')
-    .option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)')
-    .addOption(vaultPasswordFileOption())
-    .addOption(askVaultPassOption())
-    .addOption(vaultIdOption())
-    .action(async (playbook: string, o: RunCliOptions) => {
-      const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(playbook, o);
-    });
+    .argument('<playbook>');
+  for (const opt of runOptions()) run.addOption(opt);
+  run.action(async (playbook: string, o: RunCliOptions) => {
+    const { runCommand } = await import('./run.js');
+    process.exitCode = await runCommand(playbook, o);
+  });
 }
 
 export function registerLabCommands(program: Command): void {
-  const lab = program.command('lab').description('disposable Debian hosts (containers with systemd and sshd) on the local Docker engine');
+  const lab = program.command('lab').description('disposable Debian hosts (containers with systemd and sshd) on the local Docker engine').enablePositionalOptions();
   lab
     .command('up')
     .description('start (or reconcile) a lab and write its inventory')
@@ -54,11 +38,12 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('down')
     .description('remove a lab: containers, network, keys, inventory')
-    .option('--name <name>', 'lab name', 'default')
-    .action(async (o: { name: string }) => {
-      const { labDown } = await import('../lab/lab.js');
-      const r = await labDown(o.name);
-      process.stdout.write(r.removed.length ? `removed ${r.removed.join(', ')}\n` : `no lab named ${o.name}\n`);
+    .option('--name <name>', 'lab name (not needed when one lab is up)')
+    .action(async (o: { name?: string }) => {
+      const { labDown, resolveLabName } = await import('../lab/lab.js');
+      const name = await resolveLabName(o.name);
+      const r = await labDown(name);
+      process.stdout.write(r.removed.length ? `removed ${r.removed.join(', ')}\n` : `no lab named ${name}\n`);
     });
   lab
     .command('status')
@@ -74,28 +59,42 @@ export function registerLabCommands(program: Command): void {
     });
   lab
     .command('ssh')
-    .description('open a shell on a lab host (strict host key checking)')
+    .description('a shell on a lab host, or run COMMAND there (exit code passed through; a terminal only when interactive)')
     .argument('<host>')
-    .option('--name <name>', 'lab name', 'default')
-    .action(async (host: string, o: { name: string }) => {
-      const { labSshArgs } = await import('../lab/lab.js');
-      const [cmd, ...args] = await labSshArgs(o.name, host);
+    .argument('[command...]', 'command and its arguments (options after HOST belong to it)')
+    .option('--name <name>', 'lab name (not needed when one lab is up)')
+    .passThroughOptions()
+    .action(async (host: string, command: string[], o: { name?: string }) => {
+      const { labSshArgs, resolveLabName } = await import('../lab/lab.js');
+      const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY;
+      const [cmd, ...args] = await labSshArgs(await resolveLabName(o.name), host, { command, tty: interactive });
       const r = spawnSync(cmd!, args, { stdio: 'inherit' });
       process.exitCode = r.status ?? 1;
     });
   lab
-    .command('run')
-    .description('bring the lab up, then run a playbook against it (the README demo)')
-    .argument('<playbook>')
-    .option('--spec <file>', 'lab spec (YAML)', 'lab.yml')
-    .option('--check', 'dry run')
-    .option('--diff', 'show diffs')
-    .action(async (playbook: string, o: { spec: string; check?: boolean; diff?: boolean }) => {
-      const { bringUp, labSpecFrom } = await import('./lab.js');
-      const up = await bringUp(labSpecFrom({ spec: existsSync(o.spec) ? o.spec : undefined }));
-      const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(playbook, { inventory: [up.inventoryPath], extraVars: [], tags: [], skipTags: [], forks: '20', check: o.check, diff: o.diff });
+    .command('prune')
+    .description('remove tsplay-lab images the current recipes no longer build (never one a container uses)')
+    .option('--dry-run', 'only say what would be removed')
+    .action(async (o: { dryRun?: boolean }) => {
+      const { labPrune } = await import('../lab/prune.js');
+      const r = await labPrune({ dryRun: o.dryRun });
+      for (const t of r.removed) process.stdout.write(`${o.dryRun ? 'would remove' : 'removed'} ${t}\n`);
+      for (const k of r.kept) process.stdout.write(chalk.dim(`kept ${k.tag} (${k.why})\n`));
+      if (!r.removed.length) process.stdout.write('nothing to remove\n');
     });
+  const labRun = lab
+    .command('run')
+    .description('bring the lab up, then run a playbook against it (the README demo); takes every option of `tsplay run`')
+    .argument('<playbook>')
+    .option('--spec <file>', 'lab spec (YAML)', 'lab.yml');
+  for (const opt of runOptions()) labRun.addOption(opt);
+  labRun.action(async (playbook: string, o: RunCliOptions & { spec: string }) => {
+    const { bringUp, labSpecFrom } = await import('./lab.js');
+    const up = await bringUp(labSpecFrom({ spec: existsSync(o.spec) ? o.spec : undefined }));
+    const { runCommand } = await import('./run.js');
+    // The lab's inventory first; an -i given as well adds to it.
+    process.exitCode = await runCommand(playbook, { ...o, inventory: [up.inventoryPath, ...o.inventory] });
+  });
 
   program
     .command('test')

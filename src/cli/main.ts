@@ -23,6 +23,8 @@ program
   .description('Ansible-style playbooks, TypeScript modules, over SSH.')
   .version('0.1.0')
   .showHelpAfterError()
+  // Options after a command belong to it (`lab ssh HOST ls -la`: -la is the remote command's).
+  .enablePositionalOptions()
   .configureOutput({ outputError: (s, write) => write(chalk.red(s)) });
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 1);
@@ -42,7 +44,10 @@ program
     await (await import('./vault.js')).applyVaultOptions(o);
     const [{ parseExtraVars }, { loadRun }] = await Promise.all([import('../vars/extra-vars.js'), import('../engine/run-file.js')]);
     const extraVars = parseExtraVars(o.extraVars);
-    const { playbook: pb, warnings } = await loadRun(playbook, { inventory: o.inventory, extraVars, rolesPath: o.rolesPath?.split(':') });
+    // The project config's inventory and roles, as `run` uses them (flags win).
+    const config = (await import('./config.js')).loadProjectConfig();
+    const inventory = o.inventory.length ? o.inventory : (config?.inventory ?? []);
+    const { playbook: pb, warnings } = await loadRun(playbook, { inventory, extraVars, rolesPath: o.rolesPath?.split(':') ?? config?.rolesPath });
     printDiagnostics(warnings);
     const tasks = pb.plays.reduce((n, p) => n + p.preTasks.length + p.tasks.length + p.postTasks.length, 0);
     process.stdout.write(`${chalk.green('ok')}: ${playbook}: ${pb.plays.length} play(s), ${tasks} top-level task(s)${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`);

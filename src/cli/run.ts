@@ -11,6 +11,12 @@ import { parseExtraVars } from '../vars/extra-vars.js';
 import { outputMasker, printDiagnostics } from './output.js';
 import { applyVaultOptions, type VaultCliOptions } from './vault.js';
 import { promptHidden } from './prompt.js';
+import { listPlaybook } from '../engine/list.js';
+import { junitReporter } from '../render/junit.js';
+import { loadProjectConfig } from './config.js';
+import { formatListing } from './list.js';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 
 export interface RunCliOptions extends VaultCliOptions {
@@ -22,12 +28,21 @@ export interface RunCliOptions extends VaultCliOptions {
   tags: string[];
   skipTags: string[];
   startAtTask?: string;
-  forks: string;
+  forks?: string;
   json?: boolean;
-  verbose?: boolean;
+  /** -v count (0 without). */
+  verbose?: number;
   failOnChange?: boolean;
   rolesPath?: string;
   askBecomePass?: boolean;
+  junit?: string;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  listTags?: boolean;
+  user?: string;
+  privateKey?: string;
+  become?: boolean;
+  becomeUser?: string;
 }
 
 /**
@@ -44,17 +59,33 @@ export function exitCode(s: RunSummary, o: { check?: boolean; failOnChange?: boo
 }
 
 export async function runCommand(playbook: string, o: RunCliOptions): Promise<number> {
-  await applyVaultOptions(o);
+  const config = loadProjectConfig();
+  const env = process.env;
+  const vaultGiven = o.vaultPasswordFile?.length || o.vaultId?.length || o.askVaultPass || env.TSPLAY_VAULT_PASSWORD_FILE || env.ANSIBLE_VAULT_PASSWORD_FILE;
+  await applyVaultOptions(!vaultGiven && config?.vaultPasswordFile ? { ...o, vaultPasswordFile: [config.vaultPasswordFile] } : o);
   const extraVars = parseExtraVars(o.extraVars);
   if (o.askBecomePass) extraVars.become_password = secret(await promptHidden('BECOME password: '));
+  const inventoryPaths = o.inventory.length ? o.inventory : (config?.inventory ?? []);
+  const rolesPath = o.rolesPath?.split(':') ?? config?.rolesPath;
   // An unknown --limit name is a usage error (exit 1), like a validation error.
-  const { playbook: pb, inventory, registry, warnings } = await loadRun(playbook, { inventory: o.inventory, extraVars, rolesPath: o.rolesPath?.split(':'), limit: o.limit });
+  const { playbook: pb, inventory, registry, warnings } = await loadRun(playbook, { inventory: inventoryPaths, extraVars, rolesPath, limit: o.limit });
   printDiagnostics(warnings);
-  const forks = Number(o.forks);
+  const forks = o.forks !== undefined ? Number(o.forks) : (config?.forks ?? 20);
   if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer (got ${o.forks})`);
 
+  if (o.listHosts || o.listTasks || o.listTags) {
+    const plays = listPlaybook(pb, { inventory, registry, limit: o.limit, tags: o.tags, skipTags: o.skipTags, startAtTask: o.startAtTask, extraVars });
+    process.stdout.write(outputMasker.mask(formatListing(playbook, plays, { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags })));
+    return 0;
+  }
+
+  // Before anything runs: a report that cannot be written is found out now, not after the run.
+  if (o.junit && !existsSync(dirname(resolve(o.junit)))) throw new UserError(`--junit ${o.junit}: cannot write the report: folder ${dirname(o.junit)} does not exist`);
+
   const bus = new EventBus(outputMasker);
-  const renderer = createRenderer(defaultRenderer({ json: o.json, verbose: o.verbose }), bus, { verbose: o.verbose });
+  const verbosity = o.verbose ?? 0;
+  const renderer = createRenderer(defaultRenderer({ json: o.json, verbose: verbosity > 0 }), bus, { verbose: verbosity > 0 });
+  const junit = o.junit ? junitReporter(bus) : undefined;
 
   const stop = new RunStopper();
   try {
@@ -71,8 +102,17 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
       extraVars,
       forks,
       signal: stop.signal,
+      verbosity,
+      connectionDefaults: {
+        ...config?.connection,
+        ...(o.user !== undefined && { user: o.user }),
+        ...(o.privateKey !== undefined && { privateKeyFile: o.privateKey }),
+        ...(o.become && { become: true }),
+        ...(o.becomeUser !== undefined && { becomeUser: o.becomeUser }),
+      },
     });
     await renderer.idle();
+    if (junit && o.junit) writeFileAtomic(o.junit, junit.xml());
     return stop.exitCode ?? exitCode(summary, o);
   } finally {
     stop.dispose();
@@ -131,5 +171,16 @@ class RunStopper {
   private stopWith(reason: keyof typeof STOP_CODES): void {
     this.exitCode = STOP_CODES[reason];
     this.abort.abort(new RunStopped(STOP_NAMES[reason]));
+  }
+}
+
+/** Writes a report whole or not at all (a CI reading it never sees half a file). */
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new UserError(`--junit ${file}: cannot write the report: ${(e as Error).message}`);
   }
 }

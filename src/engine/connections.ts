@@ -19,10 +19,80 @@ export async function ensureConnection(run: RunState, h: HostState, scope: Scope
   const vars: Record<string, unknown> = {};
   for (const n of CONNECTION_VAR_NAMES) if (scope.has(n)) vars[n] = scope.get(n);
   run.noteSecrets(scope);
-  h.connVars = connectionVars(h.name, vars, { pos: (k) => run.opts.inventory.varSource(h.name, k)?.pos });
+  h.connVars = connectionVars(h.name, vars, { pos: (k) => run.opts.inventory.varSource(h.name, k)?.pos, defaults: run.opts.connectionDefaults });
   if (h.connVars.password) run.env.secrets.add(h.connVars.password);
   if (h.connVars.becomePassword) run.env.secrets.add(h.connVars.becomePassword);
-  h.conn = watchFirstContact(run, (run.opts.connect ?? openConnection)(h.connVars));
+  const conn = (run.opts.connect ?? openConnection)(h.connVars);
+  h.conn = watchFirstContact(run, (run.opts.verbosity ?? 0) >= 2 ? traced(run, h, conn) : conn);
+}
+
+/**
+ * Lines of base64 (file contents that facts read to compare) are not shown: a secret the masker
+ * knows would not be recognised in them.
+ */
+function withoutFileContent(lines: string[]): string[] {
+  const out: string[] = [];
+  let hidden = 0;
+  const flush = () => {
+    if (hidden) out.push(`(${hidden} line(s) of base64 file content not shown)`);
+    hidden = 0;
+  };
+  for (const l of lines) {
+    if (/^[A-Za-z0-9+/]{16,}={0,2}$/.test(l) && !/^[0-9a-f]+$/.test(l)) hidden++;
+    else {
+      flush();
+      out.push(l);
+    }
+  }
+  flush();
+  return out;
+}
+
+/** Output lines shown per stream at -vvv. */
+const TRACE_OUTPUT_LINES = 40;
+
+/**
+ * -vv / -vvv: the connection, telling the bus (which masks secrets) what it runs (events.ts
+ * `trace`). Commands of a no_log task are replaced by a note.
+ */
+function traced(run: RunState, h: HostState, conn: Connection): Connection {
+  const level = run.opts.verbosity ?? 0;
+  const trace = (lvl: 2 | 3, kind: 'connect' | 'exec' | 'exit' | 'output', msg: string) => {
+    if (level >= lvl) run.bus.emit({ type: 'trace', host: h.name, level: lvl, kind, msg });
+  };
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    const v = h.connVars!;
+    trace(3, 'connect', v.connection === 'local'
+      ? 'local connection (commands run on this machine)'
+      : `ssh ${v.user ?? '(current user)'}@${v.address}:${v.port}, key ${v.privateKeyFile ?? '(agent/default)'}, password ${v.password ? 'set' : 'none'}, host key checking ${v.hostKeyChecking}${v.knownHostsFile ? ` (${v.knownHostsFile})` : ''}, timeout ${v.connectTimeoutMs / 1000} s, become ${v.become ? `${v.becomeUser} (sudo)` : 'no'}`);
+  };
+  return wrap(conn, {
+    connect: () => {
+      announce();
+      return conn.connect();
+    },
+    async run(script, opts) {
+      announce();
+      const quiet = h.quiet;
+      const who = opts?.become ? ` (sudo -u ${opts.become.user})` : '';
+      trace(2, 'exec', quiet ? `(command of a no_log task hidden)${who}` : `${script}${who}${opts?.stdin !== undefined ? ` <stdin ${Buffer.byteLength(opts.stdin)} bytes>` : ''}`);
+      const t0 = Date.now();
+      const r = await conn.run(script, opts);
+      trace(2, 'exit', `exit code ${r.code} in ${Date.now() - t0} ms`);
+      if (!quiet) {
+        for (const [name, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+          if (!text) continue;
+          const lines = withoutFileContent(text.replace(/\n$/, '').split('\n'));
+          const more = lines.length > TRACE_OUTPUT_LINES ? `\n… ${lines.length - TRACE_OUTPUT_LINES} more line(s)` : '';
+          trace(3, 'output', `${name}:\n${lines.slice(0, TRACE_OUTPUT_LINES).join('\n')}${more}`);
+        }
+      }
+      return r;
+    },
+  });
 }
 
 /** Connection counts of each run (the connect:progress event). */
@@ -40,18 +110,7 @@ function watchFirstContact(run: RunState, conn: Connection): Connection {
   counts.opened++;
   emit();
   let first = true;
-  return {
-    get host() {
-      return conn.host;
-    },
-    get stats() {
-      return conn.stats;
-    },
-    get localAddress() {
-      return conn.localAddress;
-    },
-    connect: () => conn.connect(),
-    close: () => conn.close(),
+  return wrap(conn, {
     async run(script, opts) {
       if (!first) return conn.run(script, opts);
       first = false;
@@ -79,6 +138,24 @@ function watchFirstContact(run: RunState, conn: Connection): Connection {
         emit();
       }
     },
+  });
+}
+
+/** `conn` with some of its methods replaced. */
+function wrap(conn: Connection, own: Partial<Pick<Connection, 'connect' | 'run'>>): Connection {
+  return {
+    get host() {
+      return conn.host;
+    },
+    get stats() {
+      return conn.stats;
+    },
+    get localAddress() {
+      return conn.localAddress;
+    },
+    connect: own.connect ?? (() => conn.connect()),
+    close: () => conn.close(),
+    run: own.run ?? ((script, opts) => conn.run(script, opts)),
   };
 }
 

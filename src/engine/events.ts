@@ -51,6 +51,12 @@ export interface TaskHostResult {
   durationMs: number;
 }
 
+/**
+ * Version of the events' shape (the `schemaVersion` of each `--json` line, docs/events.md): raised
+ * when a field is removed or changes meaning; new event types and new fields keep it.
+ */
+export const EVENTS_SCHEMA_VERSION = 1;
+
 export type EngineEvent =
   | { type: 'run:start'; playbook: string; check: boolean; diff: boolean }
   | { type: 'play:start'; play: string; hosts: string[] }
@@ -66,6 +72,12 @@ export type EngineEvent =
    * connected, that answered their first command (probed), that could not be reached.
    */
   | { type: 'connect:progress'; opened: number; connected: number; probed: number; unreachable: number }
+  /**
+   * -vv and -vvv (RunOptions.verbosity): what happens on a host's connection. `level` 2: each
+   * command run (`exec`) and its exit code (`exit`); 3: also the connection's settings
+   * (`connect`) and each command's output (`output`). Commands of no_log tasks are not shown.
+   */
+  | { type: 'trace'; host: string; level: 2 | 3; kind: 'connect' | 'exec' | 'exit' | 'output'; msg: string }
   | { type: 'recap'; hosts: Record<string, HostCounters>; durationMs: number; interrupted: boolean; stoppedBy?: string };
 
 /**

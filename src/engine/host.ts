@@ -24,6 +24,8 @@ export class HostState {
   /** Fact outputs read from this host, reused by later tasks until a step runs (fact-reader.ts). */
   readonly reader = new FactReader();
   conn?: Connection;
+  /** The task running on this host is no_log: -vv traces do not show its commands. */
+  quiet = false;
   connVars?: ConnectionVars;
   /**
    * Stops this host's running commands; the runner aborts it when the run's signal fires. Each

@@ -23,6 +23,7 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
   const t0 = Date.now();
   const noLog = t.noLog || inh.noLog;
+  h.quiet = noLog;
   /** The host the current item runs on when the task is delegated to another (delegate.ts). */
   let delegate: string | undefined;
   const emit: Emit = (o) => run.emitResult(id, t, h, { ...o, ...(delegate !== undefined ? { delegate } : {}), durationMs: Date.now() - t0 }, noLog);

@@ -7,7 +7,7 @@
 import type { Connection } from '../connection/types.js';
 import type { SourcePos } from '../core/errors.js';
 import { collectSecrets } from '../core/secret.js';
-import type { ConnectionVars } from '../inventory/connection.js';
+import type { ConnectionDefaults, ConnectionVars } from '../inventory/connection.js';
 import type { Inventory } from '../inventory/model.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { posOf, type Handler, type Play, type Playbook, type Task } from '../playbook/model.js';
@@ -34,6 +34,16 @@ export interface RunOptions {
   prefetch?: boolean;
   /** Injectable for engine unit tests (fake connections). */
   connect?: (vars: ConnectionVars) => Connection;
+  /**
+   * -v count: from 2, `trace` events with each command and exit code; from 3, also the
+   * connection settings and each command's output (events.ts).
+   */
+  verbosity?: number;
+  /**
+   * Connection settings for hosts whose variables do not set them (the CLI's -u, --private-key,
+   * -b, --become-user and the project config): below every variable, as Ansible's command line.
+   */
+  connectionDefaults?: ConnectionDefaults;
 }
 
 export interface RunSummary {

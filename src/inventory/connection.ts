@@ -43,6 +43,20 @@ export const CONNECTION_VAR_NAMES: readonly string[] = Object.freeze([...Object.
 export interface ConnectionVarsOptions {
   /** Where a variable was set, to point errors at the file. */
   pos?: (key: string) => SourcePos | undefined;
+  /** Used where no variable sets the setting (the command line, the project config). */
+  defaults?: ConnectionDefaults;
+}
+
+/**
+ * Settings given outside the inventory (`-u`, `--private-key`, `-b`, `--become-user`, the
+ * project config): as in Ansible, any variable that sets one wins over them.
+ */
+export interface ConnectionDefaults {
+  user?: string;
+  privateKeyFile?: string;
+  become?: boolean;
+  becomeUser?: string;
+  hostKeyChecking?: ConnectionVars['hostKeyChecking'];
 }
 
 export function connectionVars(hostName: string, vars: Record<string, unknown>, opts: ConnectionVarsOptions = {}): ConnectionVars {
@@ -95,19 +109,20 @@ export function connectionVars(hostName: string, vars: Record<string, unknown>, 
   const address = str(NAMES.address);
   if (address !== undefined && address.trim() === '') bad(pick(NAMES.address)!.key, 'empty address');
 
+  const d = opts.defaults ?? {};
   return {
     name: hostName,
     address: address ?? hostName,
     port,
-    user: str(NAMES.user),
-    privateKeyFile: expandHome(str(NAMES.privateKeyFile)),
+    user: str(NAMES.user) ?? d.user,
+    privateKeyFile: expandHome(str(NAMES.privateKeyFile) ?? d.privateKeyFile),
     password: str(NAMES.password),
-    become: bool(NAMES.become)?.value ?? false,
-    becomeUser: str(NAMES.becomeUser) ?? 'root',
+    become: bool(NAMES.become)?.value ?? d.become ?? false,
+    becomeUser: str(NAMES.becomeUser) ?? d.becomeUser ?? 'root',
     becomeMethod: method?.value as BecomeMethod | undefined,
     becomePassword: str(NAMES.becomePassword),
     connection: connectionType(pick(NAMES.connection), bad),
-    hostKeyChecking: hostKeyChecking(pick(NAMES.hostKeyChecking), bad),
+    hostKeyChecking: hostKeyChecking(pick(NAMES.hostKeyChecking), bad) ?? d.hostKeyChecking ?? 'strict',
     knownHostsFile: expandHome(str(NAMES.knownHostsFile)),
     connectTimeoutMs,
   };
@@ -130,8 +145,8 @@ function connectionType(v: { key: string; value: unknown } | undefined, bad: Bad
   }
 }
 
-function hostKeyChecking(v: { key: string; value: unknown } | undefined, bad: Bad): ConnectionVars['hostKeyChecking'] {
-  if (v === undefined) return 'strict';
+function hostKeyChecking(v: { key: string; value: unknown } | undefined, bad: Bad): ConnectionVars['hostKeyChecking'] | undefined {
+  if (v === undefined) return undefined;
   if (v.value === 'strict' || v.value === 'accept-new' || v.value === 'off') return v.value;
   const b = toBool(v.value);
   if (b === undefined) return bad(v.key, `expected strict, accept-new or off (or true/false), got ${JSON.stringify(v.value)}`);

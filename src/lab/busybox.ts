@@ -36,9 +36,12 @@ async function downloadBusybox(dir: string): Promise<string> {
   return join(dir, deb);
 }
 
+/** The tag of the busybox image this recipe builds. */
+export const busyboxTag = (): string => `${IMAGE_REPO}:busybox-${recipeHash(BUSYBOX_RECIPE)}`;
+
 /** Ensures `tsplay/busybox:latest` exists on the controller's engine; returns its image id. */
 export async function ensureBusyboxImage(onProgress?: OnProgress): Promise<string> {
-  const tag = `${IMAGE_REPO}:busybox-${recipeHash(BUSYBOX_RECIPE)}`;
+  const tag = busyboxTag();
   let id = await imageId(tag);
   if (id) {
     skipped(onProgress, 'busybox image', `reusing ${tag}`);

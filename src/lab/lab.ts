@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, wr
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { didYouMean, UserError } from '../core/errors.js';
+import { quote } from '../core/quote.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from './busybox.js';
 import { containerName, LABEL, listContainers, networkName, runArgs, type LabContainer } from './container.js';
 import { docker, pipe, run, tryRun } from './exec.js';
@@ -348,8 +349,25 @@ async function findHost(name: string, host: string): Promise<LabContainer> {
   return c;
 }
 
-/** argv of an interactive SSH session to a lab host, with the lab's key and strict host keys. */
-export async function labSshArgs(name: string, host: string, opts: LabStateOptions = {}): Promise<string[]> {
+/**
+ * The lab a command means: `name` when given; without it the one lab that is up, or a UserError
+ * listing the labs when there are several (or saying there is none).
+ */
+export async function resolveLabName(name: string | undefined, labs?: string[]): Promise<string> {
+  if (name) return name;
+  const up = labs ?? (await labStatus()).map((l) => l.name);
+  if (up.length === 1) return up[0]!;
+  if (!up.length) throw new UserError('no lab is up (start one with `tsplay lab up`)');
+  throw new UserError(`${up.length} labs are up: ${up.join(', ')}; say which with --name`);
+}
+
+/**
+ * argv of an SSH session to a lab host, with the lab's key and strict host keys: a login shell,
+ * or `command`: one word is a shell command line (`'echo $HOME'`), as with ssh; several words are
+ * a command and its arguments, each passed as it is (`sh -c 'exit 3'`), as with docker exec. `tty`: give it a terminal (an
+ * interactive use); without, none is asked for, so output and exit code pass through unchanged.
+ */
+export async function labSshArgs(name: string, host: string, opts: LabStateOptions & { command?: string[]; tty?: boolean } = {}): Promise<string[]> {
   const c = await findHost(name, host);
   const paths = statePaths(name, opts.stateDir);
   if (!existsSync(paths.key)) throw new UserError(`no lab key at ${paths.key} (was the lab brought up with another state dir?)`);
@@ -359,7 +377,10 @@ export async function labSshArgs(name: string, host: string, opts: LabStateOptio
     '-o', 'IdentitiesOnly=yes',
     '-o', `UserKnownHostsFile=${paths.knownHosts}`,
     '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'LogLevel=ERROR',
+    opts.tty ? '-t' : '-T',
     `root@${c.ip}`,
+    ...(opts.command?.length ? ['--', opts.command.length === 1 ? opts.command[0]! : opts.command.map((w) => quote(w)).join(' ')] : []),
   ];
 }
 

@@ -56,6 +56,9 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       case 'task:host':
         line(e.result, shows.has(e.id), e.pos);
         break;
+      case 'trace':
+        trace(e);
+        break;
       case 'warning':
         w(warningLine(e, ch, e.id !== undefined ? names.get(e.id) : undefined));
         break;
@@ -66,6 +69,12 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         break;
     }
   });
+  /** -vv/-vvv (Ansible's look): `<web1> EXEC ...`, continuation lines indented. */
+  function trace(e: Extract<EngineEvent, { type: 'trace' }>) {
+    const [first, ...rest] = e.msg.split('\n');
+    w(ch.dim(`<${e.host}> ${e.kind.toUpperCase()} ${first}`));
+    for (const l of rest) w(ch.dim(`    ${l}`));
+  }
   /** `pos`: where the task is written; a failure line ends with it (`failed: [web1] site.yml:42:7`). */
   function line(r: TaskHostResult, show: boolean, pos?: SourcePos) {
     const color = ch[STATUS_COLOR[r.status]];

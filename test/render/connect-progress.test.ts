@@ -103,9 +103,9 @@ describe('connect and probe progress', () => {
 
     it('--json: connect:progress events, the first before any result', () => {
       const r = spawnSync(process.execPath, [cli, 'run', playbook, '--json'], { encoding: 'utf8' });
-      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as EngineEvent & { ts: string });
+      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as EngineEvent & { ts: string; schemaVersion: number });
       const progress = events.filter((e) => e.type === 'connect:progress');
-      expect(progress.map(({ ts: _, ...e }) => e)).to.deep.equal([
+      expect(progress.map(({ ts: _, schemaVersion: __, ...e }) => e)).to.deep.equal([
         { type: 'connect:progress', opened: 1, connected: 0, probed: 0, unreachable: 0 },
         { type: 'connect:progress', opened: 1, connected: 1, probed: 0, unreachable: 0 },
         { type: 'connect:progress', opened: 1, connected: 1, probed: 1, unreachable: 0 },
