@@ -23,6 +23,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['fail', './control/fail.js'],
   ['file', './files/file.js'],
   ['find', './files/find.js'],
+  ['get_url', './files/get_url.js'],
   ['group', './system/group.js'],
   ['hostname', './system/hostname.js'],
   ['lineinfile', './files/lineinfile.js'],

@@ -24,6 +24,7 @@ import copy from './files/copy.js';
 import cron from './system/cron.js';
 import file from './files/file.js';
 import find from './files/find.js';
+import getUrl from './files/get_url.js';
 import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
@@ -56,6 +57,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   fail,
   file,
   find,
+  getUrl,
   group,
   hostname,
   lineinfile,

@@ -1,0 +1,112 @@
+/**
+ * End to end, the second part of the everyday modules (get_url, uri, unarchive) on real Debian
+ * lab hosts: e2e2 serves files and a CGI API with busybox httpd (installed from the lab's apt
+ * mirror: never the internet), e2e1 downloads and calls it through the real engine and SSH.
+ * Each state module: check mode reports the change and leaves the host as it was, the first run
+ * changes, the second changes nothing. Each test puts back what it changed.
+ */
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import { converges as convergesOn, debugged as debuggedOn, outcome as outcomeOn, playOn } from '../helpers/converge.js';
+import { LAB_UP_TIMEOUT_MS, sharedLab, type LabRun, type SharedLab } from '../helpers/lab.js';
+
+const HOST = 'e2e1';
+const SERVER = 'e2e2';
+const PORT = 8099;
+
+/** The CGI script of the API: answers with the method, the query, a header and the body, as JSON. */
+const API_CGI = `#!/bin/sh
+body=$(head -c "\${CONTENT_LENGTH:-0}")
+if [ "$QUERY_STRING" = "missing" ]; then printf 'Status: 404 Not Found\\r\\nContent-Type: text/plain\\r\\n\\r\\nnot here\\n'; exit 0; fi
+printf 'Content-Type: application/json\\r\\nX-Api: yes\\r\\n\\r\\n'
+printf '{"method": "%s", "query": "%s", "token": "%s", "type": "%s", "body": %s}\\n' "$REQUEST_METHOD" "$QUERY_STRING" "$HTTP_X_TOKEN" "$CONTENT_TYPE" "\${body:-null}"
+`;
+
+describe('everyday modules, part 2: get_url, uri, unarchive (end to end)', function () {
+  this.timeout(5 * 60_000);
+  let lab: SharedLab;
+  let base = '';
+  let t0 = 0;
+
+  const play = playOn(HOST);
+  const outcome = (r: LabRun) => outcomeOn(r, HOST);
+  const converges = (playbook: string, inspect: () => Promise<string>, files?: Record<string, string | Buffer>) => convergesOn(lab, HOST, playbook, inspect, { files });
+  const debugged = (r: LabRun, task: string) => debuggedOn(r, task, HOST);
+
+  async function sh(host: string, cmd: string): Promise<string> {
+    const r = await lab.sh(host, cmd);
+    if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}\n${r.stderr}`);
+    return r.stdout;
+  }
+  /** Writes a file the server serves. */
+  const serve = (path: string, content: string) => lab.sh(SERVER, `mkdir -p "$(dirname /srv/www/${path})" && cat > /srv/www/${path}`, { input: content });
+
+  before(async function () {
+    this.timeout(LAB_UP_TIMEOUT_MS);
+    t0 = Date.now();
+    lab = await sharedLab();
+    base = `http://${lab.ip(SERVER)}:${PORT}`;
+    await sh(SERVER, 'command -v busybox >/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox >/dev/null; }');
+    await sh(SERVER, 'mkdir -p /srv/www/cgi-bin');
+    await lab.sh(SERVER, 'cat > /srv/www/cgi-bin/api && chmod 0755 /srv/www/cgi-bin/api', { input: API_CGI });
+    await lab.sh(SERVER, `pkill -f '[b]usybox httpd -p ${PORT}'`);
+    await sh(SERVER, `busybox httpd -p ${PORT} -h /srv/www`);
+  });
+
+  after(async () => {
+    await lab.sh(SERVER, `pkill -f '[b]usybox httpd -p ${PORT}'; rm -rf /srv/www`);
+    console.log(`      [everyday-modules-2: ${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+  });
+
+  // ---- get_url ---------------------------------------------------------------------------
+
+  describe('get_url', () => {
+    const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+    const file = () => lab.sh(HOST, 'cat /tmp/e2e-get/hello.txt 2>&1; stat -c %a /tmp/e2e-get/hello.txt 2>&1').then((r) => r.stdout);
+    beforeEach(() => sh(HOST, 'rm -rf /tmp/e2e-get && mkdir -p /tmp/e2e-get'));
+    after(() => sh(HOST, 'rm -rf /tmp/e2e-get'));
+
+    it('downloads on the host with a checksum and a mode into a folder: check mode, download, then in state', async () => {
+      await serve('hello.txt', 'hello\n');
+      const { check, first } = await converges(play(`- name: get\n  get_url: {url: '${base}/hello.txt', dest: /tmp/e2e-get/, checksum: 'sha256:${sha256('hello\n')}', mode: '0600'}`), file);
+      expect(check.result('get', HOST).changes).to.deep.equal([`download ${base}/hello.txt to /tmp/e2e-get/hello.txt`]);
+      expect(await file()).to.equal('hello\n600\n');
+      expect(first.result('get', HOST).status).to.equal('changed');
+    });
+
+    it('fails on a checksum mismatch and leaves nothing behind', async () => {
+      await serve('hello.txt', 'hello\n');
+      const r = await lab.run(play(`- name: get\n  get_url: {url: '${base}/hello.txt', dest: /tmp/e2e-get/hello.txt, checksum: 'sha256:${sha256('other\n')}'}`));
+      expect(outcome(r).get).to.match(/^failed: /);
+      expect(r.result('get', HOST).failure?.stderrTail?.join('\n')).to.include(`checksum mismatch: the download's sha256 is ${sha256('hello\n')}`);
+      expect(await sh(HOST, 'ls -A /tmp/e2e-get')).to.equal('');
+    });
+
+    it('force replaces the file only when the URL serves other content (check mode knows)', async () => {
+      await serve('hello.txt', 'v1\n');
+      const pb = play(`- name: get\n  get_url: {url: '${base}/hello.txt', dest: /tmp/e2e-get/hello.txt, force: true}`);
+      await converges(pb, file);
+      await serve('hello.txt', 'v2\n');
+      await converges(pb, file);
+      expect(await file()).to.equal('v2\n644\n');
+      // Without force an existing file is kept, whatever the URL serves.
+      await serve('hello.txt', 'v3\n');
+      const kept = await lab.run(play(`- name: get\n  get_url: {url: '${base}/hello.txt', dest: /tmp/e2e-get/hello.txt}`));
+      expect(outcome(kept)).to.deep.equal({ get: 'ok' });
+      expect(await file()).to.equal('v2\n644\n');
+    });
+
+    it('via: controller downloads on the controller and writes like copy', async () => {
+      await serve('hello.txt', 'from the controller\n');
+      const { check } = await converges(play(`- name: get\n  get_url: {url: '${base}/hello.txt', dest: /tmp/e2e-get/hello.txt, via: controller, mode: '0640'}`), file);
+      expect(check.result('get', HOST).diffs?.[0]).to.include({ path: '/tmp/e2e-get/hello.txt', before: null, after: 'from the controller\n' });
+      expect(await file()).to.equal('from the controller\n640\n');
+    });
+
+    it('an HTTP error fails the task with the status', async () => {
+      const r = await lab.run(play(`- name: get\n  get_url: {url: '${base}/nope.txt', dest: /tmp/e2e-get/nope.txt}`));
+      expect(outcome(r).get).to.match(/^failed: /);
+      expect(r.result('get', HOST).failure?.stderrTail?.join('\n')).to.match(/404/);
+    });
+  });
+});
