@@ -30,6 +30,7 @@ import replace from './files/replace.js';
 import stat from './files/stat.js';
 import template from './files/template.js';
 import nfsShares from './nfs/nfs-shares.js';
+import uri from './net/uri.js';
 import apt from './packages/apt.js';
 import packageModule from './packages/package.js';
 import configureSquidProxy from './squid/configure-squid-proxy.js';
@@ -72,6 +73,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   systemd,
   template,
   timezone,
+  uri,
   user,
   waitFor,
   installUfw,

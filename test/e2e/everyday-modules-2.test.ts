@@ -109,4 +109,67 @@ describe('everyday modules, part 2: get_url, uri, unarchive (end to end)', funct
       expect(r.result('get', HOST).failure?.stderrTail?.join('\n')).to.match(/404/);
     });
   });
+  // ---- uri -------------------------------------------------------------------------------
+
+  describe('uri', () => {
+    it('GET with a header registers status, headers, json and content; check mode does not run it', async () => {
+      const pb = play(`- name: call
+  uri: {url: '${base}/cgi-bin/api?x=1', headers: {X-Token: abc}, return_content: true}
+  register: r
+- name: show
+  debug: {var: r}`);
+      const run = await lab.run(pb);
+      expect(outcome(run)).to.deep.equal({ call: 'ok', show: 'ok' });
+      const r = debugged(run, 'show') as Record<string, unknown>;
+      expect(r).to.include({ status: 200, url: `${base}/cgi-bin/api?x=1`, redirected: false, x_api: 'yes', content_type: 'application/json', changed: false });
+      expect(r.json).to.deep.equal({ method: 'GET', query: 'x=1', token: 'abc', type: '', body: null });
+      expect(r.content).to.be.a('string').that.includes('"method": "GET"');
+      const check = await lab.run(pb, { check: true });
+      expect(outcome(check)).to.deep.equal({ call: 'ok', show: 'ok' });
+      expect(debugged(check, 'show')).to.include({ msg: 'not run in check mode' }).and.not.have.property('status');
+    });
+
+    it('POST a JSON body: the server gets it; changed only through changed_when', async () => {
+      const run = await lab.run(play(`- name: create
+  uri: {url: '${base}/cgi-bin/api', method: POST, body_format: json, body: {name: admin, n: 2}}
+  register: r
+  changed_when: r.json.method == 'POST'
+- name: plain
+  uri: {url: '${base}/cgi-bin/api', method: POST, body: 'raw text'}
+- name: show
+  debug: {var: r}`));
+      expect(outcome(run)).to.deep.equal({ create: 'changed', plain: 'ok', show: 'ok' });
+      const r = debugged(run, 'show') as { json: Record<string, unknown>; content?: string };
+      expect(r.json).to.deep.equal({ method: 'POST', query: '', token: '', type: 'application/json', body: { name: 'admin', n: 2 } });
+      expect(r).to.not.have.property('content');
+    });
+
+    it('an unexpected status fails the task and still registers status and content; status_code accepts it', async () => {
+      const run = await lab.run(play(`- name: missing
+  uri: {url: '${base}/cgi-bin/api?missing'}
+  register: r
+  ignore_errors: true
+- name: show
+  debug: {var: r}
+- name: expected
+  uri: {url: '${base}/cgi-bin/api?missing', status_code: [200, 404]}`));
+      const o = outcome(run);
+      expect(o.missing).to.match(/^failed: /);
+      expect(o.expected).to.equal('ok');
+      const r = debugged(run, 'show') as Record<string, unknown>;
+      expect(r).to.include({ status: 404, failed: true, content: 'not here\n' });
+      expect(run.result('missing', HOST).failure?.stderrTail?.join('\n')).to.include('Status code was 404 and not [200]');
+    });
+
+    it('no server: status -1 and the reason', async () => {
+      const run = await lab.run(play(`- name: down
+  uri: {url: 'http://${'127.0.0.1'}:1/', timeout: 5}
+  register: r
+  failed_when: false
+- name: show
+  debug: {var: r}`));
+      expect(outcome(run)).to.deep.equal({ down: 'ok', show: 'ok' });
+      expect(debugged(run, 'show')).to.include({ status: -1 }).and.have.property('msg').that.matches(/^Status code was -1 and not \[200\]: Request failed: curl: \(7\)/);
+    });
+  });
 });
