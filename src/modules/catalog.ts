@@ -38,6 +38,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['systemd', './system/systemd.js'],
   ['template', './files/template.js'],
   ['timezone', './system/timezone.js'],
+  ['unarchive', './files/unarchive.js'],
   ['uri', './net/uri.js'],
   ['user', './system/user.js'],
   ['wait_for', './system/wait_for.js'],

@@ -29,6 +29,7 @@ import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
 import template from './files/template.js';
+import unarchive from './files/unarchive.js';
 import nfsShares from './nfs/nfs-shares.js';
 import uri from './net/uri.js';
 import apt from './packages/apt.js';
@@ -73,6 +74,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   systemd,
   template,
   timezone,
+  unarchive,
   uri,
   user,
   waitFor,

@@ -5,7 +5,11 @@
  * Each state module: check mode reports the change and leaves the host as it was, the first run
  * changes, the second changes nothing. Each test puts back what it changed.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { converges as convergesOn, debugged as debuggedOn, outcome as outcomeOn, playOn } from '../helpers/converge.js';
 import { LAB_UP_TIMEOUT_MS, sharedLab, type LabRun, type SharedLab } from '../helpers/lab.js';
@@ -170,6 +174,72 @@ describe('everyday modules, part 2: get_url, uri, unarchive (end to end)', funct
   debug: {var: r}`));
       expect(outcome(run)).to.deep.equal({ down: 'ok', show: 'ok' });
       expect(debugged(run, 'show')).to.include({ status: -1 }).and.have.property('msg').that.matches(/^Status code was -1 and not \[200\]: Request failed: curl: \(7\)/);
+    });
+  });
+  // ---- unarchive -------------------------------------------------------------------------
+
+  describe('unarchive', () => {
+    const tree = () => lab.sh(HOST, "cd /tmp/e2e-un 2>/dev/null && find . -printf '%p %y %u %s\\n' | sort").then((r) => r.stdout);
+    beforeEach(() => sh(HOST, 'rm -rf /tmp/e2e-un /tmp/e2e-un-src /tmp/e2e-un.tgz && mkdir -p /tmp/e2e-un'));
+    after(() => sh(HOST, 'rm -rf /tmp/e2e-un /tmp/e2e-un-src /tmp/e2e-un.tgz'));
+
+    /** A tar.gz made on the controller: app/bin/run, app/README, a link. */
+    function archive(): Buffer {
+      const d = mkdtempSync(join(tmpdir(), 'tsplay-e2e-un-'));
+      try {
+        mkdirSync(join(d, 'app/bin'), { recursive: true });
+        writeFileSync(join(d, 'app/bin/run'), '#!/bin/sh\necho run\n');
+        writeFileSync(join(d, 'app/README'), 'read me\n');
+        utimesSync(join(d, 'app/README'), 1700000000, 1700000000);
+        execFileSync('ln', ['-s', 'bin/run', join(d, 'app/start')]);
+        execFileSync('tar', ['-czf', join(d, 'app.tar.gz'), '-C', d, 'app']);
+        return readFileSync(join(d, 'app.tar.gz'));
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    }
+
+    it('from the controller, with an owner: check mode, extract, then in state; a changed file is put back', async () => {
+      const files = { 'files/app.tar.gz': archive() };
+      const pb = play(`- name: unpack\n  unarchive: {src: app.tar.gz, dest: /tmp/e2e-un, owner: nobody, list_files: true}\n  register: un\n- name: show\n  debug: {var: un}`);
+      const convergesUnpack = async () => {
+        const check = await lab.run(pb, { check: true, files });
+        expect(outcome(check)).to.deep.equal({ unpack: 'changed', show: 'ok' });
+        const first = await lab.run(pb, { files });
+        expect(outcome(first)).to.deep.equal({ unpack: 'changed', show: 'ok' });
+        const second = await lab.run(pb, { files });
+        expect(outcome(second)).to.deep.equal({ unpack: 'ok', show: 'ok' });
+        return second;
+      };
+      const before = await tree();
+      const second = await convergesUnpack();
+      expect(before).to.equal('. d root 4096\n');
+      expect(await tree()).to.equal(['. d root 4096', './app d nobody 4096', './app/README f nobody 8', './app/bin d nobody 4096', './app/bin/run f nobody 19', './app/start l nobody 7', ''].join('\n'));
+      expect(debugged(second, 'show')).to.include({ dest: '/tmp/e2e-un', handler: 'TgzArchive' }).and.have.property('files').that.includes('app/bin/run');
+      expect(await sh(HOST, 'stat -c %Y /tmp/e2e-un/app/README')).to.equal('1700000000\n');
+      expect(await sh(HOST, 'ls -A /tmp | grep tsplay-unarchive || true')).to.equal('');
+      await sh(HOST, 'echo changed > /tmp/e2e-un/app/README');
+      await convergesUnpack();
+      expect(await sh(HOST, 'cat /tmp/e2e-un/app/README')).to.equal('read me\n');
+    });
+
+    it('remote_src: the host\'s tar compares contents; creates skips', async () => {
+      await sh(HOST, "mkdir -p /tmp/e2e-un-src/app && printf 'v1\\n' > /tmp/e2e-un-src/app/conf && tar -czf /tmp/e2e-un.tgz -C /tmp/e2e-un-src app");
+      await converges(play('- name: unpack\n  unarchive: {src: /tmp/e2e-un.tgz, dest: /tmp/e2e-un, remote_src: true}'), tree);
+      // Same size and time, other contents: only tar --diff sees it.
+      await sh(HOST, "printf 'v2\\n' > /tmp/e2e-un/app/conf && touch -r /tmp/e2e-un-src/app/conf /tmp/e2e-un/app/conf");
+      const again = await lab.run(play('- name: unpack\n  unarchive: {src: /tmp/e2e-un.tgz, dest: /tmp/e2e-un, remote_src: true}'));
+      expect(outcome(again)).to.deep.equal({ unpack: 'changed' });
+      expect(await sh(HOST, 'cat /tmp/e2e-un/app/conf')).to.equal('v1\n');
+      await sh(HOST, "printf 'v3\\n' > /tmp/e2e-un/app/conf");
+      const skipped = await lab.run(play('- name: unpack\n  unarchive: {src: /tmp/e2e-un.tgz, dest: /tmp/e2e-un, remote_src: true, creates: /tmp/e2e-un/app}'));
+      expect(outcome(skipped)).to.deep.equal({ unpack: 'ok' });
+      expect(await sh(HOST, 'cat /tmp/e2e-un/app/conf')).to.equal('v3\n');
+    });
+
+    it('a missing dest fails with its name', async () => {
+      const r = await lab.run(play('- name: unpack\n  unarchive: {src: app.tar.gz, dest: /tmp/e2e-un/nope}'), { files: { 'files/app.tar.gz': archive() } });
+      expect(outcome(r).unpack).to.equal('failed: unarchive: dest /tmp/e2e-un/nope must be an existing folder');
     });
   });
 });

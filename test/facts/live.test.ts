@@ -16,6 +16,7 @@ import * as F from '../../src/facts/index.js';
 import { composeProject } from '../../src/facts/docker.js';
 import { swarmNode } from '../../src/facts/swarm.js';
 import { httpClient, urlDigest } from '../../src/facts/http-client.js';
+import { pathsState, tarDiff } from '../../src/facts/archive.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -190,6 +191,35 @@ describe('facts on this machine (dash)', function () {
       expect(await readAsync(urlDigest(`http://127.0.0.1:${port}/hello`, 'sha256', o, '[ -f /nonexistent ]'))).to.deep.equal({ fetched: false });
     } finally {
       server.close();
+    }
+  });
+  it('tarDiff and pathsState: an extracted archive is in state, a changed file differs, a missing dest or src is said', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tsplay tar '));
+    mkdirSync(join(d, 'src/app'), { recursive: true });
+    writeFileSync(join(d, 'src/app/run sh'), 'echo hi\n');
+    mkdirSync(join(d, 'out'));
+    execFileSync('tar', ['-czf', join(d, 'a.tgz'), '-C', join(d, 'src'), 'app']);
+    execFileSync('tar', ['-xzf', join(d, 'a.tgz'), '-C', join(d, 'out')]);
+    try {
+      const same = read(tarDiff(join(d, 'a.tgz'), join(d, 'out')));
+      expect(same).to.deep.equal({ src: true, dest: true, files: ['app/', 'app/run sh'], differences: [], ownedOtherwise: [] });
+      const me = userInfo().username;
+      expect(read(tarDiff(join(d, 'a.tgz'), join(d, 'out'), { owner: me }))).to.have.property('ownedOtherwise').that.to.deep.equal([]);
+      expect(read(tarDiff(join(d, 'a.tgz'), join(d, 'out'), { owner: 'root', group: '0' }))).to.have.property('ownedOtherwise').that.has.length(me === 'root' ? 0 : 2);
+      writeFileSync(join(d, 'out/app/run sh'), 'echo ho\n');
+      const changed = read(tarDiff(join(d, 'a.tgz'), join(d, 'out')));
+      expect(changed).to.have.property('differences').that.satisfies((l: string[]) => l.some((x) => x.startsWith('app/run sh: ')));
+      expect(read(tarDiff(join(d, 'nope.tgz'), join(d, 'out')))).to.deep.equal({ src: false });
+      expect(read(tarDiff(join(d, 'a.tgz'), join(d, 'nope')))).to.deep.equal({ src: true, dest: false });
+      const st = read(pathsState(join(d, 'out'), ['app', 'app/run sh', 'app/none']));
+      expect(st.dest).to.equal(true);
+      if (!st.dest) return;
+      expect(st.entries['app']).to.include({ exists: true, kind: 'directory' });
+      expect(st.entries['app/run sh']).to.include({ exists: true, kind: 'file', size: 8, owner: me });
+      expect(st.entries['app/none']).to.deep.equal({ exists: false });
+      expect(read(pathsState(join(d, 'nope'), ['x']))).to.deep.equal({ dest: false });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
 });
