@@ -156,6 +156,8 @@ export interface PrepareContext {
   findFile(kind: 'templates' | 'files', name: string): string;
   /** Renders an EJS template file with the host's variables. */
   renderTemplate(file: string, extraVars?: Record<string, unknown>): Promise<string>;
+  /** Aborts when the run is stopped (Ctrl-C): a long controller-side wait (pause) ends early. */
+  signal?: AbortSignal;
 }
 
 export interface ModuleExample {

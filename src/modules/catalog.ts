@@ -28,6 +28,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['hostname', './system/hostname.js'],
   ['lineinfile', './files/lineinfile.js'],
   ['package', './packages/package.js'],
+  ['pause', './control/pause.js'],
   ['replace', './files/replace.js'],
   ['service', './system/service.js'],
   ['set_fact', './control/set_fact.js'],

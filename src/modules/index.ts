@@ -12,6 +12,7 @@ import shell from './commands/shell.js';
 import assert from './control/assert.js';
 import debug from './control/debug.js';
 import fail from './control/fail.js';
+import pause from './control/pause.js';
 import setFact from './control/set_fact.js';
 import setup from './control/setup.js';
 import composeDeploy from './docker/compose-deploy.js';
@@ -64,6 +65,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   hostname,
   lineinfile,
   packageModule,
+  pause,
   replace,
   service,
   setFact,
