@@ -161,6 +161,8 @@ export interface PrepareContext {
    * text becomes a secret of the run (masked in output). Absent: read it as is.
    */
   readFile?(file: string): Promise<Buffer>;
+  /** Aborts when the run is stopped (Ctrl-C): a long controller-side wait (pause) ends early. */
+  signal?: AbortSignal;
 }
 
 export interface ModuleExample {

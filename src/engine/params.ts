@@ -58,6 +58,7 @@ export async function prepareParams(task: ModuleTask, host: string, scope: Scope
   const where = { role: task.role, playbookDir: env.playbookDir };
   const pctx: PrepareContext = {
     host,
+    signal: env.signal,
     vars: new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined), has: (_t, k) => typeof k === 'string' && scope.has(k) }) as Record<string, unknown>,
     findFile: (kind, name) => {
       const f = findLocalFile(kind, name, where);

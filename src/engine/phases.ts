@@ -97,12 +97,14 @@ export async function applyPhase(module: AnyModule, hs: HostState, params: unkno
       if (!(e instanceof StepFailed)) throw e;
       const r = e.result;
       const output = module.result ? safeResult(() => module.result!(params as never, facts as never, [...results, r])) : {};
+      // A module's own message says more than the exit code (uri: "Status code was 404 and not [200]").
+      const msg = typeof output.msg === 'string' && output.msg ? output.msg : e.message;
       return {
         ok: false,
         outcome: {
           status: 'failed',
-          msg: `${e.message}${step.kind === 'exec' && step.description ? ` (${step.description})` : ''}`,
-          result: { ...output, changed: results.length > 0, failed: true, rc: r.code, stdout: r.stdout, stderr: r.stderr, msg: e.message },
+          msg: `${msg}${step.kind === 'exec' && step.description ? ` (${step.description})` : ''}`,
+          result: { ...output, changed: results.length > 0, failed: true, rc: r.code, stdout: r.stdout, stderr: r.stderr, msg },
           failure: { command: step.kind === 'exec' ? step.cmd : `write ${step.path}`, exitCode: r.code, meaning: exitCodeMeaning(r.code), stderrTail: stderrTail(r.stderr || r.stdout) },
         },
       };

@@ -12,6 +12,7 @@ import shell from './commands/shell.js';
 import assert from './control/assert.js';
 import debug from './control/debug.js';
 import fail from './control/fail.js';
+import pause from './control/pause.js';
 import setFact from './control/set_fact.js';
 import setup from './control/setup.js';
 import composeDeploy from './docker/compose-deploy.js';
@@ -24,11 +25,14 @@ import copy from './files/copy.js';
 import cron from './system/cron.js';
 import file from './files/file.js';
 import find from './files/find.js';
+import getUrl from './files/get_url.js';
 import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
 import template from './files/template.js';
+import unarchive from './files/unarchive.js';
 import nfsShares from './nfs/nfs-shares.js';
+import uri from './net/uri.js';
 import apt from './packages/apt.js';
 import packageModule from './packages/package.js';
 import configureSquidProxy from './squid/configure-squid-proxy.js';
@@ -56,10 +60,12 @@ export const BUNDLED_MODULES: AnyModule[] = [
   fail,
   file,
   find,
+  getUrl,
   group,
   hostname,
   lineinfile,
   packageModule,
+  pause,
   replace,
   service,
   setFact,
@@ -70,6 +76,8 @@ export const BUNDLED_MODULES: AnyModule[] = [
   systemd,
   template,
   timezone,
+  unarchive,
+  uri,
   user,
   waitFor,
   installUfw,

@@ -6,6 +6,7 @@
  * puts back what it changed.
  */
 import { expect } from 'chai';
+import { converges as convergesOn, debugged as debuggedOn, every as everyOn, outcome as outcomeOn, playOn } from '../helpers/converge.js';
 import { LAB_UP_TIMEOUT_MS, sharedLab, type LabRun, type SharedLab } from '../helpers/lab.js';
 
 const HOST = 'e2e1';
@@ -29,47 +30,11 @@ describe('everyday modules on a lab host (end to end)', function () {
     return r.stdout;
   }
 
-  const play = (tasks: string) => `
-- hosts: ${HOST}
-  gather_facts: false
-  tasks:
-${tasks.replace(/^/gm, '    ')}
-`;
-
-  /** `{task name: status}` on HOST (and failure messages, so a failing run explains itself). */
-  function outcome(r: LabRun): Record<string, string> {
-    const names = new Map<number, string>();
-    const out: Record<string, string> = {};
-    for (const e of r.events) {
-      if (e.type === 'task:start') names.set(e.id, e.name);
-      if (e.type === 'task:host' && e.result.host === HOST && e.result.item === undefined) {
-        out[names.get(e.id)!] = e.result.status === 'failed' ? `failed: ${e.result.msg}` : e.result.status;
-      }
-    }
-    return out;
-  }
-
-  const every = (r: LabRun, status: string) => Object.fromEntries(Object.keys(outcome(r)).map((n) => [n, status]));
-
-  /** Check mode (host untouched, every task changed), first run (changed), second run (ok). */
-  async function converges(playbook: string, inspect: () => Promise<string>) {
-    const before = await inspect();
-    const check = await lab.run(playbook, { check: true, diff: true });
-    expect(outcome(check), 'check mode').to.deep.equal(every(check, 'changed'));
-    expect(await inspect(), 'check mode left the host untouched').to.equal(before);
-    const first = await lab.run(playbook);
-    expect(outcome(first), 'first run').to.deep.equal(every(check, 'changed'));
-    const second = await lab.run(playbook);
-    expect(outcome(second), 'second run').to.deep.equal(every(check, 'ok'));
-    expect(second.summary.hosts[HOST]).to.include({ changed: 0, failed: 0 });
-    return { check, first, second };
-  }
-
-  /** The value `debug: {var: NAME}` printed. */
-  function debugged(r: LabRun, task: string): Record<string, unknown> {
-    const msg = r.result(task, HOST).msg ?? '';
-    return JSON.parse(msg.slice(msg.indexOf('{'))) as Record<string, unknown>;
-  }
+  const play = playOn(HOST);
+  const outcome = (r: LabRun) => outcomeOn(r, HOST);
+  const every = (r: LabRun, status: string) => everyOn(r, HOST, status);
+  const converges = (playbook: string, inspect: () => Promise<string>) => convergesOn(lab, HOST, playbook, inspect);
+  const debugged = (r: LabRun, task: string) => debuggedOn(r, task, HOST);
 
   // ---- package -------------------------------------------------------------------------------
 

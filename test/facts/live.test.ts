@@ -3,7 +3,9 @@
  * with an empty environment and cwd=/, to prove the commands are valid POSIX sh that depends
  * on neither, and that the parsers read real output. Also runs them all as one batch.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, release, tmpdir, userInfo } from 'node:os';
@@ -13,6 +15,8 @@ import type { ExecResult, Fact } from '../../src/core/module.js';
 import * as F from '../../src/facts/index.js';
 import { composeProject } from '../../src/facts/docker.js';
 import { swarmNode } from '../../src/facts/swarm.js';
+import { httpClient, urlDigest } from '../../src/facts/http-client.js';
+import { pathsState, tarDiff } from '../../src/facts/archive.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -164,5 +168,58 @@ describe('facts on this machine (dash)', function () {
     const f = read(swarmNode());
     expect(f.docker).to.equal(has);
     if (f.daemon) expect(['inactive', 'active', 'pending', 'error', 'locked']).to.include(f.state);
+  });
+  it('httpClient and urlDigest: curl or wget as this machine has them; the digest of what a local server serves, an HTTP error, onlyIf', async () => {
+    const has = (c: string) => run(`command -v ${c} >/dev/null 2>&1`).code === 0;
+    expect(read(httpClient())).to.deep.equal({ curl: has('curl'), wget: has('wget') });
+    const server: Server = createServer((req, res) => {
+      if (req.url === '/hello' && req.headers['x-token'] === 't') res.end('hello\n');
+      else res.writeHead(404).end('no');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    // Async: the server answers from this process.
+    const readAsync = async <T>(f: Fact<T>): Promise<T> => {
+      const r = await promisify(execFile)('dash', ['-c', f.command], { cwd: '/', env: ENV }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+      return f.parse({ stdout: r.stdout, stderr: r.stderr, code: 'code' in r && typeof r.code === 'number' ? r.code : 0 });
+    };
+    try {
+      const o = { timeout: 5, validateCerts: true, headers: { 'X-Token': 't' } };
+      expect(await readAsync(urlDigest(`http://127.0.0.1:${port}/hello`, 'sha256', o))).to.deep.equal({ fetched: true, digest: sha('hello\n') });
+      const missing = await readAsync(urlDigest(`http://127.0.0.1:${port}/nope`, 'sha1', o));
+      expect(missing).to.have.property('error').that.matches(/404/);
+      expect(await readAsync(urlDigest(`http://127.0.0.1:${port}/hello`, 'sha256', o, '[ -f /nonexistent ]'))).to.deep.equal({ fetched: false });
+    } finally {
+      server.close();
+    }
+  });
+  it('tarDiff and pathsState: an extracted archive is in state, a changed file differs, a missing dest or src is said', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tsplay tar '));
+    mkdirSync(join(d, 'src/app'), { recursive: true });
+    writeFileSync(join(d, 'src/app/run sh'), 'echo hi\n');
+    mkdirSync(join(d, 'out'));
+    execFileSync('tar', ['-czf', join(d, 'a.tgz'), '-C', join(d, 'src'), 'app']);
+    execFileSync('tar', ['-xzf', join(d, 'a.tgz'), '-C', join(d, 'out')]);
+    try {
+      const same = read(tarDiff(join(d, 'a.tgz'), join(d, 'out')));
+      expect(same).to.deep.equal({ src: true, dest: true, files: ['app/', 'app/run sh'], differences: [], ownedOtherwise: [] });
+      const me = userInfo().username;
+      expect(read(tarDiff(join(d, 'a.tgz'), join(d, 'out'), { owner: me }))).to.have.property('ownedOtherwise').that.to.deep.equal([]);
+      expect(read(tarDiff(join(d, 'a.tgz'), join(d, 'out'), { owner: 'root', group: '0' }))).to.have.property('ownedOtherwise').that.has.length(me === 'root' ? 0 : 2);
+      writeFileSync(join(d, 'out/app/run sh'), 'echo ho\n');
+      const changed = read(tarDiff(join(d, 'a.tgz'), join(d, 'out')));
+      expect(changed).to.have.property('differences').that.satisfies((l: string[]) => l.some((x) => x.startsWith('app/run sh: ')));
+      expect(read(tarDiff(join(d, 'nope.tgz'), join(d, 'out')))).to.deep.equal({ src: false });
+      expect(read(tarDiff(join(d, 'a.tgz'), join(d, 'nope')))).to.deep.equal({ src: true, dest: false });
+      const st = read(pathsState(join(d, 'out'), ['app', 'app/run sh', 'app/none']));
+      expect(st.dest).to.equal(true);
+      if (!st.dest) return;
+      expect(st.entries['app']).to.include({ exists: true, kind: 'directory' });
+      expect(st.entries['app/run sh']).to.include({ exists: true, kind: 'file', size: 8, owner: me });
+      expect(st.entries['app/none']).to.deep.equal({ exists: false });
+      expect(read(pathsState(join(d, 'nope'), ['x']))).to.deep.equal({ dest: false });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -33,7 +33,7 @@ export interface LabRunOptions {
   extraVars?: Record<string, unknown>;
   limit?: string;
   /** More project files, by path relative to the project dir (e.g. `templates/motd.ejs`). */
-  files?: Record<string, string>;
+  files?: Record<string, string | Buffer>;
 }
 
 export interface LabRun {
@@ -176,7 +176,7 @@ async function bringUp(): Promise<SharedLab> {
 async function runOnLab(inventoryPath: string, playbookYaml: string, opts: LabRunOptions = {}): Promise<LabRun> {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-e2e-project-'));
   projects.push(dir);
-  const write = (rel: string, text: string) => {
+  const write = (rel: string, text: string | Buffer) => {
     mkdirSync(dirname(join(dir, rel)), { recursive: true });
     writeFileSync(join(dir, rel), text);
   };
