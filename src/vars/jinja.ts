@@ -63,15 +63,35 @@ function parse(code: string): AnyNode | undefined {
  * variables (validation: a variable whose value is a list or string literal).
  */
 export function jinjaHabit(code: string, listLike?: ListLike): Habit | undefined {
+  const r = rewriteJinja(code, listLike);
+  if (!r.first) return undefined;
+  const fix = r.first.noFix ?? (r.js !== undefined ? `write \`${r.js.trim()}\`` : 'rewrite it in JavaScript (docs/expressions.md, "Coming from Jinja")');
+  return { message: `${r.first.what}; ${fix}`, offset: r.first.offset };
+}
+
+/**
+ * `code` with every Jinja habit rewritten to JavaScript (`tsplay migrate`): `{ js }`, the same
+ * text when there is none; `{ reason }` when a construct has no JavaScript equivalent or the
+ * result does not parse.
+ */
+export function jinjaToJs(code: string, listLike?: ListLike): { js: string } | { reason: string } {
+  const r = rewriteJinja(code, listLike);
+  if (!r.first) return { js: code };
+  if (r.first.noFix) return { reason: `${r.first.what}; ${r.first.noFix}` };
+  if (r.js === undefined) return { reason: `${r.first.what}; no JavaScript equivalent found` };
+  return { js: r.js };
+}
+
+function rewriteJinja(code: string, listLike?: ListLike): { js?: string; first?: { what: string; offset: number; noFix?: string } } {
   const isList: ListLike = (r, p) => intrinsicListLike(r, p) || (listLike?.(r, p) ?? false);
   const text = textRewrites(code);
-  let js = text.code;
+  let js: string | undefined = text.code;
   let first: { what: string; offset: number; noFix?: string } | undefined = text.first;
   for (let i = 0; i < 50; i++) {
     const root = parse(js);
     if (!root) {
-      if (!first) return undefined;
-      js = '';
+      if (!first) return {};
+      js = undefined;
       break;
     }
     const step = astRewrite(root, js, isList);
@@ -79,14 +99,12 @@ export function jinjaHabit(code: string, listLike?: ListLike): Habit | undefined
     first ??= { what: step.what, offset: step.offset, noFix: step.noFix };
     if (step.noFix) {
       first.noFix ??= step.noFix;
-      js = '';
+      js = undefined;
       break;
     }
     js = js.slice(0, step.start) + step.text + js.slice(step.end);
   }
-  if (!first) return undefined;
-  const fix = first.noFix ?? (js ? `write \`${js.trim().replaceAll('$default(', 'default(')}\`` : 'rewrite it in JavaScript (docs/expressions.md, "Coming from Jinja")');
-  return { message: `${first.what}; ${fix}`, offset: first.offset };
+  return { js: js?.replaceAll('$default(', 'default('), first };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,11 +234,22 @@ function splitArgs(code: string, masked: string, from: number, to: number): stri
   return args;
 }
 
+/**
+ * A variable path read so that an undefined part gives undefined (`a.b['c']` ->
+ * `vars.a?.b?.['c']`), as Jinja's `is defined` and `default` see it; other code unchanged.
+ */
+function safeRead(x: string): string {
+  const m = /^([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*|\[(?:'[^']*'|"[^"]*"|\d+)\])*)$/.exec(x.trim());
+  if (!m) return x;
+  if (['item', 'vars'].includes(m[1]!) && !m[2]) return m[1] === 'vars' ? 'vars' : 'vars.item';
+  return `vars.${m[1]}${m[2]!.replace(/\.(?=[A-Za-z_$])|(?=\[)/g, '?.')}`;
+}
+
 const VERSION_OPS: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=', '<>': '!=', '=': '==' };
 
 /** JavaScript for `x is [not] name(args)`, or undefined when there is no equivalent. */
 function testToJs(x: string, name: string, args: string[], not: boolean): string | undefined {
-  const read = /^[A-Za-z_$][\w$]*$/.test(x) ? `vars.${x}` : x;
+  const read = safeRead(x);
   const a0 = args[0] ?? '';
   const [pos, neg]: [string, string] | [undefined, undefined] = (() => {
     switch (name) {
@@ -331,6 +360,14 @@ function pathOf(n: AnyNode): { root: string; path: Array<string | number> } | un
 function astRewrite(root: AnyNode, code: string, isList: ListLike): Step | undefined {
   const src = (n: AnyNode) => code.slice(n.start, n.end);
   let found: Step | undefined;
+  // `x | int in [7, 8]` is `x | (int in [7, 8])` in JavaScript: the filter goes first (Jinja's order).
+  const filterTargets = new Set<AnyNode>();
+  const mark = (n: AnyNode): void => {
+    const f = filterNode(n);
+    if (f) filterTargets.add(f);
+    for (const c of children(n)) mark(c);
+  };
+  mark(root);
   const visit = (n: AnyNode): void => {
     if (found) return;
     for (const c of children(n)) visit(c);
@@ -351,7 +388,7 @@ function astRewrite(root: AnyNode, code: string, isList: ListLike): Step | undef
         return;
       }
       found = { start: operand.start, end: fnode.end, text: js.primary || whole ? js.text : `(${js.text})`, what, offset: operand.start };
-    } else if (n.type === 'BinaryExpression' && n.operator === 'in') {
+    } else if (n.type === 'BinaryExpression' && n.operator === 'in' && !filterTargets.has(n.left)) {
       const r = n.right as AnyNode;
       const p = pathOf(r);
       const listy = r.type === 'ArrayExpression' || (r.type === 'Literal' && typeof r.value === 'string') || r.type === 'TemplateLiteral' || (p !== undefined && isList(p.root, p.path));
@@ -394,7 +431,7 @@ function filterToJs(o: string, operand: AnyNode, name: string, args: AnyNode[], 
   const call = (fn: string, ...rest: Array<string | undefined>) => ({ text: `${fn}(${[o, ...rest.filter((x) => x !== undefined)].join(', ')})`, primary: true });
   const method = (m: string) => ({ text: `${o}.${m}`, primary: true });
   const expr = (text: string) => ({ text, primary: false });
-  const readVar = operand.type === 'Identifier' ? `vars.${operand.name}` : o;
+  const readVar = operand.type === 'Identifier' || operand.type === 'MemberExpression' ? safeRead(src(operand)) : o;
   switch (name) {
     case 'bool': case 'basename': case 'dirname': case 'quote': case 'unique': case 'flatten': case 'b64encode': case 'b64decode':
       return call(name, a);
