@@ -83,6 +83,12 @@ export const PARAM_ALIASES: Readonly<Record<string, Readonly<Record<string, stri
   assert: { msg: 'fail_msg' },
 };
 
+/** Parameters of Ansible's modules that only tune how Ansible does the job, dropped (tsplay's module does it its way). */
+export const DROPPED_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  apt: ['force_apt_get'],
+  setup: ['gather_subset', 'gather_timeout'],
+};
+
 /** `params` with Ansible's aliases renamed to the parameter tsplay knows (not when both are there). */
 export function renameAliases(module: string, keys: string[]): Map<string, string> {
   const aliases = PARAM_ALIASES[module] ?? {};
@@ -205,11 +211,13 @@ class FileMigration {
 
   apply(): string {
     let out = this.text;
-    const sorted = [...this.edits].sort((a, b) => b.start - a.start || b.end - a.end);
+    // An edit inside another one (a value inside a pair that is removed) gives way to it.
+    const inside = (e: Edit, f: Edit) => f !== e && f.end - f.start > e.end - e.start && f.start <= e.start && e.end <= f.end && (e.start < f.end || e.end > f.start);
+    const sorted = this.edits.filter((e) => !this.edits.some((f) => inside(e, f))).sort((a, b) => b.start - a.start || b.end - a.end);
     const applied: Edit[] = [];
     let floor = Infinity;
     for (const e of sorted) {
-      if (e.end > floor) continue; // overlaps an edit already made (the outer one wins)
+      if (e.end > floor) continue; // overlaps an edit already made
       out = out.slice(0, e.start) + e.text + out.slice(e.end);
       floor = e.start;
       applied.push(e);
@@ -291,6 +299,18 @@ class FileMigration {
     this.tasks.push({ changed: this.edits.length > editsBefore, notes: this.pending.length > notesBefore });
   }
 
+  /** Deletes a pair that has its lines to itself; false when it shares a line (a flow mapping). */
+  removePair(pair: Pair): boolean {
+    const keyStart = (pair.key as Node).range![0];
+    const valueEnd = (pair.value as Node | null)?.range?.[1] ?? (pair.key as Node).range![1];
+    const start = this.text.lastIndexOf('\n', keyStart - 1) + 1;
+    const nl = this.text.indexOf('\n', Math.max(keyStart, valueEnd - 1));
+    const end = nl < 0 ? this.text.length : nl + 1;
+    if (!/^\s*$/.test(this.text.slice(start, keyStart)) || !/^\s*(#.*)?$/.test(this.text.slice(valueEnd, end))) return false;
+    this.edits.push({ start, end, text: '' });
+    return true;
+  }
+
   /** `notify` on a block: Ansible gives it to every task in the block; tsplay wants it on each task. */
   blockNotify(block: YAMLMap): void {
     const pair = block.items.find((p) => keyOf(p) === 'notify')!;
@@ -364,6 +384,12 @@ class FileMigration {
     if (isMap(v)) {
       const renames = renameAliases(target, v.items.map(keyOf));
       for (const p of v.items) if (renames.has(keyOf(p))) this.edit(p.key as Node, renames.get(keyOf(p))!);
+      for (const p of v.items) if (DROPPED_PARAMS[target]?.includes(keyOf(p)) && !this.removePair(p)) this.note(p.key as Node, `${target}: drop ${keyOf(p)} (tsplay's ${target} does not take it)`);
+      const groups = v.items.find((p) => keyOf(p) === 'groups');
+      // `groups: docker,adm` is a list to Ansible's user module.
+      if (target === 'user' && groups && isScalar(groups.value) && typeof groups.value.value === 'string' && !groups.value.value.includes('{{')) {
+        this.edit(groups.value as Node, flowSeq(groups.value.value.split(',').map((g) => g.trim()).filter(Boolean)));
+      }
     }
     if (isMap(v) && (short === 'assert')) {
       for (const p of v.items) {
@@ -529,6 +555,9 @@ function plainSafe(value: string): boolean {
     return false;
   }
 }
+
+/** A list of strings as a flow sequence (`[docker, adm]`). */
+const flowSeq = (items: string[]) => `[${items.map((x) => (plainSafe(x) && !/[,{}[\]]/.test(x) ? x : JSON.stringify(x))).join(', ')}]`;
 
 /** A mapping as a one-line flow mapping (`{ name: nginx, state: present }`). */
 export function flowMap(m: Record<string, unknown>): string {

@@ -85,6 +85,12 @@ export function jinjaToJs(code: string, listLike?: ListLike): { js: string } | {
 function rewriteJinja(code: string, listLike?: ListLike): { js?: string; first?: { what: string; offset: number; noFix?: string } } {
   const isList: ListLike = (r, p) => intrinsicListLike(r, p) || (listLike?.(r, p) ?? false);
   const text = textRewrites(code);
+  // Forms inside a rewritten one (`x if a and b else y`) are rewritten on the next pass.
+  for (let pass = 0; pass < 4 && text.first && parse(text.code) === undefined; pass++) {
+    const again = textRewrites(text.code).code;
+    if (again === text.code) break;
+    text.code = again;
+  }
   let js: string | undefined = text.code;
   let first: { what: string; offset: number; noFix?: string } | undefined = text.first;
   for (let i = 0; i < 50; i++) {
@@ -185,8 +191,8 @@ function textRewrites(code: string): { code: string; first?: { what: string; off
       text: `!${orig(...at(2))}.includes(${orig(...at(1))})`,
       what: '`not in` is Python',
     }));
-    scan(/^(\s*)(.+?)\s+if\s+(.+?)\s+else\s+(.+?)(\s*)$/s, (m, at) => ({
-      text: `${orig(...at(1))}${orig(...at(3))} ? ${orig(...at(2))} : ${orig(...at(4))}${orig(...at(5))}`,
+    scan(TERNARY, (m, at) => ({
+      text: `${orig(...at(1))}${orig(...at(3))} ? ${orig(...at(2))} : ${pythonTernary(orig(...at(4)))}${orig(...at(5))}`,
       what: '`x if c else y` is Python',
     }));
     scan(/(?<![.\w$])(not\s+|and(?![\w$])|or(?![\w$]))/, (m) => ({
@@ -204,6 +210,16 @@ function textRewrites(code: string): { code: string; first?: { what: string; off
   let out = code;
   for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { code: out, first: firstReal && { what: firstReal.what, offset: firstReal.start } };
+}
+
+const TERNARY = /^(\s*)(.+?)\s+if\s+(.+?)\s+else\s+(.+?)(\s*)$/s;
+
+/** `a if c else b if d else e` (Python's chain: the else side is a conditional again) as `c ? a : d ? b : e`. */
+function pythonTernary(code: string): string {
+  const m = new RegExp(TERNARY.source, 'sd').exec(maskStrings(code));
+  if (!m) return code;
+  const at = (g: number) => code.slice(...(m.indices![g] as [number, number]));
+  return `${at(1)}${at(3)} ? ${at(2)} : ${pythonTernary(at(4))}${at(5)}`;
 }
 
 /** Index of the `)` matching the `(` at `open` in masked code, or -1. */
