@@ -241,6 +241,7 @@ async function validateProject(dir: string, files: ReturnType<typeof findProject
           }
         }
       }
+      if (process.env.CORPUS_DEBUG === '2') for (const d of unattributed) process.stderr.write(`  unattributed: ${d.pos ? `${d.pos.file}:${d.pos.line}: ` : ''}${d.message}\n`);
       if (!progress) {
         // Errors outside any task (a role's defaults, the play): every task in scope not yet judged fails with them.
         for (const [f, ts] of tasksOf) {
@@ -354,6 +355,8 @@ interface Row {
   project: string;
   inventories: string;
   tasks: number;
+  /** Tasks holding a Jinja/Python construct before migrate (what validation must refuse). */
+  withConstructs: number;
   asIs: number;
   migrated: number;
   wrongAsIs: number;
@@ -363,7 +366,7 @@ interface Row {
 }
 
 async function measure(project: string, root: string): Promise<Row> {
-  const row: Row = { project, inventories: '', tasks: 0, asIs: 0, migrated: 0, wrongAsIs: 0, wrongMigrated: 0, reasons: [], modules: [] };
+  const row: Row = { project, inventories: '', tasks: 0, withConstructs: 0, asIs: 0, migrated: 0, wrongAsIs: 0, wrongMigrated: 0, reasons: [], modules: [] };
   const reasons = new Map<string, number>();
   const modules = new Map<string, number>();
   for (const pass of ['as-is', 'migrated'] as const) {
@@ -387,6 +390,7 @@ async function measure(project: string, root: string): Promise<Row> {
       }
       const texts = new Map<string, string>();
       for (const f of files.taskFiles) for (const t of leafTasks(f)) texts.set(`${f}#${t.index}`, t.text);
+      if (pass === 'as-is') row.withConstructs = [...texts.values()].filter((t) => constructsIn(t).length).length;
       const results = await validateProject(copy, files, tmp);
       let ok = 0;
       let wrong = 0;
@@ -421,12 +425,12 @@ async function measure(project: string, root: string): Promise<Row> {
 const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(0)}%` : '-');
 
 function markdown(rows: Row[]): string {
-  const total = rows.reduce((t, r) => ({ ...t, tasks: t.tasks + r.tasks, asIs: t.asIs + r.asIs, migrated: t.migrated + r.migrated, wrongAsIs: t.wrongAsIs + r.wrongAsIs, wrongMigrated: t.wrongMigrated + r.wrongMigrated }), { tasks: 0, asIs: 0, migrated: 0, wrongAsIs: 0, wrongMigrated: 0 });
+  const total = rows.reduce((t, r) => ({ ...t, tasks: t.tasks + r.tasks, withConstructs: t.withConstructs + r.withConstructs, asIs: t.asIs + r.asIs, migrated: t.migrated + r.migrated, wrongAsIs: t.wrongAsIs + r.wrongAsIs, wrongMigrated: t.wrongMigrated + r.wrongMigrated }), { tasks: 0, withConstructs: 0, asIs: 0, migrated: 0, wrongAsIs: 0, wrongMigrated: 0 });
   const lines = [
-    '| project | inventories parsed | tasks | validate as-is | after migrate | silently wrong (as-is / after) |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.project} | ${r.inventories} | ${r.tasks} | ${pct(r.asIs, r.tasks)} | ${pct(r.migrated, r.tasks)} | ${r.wrongAsIs} / ${r.wrongMigrated} |`),
-    `| **total** | | ${total.tasks} | ${pct(total.asIs, total.tasks)} | ${pct(total.migrated, total.tasks)} | ${total.wrongAsIs} / ${total.wrongMigrated} |`,
+    '| project | inventories parsed | tasks | with Jinja/Python constructs | validate as-is | after migrate | silently wrong (as-is / after) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.project} | ${r.inventories} | ${r.tasks} | ${r.withConstructs} | ${pct(r.asIs, r.tasks)} | ${pct(r.migrated, r.tasks)} | ${r.wrongAsIs} / ${r.wrongMigrated} |`),
+    `| **total** | | ${total.tasks} | ${total.withConstructs} | ${pct(total.asIs, total.tasks)} | ${pct(total.migrated, total.tasks)} | ${total.wrongAsIs} / ${total.wrongMigrated} |`,
     '',
     '| project | top failure reasons after migrate (tasks) | top missing modules (tasks) |',
     '| --- | --- | --- |',

@@ -5,6 +5,7 @@
  * (`yes`, `0644`) to what they meant to Ansible, and Ansible fact names tsplay spells otherwise.
  * A conversion that cannot be made returns a reason, which migrate reports with file:line.
  */
+import { parseExpressionAt } from 'acorn';
 import { ANSIBLE_FACT_VARS } from '../facts/ansible.js';
 import { CONNECTION_VAR_NAMES } from '../inventory/connection.js';
 import { shellSplit } from '../modules/commands/lib/shlex.js';
@@ -37,6 +38,15 @@ function convertFacts(js: string): Converted {
   return { value: out, notes };
 }
 
+function parsesAsJs(code: string): boolean {
+  try {
+    const n = parseExpressionAt(code, 0, { ecmaVersion: 'latest' });
+    return code.slice(n.end).trim() === '';
+  } catch {
+    return false;
+  }
+}
+
 /** A bare expression (`when:`, `changed_when:`, `that:`) from Jinja to JavaScript. */
 export function convertExpression(code: string): Converted {
   const t = code.trim();
@@ -47,6 +57,10 @@ export function convertExpression(code: string): Converted {
   const r = jinjaToJs(t);
   if ('reason' in r) return { value: code, notes: [r.reason] };
   const f = convertFacts(r.js.trim());
+  // What tsplay would still refuse: a form left over, or no JavaScript at all.
+  const left = jinjaToJs(f.value);
+  if ('reason' in left || left.js !== f.value) f.notes.push(`\`${t}\` could not be fully converted: rewrite it in JavaScript (docs/expressions.md, "Coming from Jinja")`);
+  else if (!parsesAsJs(f.value)) f.notes.push(`\`${t}\` is not a JavaScript expression after conversion: rewrite it (docs/expressions.md, "Coming from Jinja")`);
   return { value: f.value === t ? code : f.value, notes: f.notes };
 }
 

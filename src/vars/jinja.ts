@@ -170,6 +170,8 @@ function textRewrites(code: string): { code: string; first?: { what: string; off
     text: `Math.floor(${orig(...at(1))} / ${orig(...at(2))})`,
     what: `\`${orig(...at(0))}\` is Jinja's integer division (\`//\` starts a comment in JavaScript)`,
   }));
+  // `not (x)` parses as a call of a function named `not`.
+  scan(/(?<![.\w$])not\s*(?=\()/, () => ({ text: '!', what: '`not`, `and`, `or` are Python' }));
   if (!parses) {
     // `x is defined`, `r is not failed`, `v is version('2.0', '>=')`
     scan(new RegExp(String.raw`(${PATH})\s+is\s+(not\s+)?([A-Za-z_]\w*)`), (m, at) => {
