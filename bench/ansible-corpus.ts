@@ -102,6 +102,36 @@ function playbookTaskFiles(pb: string): string[] {
   return [pb, ...out];
 }
 
+/** The blocks of a file: their lines and the lines of their own keywords (when:, become:, ...). */
+function blocksOf(file: string): Array<{ start: number; end: number; keywordLines: Array<[number, number]> }> {
+  const text = readFileSync(file, 'utf8');
+  const lc = new LineCounter();
+  const out: Array<{ start: number; end: number; keywordLines: Array<[number, number]> }> = [];
+  const line = (off: number) => lc.linePos(off).line;
+  const visit = (n: unknown): void => {
+    if (isSeq(n)) for (const i of n.items) visit(i);
+    else if (isMap(n)) {
+      const keys = n.items.map((p) => String((p.key as { value?: unknown })?.value ?? p.key));
+      if (keys.some((k) => (BLOCK_KEYS as readonly string[]).includes(k))) {
+        const keywordLines = n.items
+          .filter((p) => !['block', 'rescue', 'always', 'name'].includes(String((p.key as { value?: unknown }).value)))
+          .map((p) => [line((p.key as Node).range![0]), line(Math.max((p.key as Node).range![0], ((p.value as Node | null)?.range?.[1] ?? (p.key as Node).range![1]) - 1))] as [number, number]);
+        out.push({ start: line(n.range![0]), end: line(Math.max(n.range![0], n.range![1] - 1)), keywordLines });
+      }
+      for (const p of n.items) visit(p.value);
+    }
+  };
+  for (const d of parseAllDocuments(text, { lineCounter: lc }) as Array<{ contents: unknown }>) visit(d.contents);
+  return out;
+}
+
+/** Blanks lines of a file (the copy only), keeping every other line where it was. */
+function blankLines(file: string, ranges: Array<[number, number]>): void {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (const [s, e] of ranges) for (let i = s; i <= e; i++) lines[i - 1] = '';
+  writeFileSync(file, lines.join('\n'));
+}
+
 /** Leaf tasks (blocks opened) of a task file or a playbook's task lists, with their lines. */
 function leafTasks(file: string): TaskRef[] {
   const text = readFileSync(file, 'utf8');
@@ -223,6 +253,14 @@ async function validateProject(dir: string, files: ReturnType<typeof findProject
         const ts = file ? tasksOf.get(file) : undefined;
         const hit = ts?.filter((t) => d.pos!.line >= t.start && d.pos!.line <= t.end);
         let targets = hit?.length ? hit.slice(-1) : [];
+        // A block's own keyword (its when:): every task of the block fails, and the keywords go.
+        if (!targets.length && file && ts) {
+          const block = blocksOf(file).filter((b) => d.pos!.line >= b.start && d.pos!.line <= b.end).at(-1);
+          if (block) {
+            targets = ts.filter((t) => t.start >= block.start && t.end <= block.end);
+            blankLines(file, block.keywordLines);
+          }
+        }
         if (!targets.length && file && /\.(j2|ejs)$/.test(file)) targets = [...tasksOf.values()].flat().filter((t) => scope(t.file) && t.text.includes(basename(file)));
         if (!targets.length) {
           unattributed.push(d);
@@ -371,6 +409,7 @@ async function measure(project: string, root: string): Promise<Row> {
   const modules = new Map<string, number>();
   for (const pass of ['as-is', 'migrated'] as const) {
     const tmp = mkdtempSync(join(tmpdir(), 'tsplay-corpus-'));
+    if (process.env.CORPUS_DEBUG) process.stderr.write(`=== ${project} ${pass}\n`);
     try {
       const copy = join(tmp, project);
       cpSync(realpathSync(root), copy, { recursive: true, dereference: true, filter: (s) => !s.includes('/.git') });

@@ -27,7 +27,10 @@ const KNOWN_ANSIBLE = new Set<string>([...ANSIBLE_FACT_VARS, ...CONNECTION_VAR_N
  */
 function convertFacts(js: string): Converted {
   const notes: string[] = [];
-  const out = js.replace(/\bansible_lsb(?:\.codename|\[['"]codename['"]\])/g, 'ansible_distribution_release');
+  const out = js
+    .replace(/\bansible_lsb(?:\.codename|\[['"]codename['"]\])/g, 'ansible_distribution_release')
+    // `ansible_processor_vcpus | default(ansible_processor_count)`: tsplay always has the fact, the fallback is never read.
+    .replace(/\bvars\.(ansible_[a-z0-9_]+) \?\? [\w.'"]+/g, (m, name: string) => (ANSIBLE_FACT_VARS.includes(name) ? name : m));
   for (const m of out.matchAll(/(?<![\w$.'"])(ansible_[a-z0-9_]+)/g)) {
     if (!KNOWN_ANSIBLE.has(m[1]!) && !notes.some((n) => n.includes(`'${m[1]}'`))) notes.push(`Ansible fact '${m[1]}' is not gathered by tsplay (src/facts/ansible.ts lists those it is)`);
   }

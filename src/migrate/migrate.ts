@@ -253,6 +253,12 @@ class FileMigration {
         if (['tasks', 'pre_tasks', 'post_tasks', 'handlers'].includes(k)) this.taskList(v);
         else this.value(v, k);
         if (k === 'vars_prompt') this.note(pair.key as Node, 'vars_prompt is not supported by tsplay: pass the values with -e or a vars file');
+        if (k === 'vars_files' && isSeq(v)) {
+          for (const f of v.items) {
+            if (isSeq(f)) this.note(f as Node, 'a vars_files entry that is a list (the first file found) is not supported by tsplay: name one file');
+            else if (isScalar(f) && typeof f.value === 'string' && f.value.includes('{{')) this.note(f as Node, 'a templated vars_files entry is not supported by tsplay: name the file');
+          }
+        }
       }
     }
   }
@@ -295,7 +301,7 @@ class FileMigration {
       } else this.value(v, k);
     }
     if (isBlock) return;
-    if (!moduleName) this.note(t, 'a task without a module');
+    if (!moduleName && !t.has('local_action') && !t.has('action')) this.note(t, 'a task without a module');
     this.tasks.push({ changed: this.edits.length > editsBefore, notes: this.pending.length > notesBefore });
   }
 
@@ -364,7 +370,8 @@ class FileMigration {
     else if (ANSIBLE_EQUIVALENTS[short] && MODULE_NAMES.has(ANSIBLE_EQUIVALENTS[short]!)) {
       target = ANSIBLE_EQUIVALENTS[short]!;
       if (!SAME_JOB.has(short)) this.note(keyNode, `${name} became ${target}, which differs: ${target === 'install-ufw' ? 'install-ufw declares the whole firewall (policies and a rules: list); merge the rules of these tasks into one install-ufw task' : `see tsplay doc ${target} and rewrite the parameters`}`);
-    } else if (['include_tasks', 'import_tasks', 'include_role', 'import_role', 'include_vars', 'set_fact', 'meta', 'import_playbook'].includes(short)) target = short;
+    } else if (['include_tasks', 'import_tasks', 'include_role', 'import_role', 'include_vars', 'import_playbook'].includes(short)) target = short;
+    else if (short === 'meta') this.note(keyNode, 'meta is not supported by tsplay (handlers run at the end of each section: pre_tasks, roles and tasks, post_tasks)');
     else if (name === 'include') target = 'include_tasks';
     else this.note(keyNode, `module ${name} does not exist in tsplay (tsplay doc lists the modules; a project may add its own in modules/)`);
     if (target !== name) this.edit(keyNode, target);

@@ -266,8 +266,9 @@ function safeRead(x: string): string {
 const VERSION_OPS: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=', '<>': '!=', '=': '==' };
 
 /** JavaScript for `x is [not] name(args)`, or undefined when there is no equivalent. */
-function testToJs(x: string, name: string, args: string[], not: boolean): string | undefined {
-  const read = safeRead(x);
+function testToJs(x: string, name: string, args: string[], not: boolean, bound = false): string | undefined {
+  // A lambda's parameter (`selectattr`) is not a variable: read it as it is.
+  const read = bound ? x : safeRead(x);
   const a0 = args[0] ?? '';
   const [pos, neg]: [string, string] | [undefined, undefined] = (() => {
     switch (name) {
@@ -500,7 +501,7 @@ function filterToJs(o: string, operand: AnyNode, name: string, args: AnyNode[], 
     case 'selectattr': case 'rejectattr': {
       const path = attrPath(a);
       if (!path) return undefined;
-      const test = pos[1] ? testToJs(`x${path}`, pos[1].replace(/^['"]|['"]$/g, ''), pos.slice(2), false) : `x${path}`;
+      const test = pos[1] ? testToJs(`x${path}`, pos[1].replace(/^['"]|['"]$/g, ''), pos.slice(2), false, true) : `x${path}`;
       if (!test) return undefined;
       return method(`filter((x) => ${name === 'rejectattr' ? `!(${test})` : test})`);
     }
