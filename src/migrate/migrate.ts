@@ -294,7 +294,7 @@ class FileMigration {
         this.value(v, k);
       } else if (k === 'local_action' || k === 'action') this.note(pair.key as Node, `\`${k}:\` is not supported by tsplay: write the module as the task's key${k === 'local_action' ? ' (tsplay runs tasks on the hosts only; delegate_to is not supported yet)' : ''}`);
       else if (k === 'delegate_to') this.note(pair.key as Node, 'delegate_to is not supported by tsplay yet');
-      else if (k === 'ignore_errors' && isScalar(v) && typeof v.value === 'string' && v.value.includes('{{')) this.note(v, 'ignore_errors must be true or false in tsplay (no template)');
+      else if (['ignore_errors', 'no_log'].includes(k) && isScalar(v) && typeof v.value === 'string' && v.value.includes('{{')) this.note(v, `${k} must be true or false in tsplay (no template)`);
       else if (!TASK_KEYWORD_SET.has(k) && !isLoopKey(k)) {
         if (k !== 'loop_control' && OTHER_TASK_KEYS.has(k) && !['vars', 'environment', 'no_log', 'check_mode', 'diff'].includes(k)) this.note(pair.key as Node, `task keyword '${k}' is not supported by tsplay`);
         this.value(v, k);
@@ -376,6 +376,8 @@ class FileMigration {
     else this.note(keyNode, `module ${name} does not exist in tsplay (tsplay doc lists the modules; a project may add its own in modules/)`);
     if (target !== name) this.edit(keyNode, target);
     if (target === 'include_vars') this.note(keyNode, 'include_vars is not supported by tsplay: use vars_files in the play, or role vars');
+    const file = (pair.value as Node | null)?.toJSON?.() as unknown;
+    if (['include_tasks', 'import_tasks'].includes(target) && typeof file === 'string' && file.includes('{{')) this.note(keyNode, `${target}: a templated file name is not supported by tsplay: include each file under a when:`);
     const v = pair.value as Node | null;
     if (!v) return;
     if (isScalar(v) && typeof v.value === 'string' && !COMMAND_FREE_FORM.has(target)) {
