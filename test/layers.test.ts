@@ -1,7 +1,7 @@
 /**
  * The layout rules, kept true by a test:
  * - Layers: every relative import under src/ points down. Bottom to top: core -> facts, yaml ->
- *   vars, connection -> modules -> inventory -> playbook -> engine, audit -> render -> docs, lab ->
+ *   vars, connection -> modules -> inventory -> playbook -> engine, audit, migrate -> render -> docs, lab ->
  *   index.ts (the public surface) -> cli, which runs through the public surface like any user. Folders on one level do not import each other.
  *   core imports nothing of the project (only zod and node built-ins).
  * - Module families: every file directly in a folder of src/modules/<family>/ is one module,
@@ -27,6 +27,7 @@ const LAYERS: Record<string, number> = {
   playbook: 5,
   engine: 6,
   audit: 6,
+  migrate: 6,
   render: 7,
   docs: 8,
   lab: 8,

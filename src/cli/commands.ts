@@ -9,6 +9,7 @@ import chalk from 'chalk';
 import { Option, type Command } from 'commander';
 import { extraVarsOption, inventoryOption, runOptions } from './options.js';
 import type { AuditCliOptions } from './audit.js';
+import type { MigrateCliOptions } from './migrate.js';
 import type { RunCliOptions } from './run.js';
 
 export function registerRunCommands(program: Command): void {
@@ -128,5 +129,19 @@ export function registerAuditCommand(program: Command): void {
     .action(async (playbooks: string[], o: AuditCliOptions) => {
       const { auditCommand } = await import('./audit.js');
       process.exitCode = await auditCommand(playbooks, o);
+    });
+}
+
+export function registerMigrateCommand(program: Command): void {
+  program
+    .command('migrate')
+    .description('rewrite an Ansible playbook, role or project into tsplay syntax, in place or into -o DIR (exit 2 when something needs attention)')
+    .argument('<path>', 'a playbook or task file, a role or a project folder')
+    .option('-o, --out <dir>', 'write a converted copy into this folder instead of rewriting in place')
+    .option('--dry-run', 'report what would change, write nothing')
+    .option('--json', 'the report as one JSON document')
+    .action(async (path: string, o: MigrateCliOptions) => {
+      const { migrateCommand } = await import('./migrate.js');
+      process.exitCode = migrateCommand(path, o);
     });
 }

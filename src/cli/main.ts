@@ -12,7 +12,7 @@ import chalk from 'chalk';
 import { UserError } from '../core/errors.js';
 import { handleError, printDiagnostics } from './output.js';
 import { join, resolve } from 'node:path';
-import { registerAuditCommand, registerLabCommands, registerRunCommands } from './commands.js';
+import { registerAuditCommand, registerLabCommands, registerMigrateCommand, registerRunCommands } from './commands.js';
 import { askVaultPassOption, extraVarsOption, inventoryOption, vaultIdOption, vaultPasswordFileOption } from './options.js';
 import type { VaultCliOptions } from './vault.js';
 
@@ -145,6 +145,7 @@ program
 registerRunCommands(program);
 registerLabCommands(program);
 registerAuditCommand(program);
+registerMigrateCommand(program);
 
 
 // A reader that went away (`tsplay doc | head -1`) is not an error: stop quietly with the code a

@@ -21,7 +21,7 @@ export type ModuleLoader = () => Promise<AnyModule>;
 const shortName = (name: string) => name.replace(/^(ansible\.(builtin|posix)|tsplay)\./, '');
 
 /** Ansible modules (short names, any collection) and the tsplay module that does their job. */
-const ANSIBLE_EQUIVALENTS: Record<string, string> = {
+export const ANSIBLE_EQUIVALENTS: Readonly<Record<string, string>> = {
   ufw: 'install-ufw',
   docker_compose: 'compose-deploy',
   docker_compose_v2: 'compose-deploy',

@@ -88,13 +88,19 @@ interface ArgOption {
   description?: string | string[];
 }
 
+/**
+ * Ansible's checks of each type, which accept what Ansible converts (they validate; the
+ * variable keeps its value): an int may be written "10" (or be a boolean, an int in Python), a
+ * str may be any scalar, a bool may be yes/no/1/0.
+ */
+const BOOL_WORDS = new Set(['yes', 'no', 'on', 'off', 'true', 'false', 'y', 'n', 't', 'f', '1', '0', '1.0', '0.0']);
 const TYPES: Record<string, () => z.ZodType> = {
-  str: () => z.string(),
-  string: () => z.string(),
+  str: () => z.union([z.string(), z.number(), z.boolean()]),
+  string: () => z.union([z.string(), z.number(), z.boolean()]),
   path: () => z.string(),
-  int: () => z.number().int(),
-  float: () => z.number(),
-  bool: () => z.boolean(),
+  int: () => z.union([z.number().int(), z.boolean(), z.string().regex(/^\s*[-+]?\d+\s*$/, 'expected an integer')]),
+  float: () => z.union([z.number(), z.string().regex(/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/, 'expected a number')]),
+  bool: () => z.union([z.boolean(), z.literal(0), z.literal(1), z.string().refine((s) => BOOL_WORDS.has(s.trim().toLowerCase()), 'expected a boolean')]),
   list: () => z.array(z.unknown()),
   dict: () => z.record(z.string(), z.unknown()),
   raw: () => z.unknown(),

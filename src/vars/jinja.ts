@@ -63,15 +63,41 @@ function parse(code: string): AnyNode | undefined {
  * variables (validation: a variable whose value is a list or string literal).
  */
 export function jinjaHabit(code: string, listLike?: ListLike): Habit | undefined {
+  const r = rewriteJinja(code, listLike);
+  if (!r.first) return undefined;
+  const fix = r.first.noFix ?? (r.js !== undefined ? `write \`${r.js.trim()}\`` : 'rewrite it in JavaScript (docs/expressions.md, "Coming from Jinja")');
+  return { message: `${r.first.what}; ${fix}`, offset: r.first.offset };
+}
+
+/**
+ * `code` with every Jinja habit rewritten to JavaScript (`tsplay migrate`): `{ js }`, the same
+ * text when there is none; `{ reason }` when a construct has no JavaScript equivalent or the
+ * result does not parse.
+ */
+export function jinjaToJs(code: string, listLike?: ListLike): { js: string } | { reason: string } {
+  const r = rewriteJinja(code, listLike);
+  if (!r.first) return { js: code };
+  if (r.first.noFix) return { reason: `${r.first.what}; ${r.first.noFix}` };
+  if (r.js === undefined) return { reason: `${r.first.what}; no JavaScript equivalent found` };
+  return { js: r.js };
+}
+
+function rewriteJinja(code: string, listLike?: ListLike): { js?: string; first?: { what: string; offset: number; noFix?: string } } {
   const isList: ListLike = (r, p) => intrinsicListLike(r, p) || (listLike?.(r, p) ?? false);
   const text = textRewrites(code);
-  let js = text.code;
+  // Forms inside a rewritten one (`x if a and b else y`) are rewritten on the next pass.
+  for (let pass = 0; pass < 4 && text.first && parse(text.code) === undefined; pass++) {
+    const again = textRewrites(text.code).code;
+    if (again === text.code) break;
+    text.code = again;
+  }
+  let js: string | undefined = text.code;
   let first: { what: string; offset: number; noFix?: string } | undefined = text.first;
   for (let i = 0; i < 50; i++) {
     const root = parse(js);
     if (!root) {
-      if (!first) return undefined;
-      js = '';
+      if (!first) return {};
+      js = undefined;
       break;
     }
     const step = astRewrite(root, js, isList);
@@ -79,14 +105,12 @@ export function jinjaHabit(code: string, listLike?: ListLike): Habit | undefined
     first ??= { what: step.what, offset: step.offset, noFix: step.noFix };
     if (step.noFix) {
       first.noFix ??= step.noFix;
-      js = '';
+      js = undefined;
       break;
     }
     js = js.slice(0, step.start) + step.text + js.slice(step.end);
   }
-  if (!first) return undefined;
-  const fix = first.noFix ?? (js ? `write \`${js.trim().replaceAll('$default(', 'default(')}\`` : 'rewrite it in JavaScript (docs/expressions.md, "Coming from Jinja")');
-  return { message: `${first.what}; ${fix}`, offset: first.offset };
+  return { js: js?.replaceAll('$default(', 'default('), first };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +170,8 @@ function textRewrites(code: string): { code: string; first?: { what: string; off
     text: `Math.floor(${orig(...at(1))} / ${orig(...at(2))})`,
     what: `\`${orig(...at(0))}\` is Jinja's integer division (\`//\` starts a comment in JavaScript)`,
   }));
+  // `not (x)` parses as a call of a function named `not`.
+  scan(/(?<![.\w$])not\s*(?=\()/, () => ({ text: '!', what: '`not`, `and`, `or` are Python' }));
   if (!parses) {
     // `x is defined`, `r is not failed`, `v is version('2.0', '>=')`
     scan(new RegExp(String.raw`(${PATH})\s+is\s+(not\s+)?([A-Za-z_]\w*)`), (m, at) => {
@@ -167,8 +193,8 @@ function textRewrites(code: string): { code: string; first?: { what: string; off
       text: `!${orig(...at(2))}.includes(${orig(...at(1))})`,
       what: '`not in` is Python',
     }));
-    scan(/^(\s*)(.+?)\s+if\s+(.+?)\s+else\s+(.+?)(\s*)$/s, (m, at) => ({
-      text: `${orig(...at(1))}${orig(...at(3))} ? ${orig(...at(2))} : ${orig(...at(4))}${orig(...at(5))}`,
+    scan(TERNARY, (m, at) => ({
+      text: `${orig(...at(1))}${orig(...at(3))} ? ${orig(...at(2))} : ${pythonTernary(orig(...at(4)))}${orig(...at(5))}`,
       what: '`x if c else y` is Python',
     }));
     scan(/(?<![.\w$])(not\s+|and(?![\w$])|or(?![\w$]))/, (m) => ({
@@ -186,6 +212,16 @@ function textRewrites(code: string): { code: string; first?: { what: string; off
   let out = code;
   for (const e of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { code: out, first: firstReal && { what: firstReal.what, offset: firstReal.start } };
+}
+
+const TERNARY = /^(\s*)(.+?)\s+if\s+(.+?)\s+else\s+(.+?)(\s*)$/s;
+
+/** `a if c else b if d else e` (Python's chain: the else side is a conditional again) as `c ? a : d ? b : e`. */
+function pythonTernary(code: string): string {
+  const m = new RegExp(TERNARY.source, 'sd').exec(maskStrings(code));
+  if (!m) return code;
+  const at = (g: number) => code.slice(...(m.indices![g] as [number, number]));
+  return `${at(1)}${at(3)} ? ${at(2)} : ${pythonTernary(at(4))}${at(5)}`;
 }
 
 /** Index of the `)` matching the `(` at `open` in masked code, or -1. */
@@ -216,11 +252,23 @@ function splitArgs(code: string, masked: string, from: number, to: number): stri
   return args;
 }
 
+/**
+ * A variable path read so that an undefined part gives undefined (`a.b['c']` ->
+ * `vars.a?.b?.['c']`), as Jinja's `is defined` and `default` see it; other code unchanged.
+ */
+function safeRead(x: string): string {
+  const m = /^([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*|\[(?:'[^']*'|"[^"]*"|\d+)\])*)$/.exec(x.trim());
+  if (!m) return x;
+  if (['item', 'vars'].includes(m[1]!) && !m[2]) return m[1] === 'vars' ? 'vars' : 'vars.item';
+  return `vars.${m[1]}${m[2]!.replace(/\.(?=[A-Za-z_$])|(?=\[)/g, '?.')}`;
+}
+
 const VERSION_OPS: Record<string, string> = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=', '<>': '!=', '=': '==' };
 
 /** JavaScript for `x is [not] name(args)`, or undefined when there is no equivalent. */
-function testToJs(x: string, name: string, args: string[], not: boolean): string | undefined {
-  const read = /^[A-Za-z_$][\w$]*$/.test(x) ? `vars.${x}` : x;
+function testToJs(x: string, name: string, args: string[], not: boolean, bound = false): string | undefined {
+  // A lambda's parameter (`selectattr`) is not a variable: read it as it is.
+  const read = bound ? x : safeRead(x);
   const a0 = args[0] ?? '';
   const [pos, neg]: [string, string] | [undefined, undefined] = (() => {
     switch (name) {
@@ -331,6 +379,14 @@ function pathOf(n: AnyNode): { root: string; path: Array<string | number> } | un
 function astRewrite(root: AnyNode, code: string, isList: ListLike): Step | undefined {
   const src = (n: AnyNode) => code.slice(n.start, n.end);
   let found: Step | undefined;
+  // `x | int in [7, 8]` is `x | (int in [7, 8])` in JavaScript: the filter goes first (Jinja's order).
+  const filterTargets = new Set<AnyNode>();
+  const mark = (n: AnyNode): void => {
+    const f = filterNode(n);
+    if (f) filterTargets.add(f);
+    for (const c of children(n)) mark(c);
+  };
+  mark(root);
   const visit = (n: AnyNode): void => {
     if (found) return;
     for (const c of children(n)) visit(c);
@@ -351,7 +407,7 @@ function astRewrite(root: AnyNode, code: string, isList: ListLike): Step | undef
         return;
       }
       found = { start: operand.start, end: fnode.end, text: js.primary || whole ? js.text : `(${js.text})`, what, offset: operand.start };
-    } else if (n.type === 'BinaryExpression' && n.operator === 'in') {
+    } else if (n.type === 'BinaryExpression' && n.operator === 'in' && !filterTargets.has(n.left)) {
       const r = n.right as AnyNode;
       const p = pathOf(r);
       const listy = r.type === 'ArrayExpression' || (r.type === 'Literal' && typeof r.value === 'string') || r.type === 'TemplateLiteral' || (p !== undefined && isList(p.root, p.path));
@@ -394,7 +450,7 @@ function filterToJs(o: string, operand: AnyNode, name: string, args: AnyNode[], 
   const call = (fn: string, ...rest: Array<string | undefined>) => ({ text: `${fn}(${[o, ...rest.filter((x) => x !== undefined)].join(', ')})`, primary: true });
   const method = (m: string) => ({ text: `${o}.${m}`, primary: true });
   const expr = (text: string) => ({ text, primary: false });
-  const readVar = operand.type === 'Identifier' ? `vars.${operand.name}` : o;
+  const readVar = operand.type === 'Identifier' || operand.type === 'MemberExpression' ? safeRead(src(operand)) : o;
   switch (name) {
     case 'bool': case 'basename': case 'dirname': case 'quote': case 'unique': case 'flatten': case 'b64encode': case 'b64decode':
       return call(name, a);
@@ -445,7 +501,7 @@ function filterToJs(o: string, operand: AnyNode, name: string, args: AnyNode[], 
     case 'selectattr': case 'rejectattr': {
       const path = attrPath(a);
       if (!path) return undefined;
-      const test = pos[1] ? testToJs(`x${path}`, pos[1].replace(/^['"]|['"]$/g, ''), pos.slice(2), false) : `x${path}`;
+      const test = pos[1] ? testToJs(`x${path}`, pos[1].replace(/^['"]|['"]$/g, ''), pos.slice(2), false, true) : `x${path}`;
       if (!test) return undefined;
       return method(`filter((x) => ${name === 'rejectattr' ? `!(${test})` : test})`);
     }

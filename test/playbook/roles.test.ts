@@ -73,6 +73,28 @@ describe('roles', () => {
     expect(msgs.some((m) => m.includes('must be one of: a, b'))).to.equal(true);
   });
 
+  it("argument spec: accepts what Ansible's type checks convert (\"10\" for int, false for str, yes for bool), values unchanged", async () => {
+    const spec = 'argument_specs:\n  main:\n    options:\n      rounds: {type: int}\n      show: {type: int}\n      match: {type: str}\n      on: {type: bool}\n      ratio: {type: float}\n';
+    const dir = project({
+      'site.yml': '- hosts: localhost\n  roles: [app]\n',
+      'roles/app/meta/argument_specs.yml': spec,
+      'roles/app/defaults/main.yml': 'rounds: "640000"\nshow: true\nmatch: false\n"on": "yes"\nratio: "0.5"\n',
+      'roles/app/tasks/main.yml': '- debug: {msg: "{{ rounds }}"}\n',
+    });
+    const { playbook } = await loadPlaybook(join(dir, 'site.yml'));
+    expect(playbook.plays[0]!.roles[0]!.defaults.vars).to.deep.include({ rounds: '640000', show: true, match: false });
+    const bad = project({
+      'site.yml': '- hosts: localhost\n  roles: [app]\n',
+      'roles/app/meta/argument_specs.yml': spec,
+      'roles/app/defaults/main.yml': 'rounds: "many"\n"on": "maybe"\n',
+      'roles/app/tasks/main.yml': '- debug: {msg: "{{ rounds }}"}\n',
+    });
+    const err = await loadPlaybook(join(bad, 'site.yml')).then(() => undefined, (e: unknown) => e);
+    const msgs = (err as UserError).diagnostics.map((d) => d.message);
+    expect(msgs.some((m) => m.startsWith('role app: default of "rounds"'))).to.equal(true);
+    expect(msgs.some((m) => m.startsWith('role app: default of "on"'))).to.equal(true);
+  });
+
   it('loads TypeScript modules from modules/ and roles/NAME/modules without a build step', async () => {
     const mod = (name: string) => `import { z, defineModule, noop } from '${join(import.meta.dirname, '..', '..', 'src', 'index.ts')}';
 const params: z.ZodObject<{ greeting: z.ZodString }> = z.object({ greeting: z.string().describe('what to say') });
