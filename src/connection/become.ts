@@ -1,8 +1,12 @@
 /**
  * Become (sudo) for any transport. The script is wrapped as
  *
- *   sudo -H -n -u USER -- sh -c 'echo MARKER >&2; SCRIPT'                  (no password: NOPASSWD)
- *   sudo -H -S -k -p PROMPT -u USER -- sh -c 'echo MARKER >&2; SCRIPT'     (with a password)
+ *   sudo -H -n -u USER -- sh -c 'echo MARKER >&2; PRELUDE; SCRIPT'                  (no password: NOPASSWD)
+ *   sudo -H -S -k -p PROMPT -u USER -- sh -c 'echo MARKER >&2; PRELUDE; SCRIPT'     (with a password)
+ *
+ * where PRELUDE is the transport's own first words for the command's shell (ssh.ts: the process
+ * group line), so the script's shell is the only shell after sudo: ssh runs this line with
+ * `exec` from the login shell, without an `sh -c` of its own around sudo.
  *
  * and SudoSession watches the command's stderr while it starts:
  *  - PROMPT appears      -> write the password to stdin (only then, so a sudo that does not ask
@@ -38,7 +42,7 @@ export class SudoSession {
   private readonly prompt: string;
   /** stderr before MARKER: sudo's own output (prompts, errors). */
   private preamble = Buffer.alloc(0);
-  private started = false;
+  private begun = false;
   private prompts = 0;
   private failure?: string;
   private io?: ProcessIo;
@@ -49,11 +53,12 @@ export class SudoSession {
     private readonly spec: BecomeSpec,
     private readonly stdin: Buffer | undefined,
     private readonly host: string,
+    prelude?: string,
   ) {
     const id = randomBytes(8).toString('hex');
     this.marker = `tsplay-become-ok-${id}`;
     this.prompt = `tsplay-sudo-password-${id}:`;
-    const inner = quote(`echo ${this.marker} >&2\n${script}`);
+    const inner = quote(`echo ${this.marker} >&2\n${prelude ? `${prelude}\n` : ''}${script}`);
     const user = quote(spec.user);
     this.command =
       spec.password === undefined
@@ -72,7 +77,7 @@ export class SudoSession {
 
   /** Feed every stderr chunk; returns the part that is the command's own stderr. */
   stderr(chunk: Buffer): Buffer {
-    if (this.started) return chunk;
+    if (this.begun) return chunk;
     this.preamble = Buffer.concat([this.preamble, chunk]);
     const at = this.preamble.indexOf(this.marker);
     if (at >= 0) {
@@ -84,7 +89,7 @@ export class SudoSession {
       }
       const own = this.preamble.subarray(rest);
       this.preamble = this.preamble.subarray(0, at);
-      this.started = true;
+      this.begun = true;
       clearTimeout(this.startTimer);
       if (this.spec.password !== undefined) this.sendStdin();
       return own;
@@ -98,6 +103,11 @@ export class SudoSession {
     return Buffer.alloc(0);
   }
 
+  /** True once sudo let us in: the script's shell is running. */
+  get started(): boolean {
+    return this.begun;
+  }
+
   /** True when the session stopped the process itself (wrong password, sudo hung). */
   get failed(): boolean {
     return this.failure !== undefined;
@@ -107,7 +117,7 @@ export class SudoSession {
   check(code: number): void {
     clearTimeout(this.startTimer);
     if (this.failure) throw new BecomeError(`become failed on ${this.host}: ${this.failure}`);
-    if (this.started) return;
+    if (this.begun) return;
     throw new BecomeError(`become failed on ${this.host}: ${this.explain(code)}`);
   }
 
@@ -138,7 +148,7 @@ export class SudoSession {
   }
 
   private fail(reason: string): void {
-    if (this.started || this.failure) return;
+    if (this.begun || this.failure) return;
     this.failure = reason;
     this.io?.abort();
   }
