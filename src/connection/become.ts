@@ -1,9 +1,13 @@
 /**
  * Become (sudo or su) for any transport. The script is wrapped as
  *
- *   sudo -H -n -u USER -- sh -c 'echo MARKER >&2; SCRIPT'                  (no password: NOPASSWD)
- *   sudo -H -S -k -p PROMPT -u USER -- sh -c 'echo MARKER >&2; SCRIPT'     (with a password)
- *   su -s /bin/sh -c 'echo MARKER >&2; SCRIPT' USER                         (become_method: su)
+ *   sudo -H -n -u USER -- sh -c 'echo MARKER >&2; PRELUDE; SCRIPT'                  (no password: NOPASSWD)
+ *   sudo -H -S -k -p PROMPT -u USER -- sh -c 'echo MARKER >&2; PRELUDE; SCRIPT'     (with a password)
+ *   su -s /bin/sh -c 'echo MARKER >&2; PRELUDE; SCRIPT' USER                         (become_method: su)
+ *
+ * where PRELUDE is the transport's own first words for the command's shell (ssh.ts: the process
+ * group line), so the script's shell is the only shell after sudo or su: ssh runs this line with
+ * `exec` from the login shell, without an `sh -c` of its own around it.
  *
  * and BecomeSession watches the command's stderr while it starts:
  *  - PROMPT appears      -> write the password to stdin (only then, so a sudo or su that does
@@ -25,7 +29,7 @@ export interface BecomeSpec {
   method?: BecomeMethod;
 }
 
-/** What SudoSession needs from the running process. */
+/** What BecomeSession needs from the running process. */
 export interface ProcessIo {
   write(data: string | Buffer): void;
   end(): void;
@@ -43,7 +47,7 @@ export class BecomeSession {
   private readonly prompt: string;
   /** stderr before MARKER: sudo's own output (prompts, errors). */
   private preamble = Buffer.alloc(0);
-  private started = false;
+  private begun = false;
   private prompts = 0;
   private failure?: string;
   private io?: ProcessIo;
@@ -54,11 +58,12 @@ export class BecomeSession {
     private readonly spec: BecomeSpec,
     private readonly stdin: Buffer | undefined,
     private readonly host: string,
+    prelude?: string,
   ) {
     const id = randomBytes(8).toString('hex');
     this.marker = `tsplay-become-ok-${id}`;
     this.prompt = `tsplay-sudo-password-${id}:`;
-    const inner = quote(`echo ${this.marker} >&2\n${script}`);
+    const inner = quote(`echo ${this.marker} >&2\n${prelude ? `${prelude}\n` : ''}${script}`);
     const user = quote(spec.user);
     if (this.su) this.command = `su -s /bin/sh -c ${inner} ${user}`;
     else
@@ -88,7 +93,7 @@ export class BecomeSession {
 
   /** Feed every stderr chunk; returns the part that is the command's own stderr. */
   stderr(chunk: Buffer): Buffer {
-    if (this.started) return chunk;
+    if (this.begun) return chunk;
     this.preamble = Buffer.concat([this.preamble, chunk]);
     const at = this.preamble.indexOf(this.marker);
     if (at >= 0) {
@@ -100,7 +105,7 @@ export class BecomeSession {
       }
       const own = this.preamble.subarray(rest);
       this.preamble = this.preamble.subarray(0, at);
-      this.started = true;
+      this.begun = true;
       clearTimeout(this.startTimer);
       if (!this.stdinFirst) this.sendStdin();
       return own;
@@ -123,6 +128,11 @@ export class BecomeSession {
     return Buffer.alloc(0);
   }
 
+  /** True once sudo let us in: the script's shell is running. */
+  get started(): boolean {
+    return this.begun;
+  }
+
   /** True when the session stopped the process itself (wrong password, sudo or su hung). */
   get failed(): boolean {
     return this.failure !== undefined;
@@ -132,7 +142,7 @@ export class BecomeSession {
   check(code: number): void {
     clearTimeout(this.startTimer);
     if (this.failure) throw new BecomeError(`become failed on ${this.host}: ${this.failure}`);
-    if (this.started) return;
+    if (this.begun) return;
     throw new BecomeError(`become failed on ${this.host}: ${this.explain(code)}`);
   }
 
@@ -172,7 +182,7 @@ export class BecomeSession {
   }
 
   private fail(reason: string): void {
-    if (this.started || this.failure) return;
+    if (this.begun || this.failure) return;
     this.failure = reason;
     this.io?.abort();
   }

@@ -26,7 +26,7 @@ export class LocalConnection implements Connection {
     opts.signal?.throwIfAborted();
     await this.connect();
     const sudo = opts.become ? new BecomeSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
-    const child = spawn('sh', ['-c', sudo ? sudo.command : script], { stdio: 'pipe', detached: true });
+    const child = spawn('sh', ['-c', sudo ? `exec ${sudo.command}` : script], { stdio: 'pipe', detached: true });
     this.stats.execs++;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

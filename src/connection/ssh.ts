@@ -140,10 +140,8 @@ export class SshConnection implements Connection {
   async run(script: string, opts: RunOptions = {}): Promise<ExecResult> {
     opts.signal?.throwIfAborted();
     await this.connect();
-    const sudo = opts.become ? new BecomeSession(script, opts.become, toBuffer(opts.stdin), this.host) : undefined;
-    // The login shell may be bash, zsh or fish: always hand the script to sh, after PRELUDE
-    // (process-group.ts: how an aborted command is stopped).
-    const command = `sh -c ${quote(`${PRELUDE}\n${sudo ? `exec ${sudo.command}` : script}`)}`;
+    const sudo = opts.become ? new BecomeSession(script, opts.become, toBuffer(opts.stdin), this.host, PRELUDE) : undefined;
+    const command = remoteCommand(script, sudo);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -377,7 +375,9 @@ export class SshConnection implements Connection {
      */
     let stopWanted = false;
     const kill = () => {
-      if (channel) this.stopRemote(group, opts.become, closeChannel);
+      // Before sudo let us in (e.g. at its password prompt) no script of ours runs yet.
+      if (channel && sudo && !sudo.started) closeChannel();
+      else if (channel) this.stopRemote(group, opts.become, closeChannel);
       else stopWanted = true;
     };
 
@@ -392,19 +392,21 @@ export class SshConnection implements Connection {
             this.openChannels++;
             this.stats.execs++;
             sudo?.attach({ write: (d) => pipe!.write(d), end: () => pipe!.end(), abort: closeChannel });
-            if (stopWanted) this.stopRemote(group, opts.become, closeChannel);
+            if (stopWanted) kill();
           },
           onStdout: (chunk) => stdout.push(chunk),
           onStderr: (chunk) => {
-            const own = group.stderr(chunk);
-            if (own.length) stderr.push(sudo ? sudo.stderr(own) : own);
+            // sudo's own words (prompt, refusal) come first; the group line is the script's.
+            const fromScript = sudo ? sudo.stderr(chunk) : chunk;
+            const own = fromScript.length ? group.stderr(fromScript) : fromScript;
+            if (own.length) stderr.push(own);
           },
         })
         .then(
           (res) => {
             releaseOnce();
             const rest = group.end();
-            if (rest.length) stderr.push(sudo ? sudo.stderr(rest) : rest);
+            if (rest.length) stderr.push(rest);
             settle(() => {
               try {
                 if (res.code === null && res.signal === null) {
@@ -445,6 +447,15 @@ export class SshConnection implements Connection {
     this.stopping.add(stop);
     void stop.finally(() => this.stopping.delete(stop));
   }
+}
+
+/**
+ * The command line the login shell gets. It may be bash, zsh or fish: it only replaces itself
+ * (exec) with sh, or with sudo starting sh, and that one sh runs PRELUDE (process-group.ts: how
+ * an aborted command is stopped), then the script.
+ */
+export function remoteCommand(script: string, sudo?: BecomeSession): string {
+  return sudo ? `exec ${sudo.command}` : `exec sh -c ${quote(`${PRELUDE}\n${script}`)}`;
 }
 
 function isChannelOpenFailure(err: unknown): boolean {

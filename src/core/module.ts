@@ -23,10 +23,65 @@ export interface Fact<T = unknown> {
   /** A POSIX shell snippet; read-only. Its exit code is passed to parse (non-zero is not an error). */
   command: string;
   parse(out: ExecResult): T;
+  /**
+   * The same fact read in bulk: the engine reads these paths for every fact of a batch at once
+   * (one `stat` for all paths, one `sha256sum` for all contents: facts/bulk.ts) and `render`
+   * rebuilds from what was read exactly the output `command` would have printed, for `parse`.
+   */
+  bulk?: BulkForm;
 }
 
-export function fact<T>(key: string, command: string, parse: (out: ExecResult) => T): Fact<T> {
-  return { key, command, parse };
+/**
+ * What a bulk fact needs read of a path (each is read with the same system calls as the fact's
+ * own command):
+ * - `lstat`: stat without following links (`stat -c`), `stat`: following them (`stat -L -c`);
+ * - `target`: a link's target (`readlink`), `source`: its resolved path (`readlink -f`);
+ * - `access`: whether the reading user may read, write, execute it (`[ -r ]`, `[ -w ]`, `[ -x ]`);
+ * - `content`: a regular file's sha256 and, below `BULK_CONTENT_LIMIT`, its bytes (follows links).
+ */
+export type BulkOp = 'lstat' | 'stat' | 'target' | 'source' | 'access' | 'content';
+
+/** Files at least this large are hashed but not fetched by the `content` bulk read. */
+export const BULK_CONTENT_LIMIT = 1024 * 1024;
+
+/** `stat --printf` fields of a path, as text: %F %a %u %g %U %G %s %X %Y %Z %i %h %d. */
+export interface BulkStat {
+  type: string;
+  mode: string;
+  uid: string;
+  gid: string;
+  user: string;
+  group: string;
+  size: string;
+  atime: string;
+  mtime: string;
+  ctime: string;
+  inode: string;
+  nlink: string;
+  dev: string;
+}
+
+/** What a bulk read found for one path (only the fields its ops asked for are set). */
+export interface BulkPath {
+  /** null: the stat failed (absent, or a directory on the way cannot be searched). */
+  lstat?: BulkStat | null;
+  stat?: BulkStat | null;
+  target?: string;
+  source?: string;
+  /** Some of "rwx". */
+  access?: string;
+  /** Set for a regular file (after links): its sha256, and its bytes below the limit; or why not. */
+  content?: { sha256: string; bytes?: Buffer } | { error: string };
+}
+
+export interface BulkForm {
+  reads: Array<{ path: string; ops: BulkOp[] }>;
+  /** The output the fact's own command would have printed, from what was read. */
+  render(get: (path: string) => BulkPath): ExecResult;
+}
+
+export function fact<T>(key: string, command: string, parse: (out: ExecResult) => T, bulk?: BulkForm): Fact<T> {
+  return bulk ? { key, command, parse, bulk } : { key, command, parse };
 }
 
 /** Run a command on the host. Non-zero exit (outside okCodes) fails the task. */

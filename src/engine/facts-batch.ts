@@ -1,9 +1,13 @@
 /**
  * Batching facts: several read-only fact commands run as ONE exec, their outputs separated by
- * markers that carry a random nonce (so a host's output cannot forge a marker).
+ * markers that carry a random nonce (so a host's output cannot forge a marker). The facts that
+ * have a bulk form (core/module.ts) are read together by facts/bulk.ts (one `stat` for all their
+ * paths, one `sha256sum` for all contents, no subshell each) and their parsers get the output
+ * their own command would have printed; the others run each in its own subshell.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExecResult, Fact } from '../core/module.js';
+import type { BulkPath, ExecResult, Fact } from '../core/module.js';
+import { BulkFailed, planBulk } from '../facts/bulk.js';
 
 export interface FactBatch {
   script: string;
@@ -13,27 +17,47 @@ export interface FactBatch {
 export function batchFacts(facts: Fact[]): FactBatch {
   const nonce = randomBytes(8).toString('hex');
   const marker = `@@tsplay-fact-${nonce}@@`;
-  const script = facts
-    .map((f, i) => `( ${f.command}\n) </dev/null; printf '\\n${marker} %d %d\\n' ${i} $?`)
-    .join('\n');
+  const bulkFacts = facts.filter((f) => f.bulk);
+  const bulk = bulkFacts.length ? planBulk(bulkFacts.flatMap((f) => f.bulk!.reads)) : undefined;
+  const own = facts.filter((f) => !f.bulk);
+  const pieces = [...(bulk?.sections ?? []), ...own.map((f) => `( ${f.command}\n) </dev/null`)];
+  const script = pieces.map((p, i) => `${p}; printf '\\n${marker} %d %d\\n' ${i} $?`).join('\n');
   return {
     script,
     split(out: ExecResult): ExecResult[] {
-      const results: ExecResult[] = [];
-      let rest = out.stdout;
-      for (let i = 0; i < facts.length; i++) {
-        const re = new RegExp(`\\n${marker} ${i} (\\d+)\\n`);
-        const m = re.exec(rest);
-        if (!m) {
-          // The batch died before this fact: report the batch's own exit and stderr.
-          results.push({ stdout: rest, stderr: out.stderr, code: out.code || 255 });
-          rest = '';
-          continue;
+      const outs = splitOutput(out, marker, pieces.length);
+      const sections = outs.slice(0, bulk?.sections.length ?? 0);
+      const rest = outs.slice(sections.length);
+      let get: ((path: string) => BulkPath) | undefined;
+      let failed: ExecResult | undefined;
+      if (bulk) {
+        try {
+          get = bulk.decode(sections);
+        } catch (err) {
+          if (!(err instanceof BulkFailed)) throw err;
+          failed = { stdout: '', stderr: err.out.stderr, code: err.out.code };
         }
-        results.push({ stdout: rest.slice(0, m.index), stderr: out.stderr, code: Number(m[1]) });
-        rest = rest.slice(m.index + m[0].length);
       }
-      return results;
+      return facts.map((f) => (f.bulk ? (failed ?? f.bulk.render(get!)) : rest.shift()!));
     },
   };
+}
+
+/** The outputs of the batch's `n` pieces; those after the batch died get its exit and stderr. */
+function splitOutput(out: ExecResult, marker: string, n: number): ExecResult[] {
+  const results: ExecResult[] = [];
+  let rest = out.stdout;
+  for (let i = 0; i < n; i++) {
+    const re = new RegExp(`\\n${marker} ${i} (\\d+)\\n`);
+    const m = re.exec(rest);
+    if (!m) {
+      // The batch died before this piece: report the batch's own exit and stderr.
+      results.push({ stdout: rest, stderr: out.stderr, code: out.code || 255 });
+      rest = '';
+      continue;
+    }
+    results.push({ stdout: rest.slice(0, m.index), stderr: out.stderr, code: Number(m[1]) });
+    rest = rest.slice(m.index + m[0].length);
+  }
+  return results;
 }

@@ -4,13 +4,14 @@
  * `content` holds the text when it is valid UTF-8; otherwise `binary` is set.
  */
 import { createHash } from 'node:crypto';
-import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { BULK_CONTENT_LIMIT, fact, type BulkPath, type ExecResult, type Fact } from '../core/module.js';
 import { sh } from '../core/quote.js';
+import { isRegular, printed } from './bulk.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 
 /** Files at least this large are hashed but not fetched. */
-export const CONTENT_LIMIT = 1024 * 1024;
+export const CONTENT_LIMIT = BULK_CONTENT_LIMIT;
 
 export type FileContentFact =
   | { exists: false }
@@ -31,7 +32,22 @@ export function fileContent(path: string): Fact<FileContentFact> {
     sh`if [ -f ${path} ]; then ( n=$(wc -c < ${path}) && echo "file $n" && sha256sum < ${path} && ` +
     sh`if [ "$n" -lt ${CONTENT_LIMIT} ]; then base64 < ${path}; fi ); ` +
     sh`elif [ -d ${path} ]; then echo directory; elif [ -e ${path} ]; then echo other; else echo absent; fi`;
-  return fact(keys.content(path), command, (out) => parseFileContent(path, out));
+  return fact(keys.content(path), command, (out) => parseFileContent(path, out), {
+    reads: [{ path, ops: ['content'] }],
+    render: (get) => renderContent(path, get(path)),
+  });
+}
+
+/** What the command prints, from a bulk read: `file SIZE`, `SHA  -`, base64 in lines of 76. */
+function renderContent(path: string, r: BulkPath): ExecResult {
+  const s = r.stat;
+  if (!s) return printed('absent\n');
+  if (!isRegular(s.type)) return printed(s.type === 'directory' ? 'directory\n' : 'other\n');
+  const c = r.content;
+  if (!c || 'error' in c) return { stdout: '', stderr: c?.error ?? `cannot read ${path}`, code: 2 };
+  const size = c.bytes?.length ?? Number(s.size);
+  const b64 = c.bytes?.toString('base64').replace(/.{76}/g, '$&\n').replace(/([^\n])$/, '$1\n') ?? '';
+  return printed(`file ${size}\n${c.sha256}  -\n${b64}`);
 }
 
 function parseFileContent(path: string, out: ExecResult): FileContentFact {

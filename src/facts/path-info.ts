@@ -5,8 +5,9 @@
  * or execute it, and optionally a checksum (md5sum, sha1sum, ... of a regular, readable file).
  * With `follow`, links are followed (a broken link is then absent, like Ansible).
  */
-import { fact, type ExecResult, type Fact } from '../core/module.js';
+import { fact, type BulkForm, type ExecResult, type Fact } from '../core/module.js';
 import { raw, sh } from '../core/quote.js';
+import { printed } from './bulk.js';
 import { normPath } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 
@@ -69,7 +70,21 @@ export function pathInfo(path: string, opts: { follow?: boolean; checksum?: Chec
     sum +
     'else echo absent; fi';
   const key = `pathinfo:${follow ? 'follow:' : ''}${opts.checksum ?? ''}:${normPath(path)}`;
-  return fact(key, command, (out) => parsePathInfo(path, out));
+  // A checksum runs md5sum, sha1sum, ... on the one file: only the rest is read in bulk.
+  const bulk: BulkForm | undefined = opts.checksum
+    ? undefined
+    : {
+        reads: [{ path, ops: follow ? ['stat', 'access'] : ['lstat', 'target', 'source', 'access'] }],
+        render(get) {
+          const r = get(path);
+          const s = follow ? r.stat : r.lstat;
+          if (!s) return printed('absent\n');
+          const fields = [s.type, s.mode, s.uid, s.gid, s.user, s.group, s.size, s.atime, s.mtime, s.ctime, s.inode, s.nlink, s.dev];
+          const link = !follow && s.type === 'symbolic link' ? `target:${r.target ?? ''}\nsource:${r.source ?? ''}\n` : '';
+          return printed(`${fields.join('|')}\n${link}access:${r.access ?? ''}\n`);
+        },
+      };
+  return fact(key, command, (out) => parsePathInfo(path, out), bulk);
 }
 
 function parsePathInfo(path: string, out: ExecResult): PathInfoFact {

@@ -4,6 +4,7 @@
  */
 import { fact, type ExecResult, type Fact } from '../core/module.js';
 import { sh } from '../core/quote.js';
+import { printed } from './bulk.js';
 import { keys } from './keys.js';
 import { factFailed, outputLines } from './util.js';
 
@@ -36,7 +37,16 @@ export function stat(path: string): Fact<StatFact> {
   const command =
     sh`if [ -e ${path} ] || [ -L ${path} ]; then stat -c '%F|%a|%U|%G|%u|%g|%s' -- ${path}; ` +
     sh`if [ -L ${path} ]; then readlink -- ${path}; fi; else echo absent; fi`;
-  return fact(keys.stat(path), command, (out) => parseStat(path, out));
+  return fact(keys.stat(path), command, (out) => parseStat(path, out), {
+    reads: [{ path, ops: ['lstat', 'target'] }],
+    render(get) {
+      const r = get(path);
+      const s = r.lstat;
+      if (!s) return printed('absent\n');
+      const line = `${s.type}|${s.mode}|${s.user}|${s.group}|${s.uid}|${s.gid}|${s.size}\n`;
+      return printed(s.type === 'symbolic link' ? `${line}${r.target ?? ''}\n` : line);
+    },
+  });
 }
 
 function parseStat(path: string, out: ExecResult): StatFact {
