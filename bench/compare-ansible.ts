@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--hosts 1,10,50,100,300] [--reps 3] [--tools tsplay,floor,ansible]
  *                    [--modes converged,check] [--tasks 30] [--ansible-max 100] [--ansible-reps R]
- *                    [--profile 100] [--merge] [--keep]
+ *                    [--profile 100] [--execs-at 1,100] [--merge] [--keep]
  *   (--reps takes one count, or one per size: --hosts 1,10,300 --reps 3,3,1)
  *   npm run bench -- --report     # rewrite bench/RESULTS.md from the saved results, run nothing
  *
@@ -64,6 +64,8 @@ const ANSIBLE_REPS = int('ansible-reps', 50, 1, 50);
 const ANSIBLE_MAX = int('ansible-max', 100, 1, 500);
 /** Profile one converged tsplay run at this N (0: no profile). */
 const PROFILE_N = int('profile', SIZES.includes(100) ? 100 : 0, 0, 500);
+/** --execs-at 1,100: count tsplay's execs per host at these sizes only (an extra run each; default all). */
+const EXECS_AT = arg('execs-at')?.split(',').map(Number);
 const KEEP = process.argv.includes('--keep');
 /** --merge: keep the saved results of the sizes this run does not measure (e.g. N=300 run apart, with fewer repetitions). */
 const MERGE = process.argv.includes('--merge');
@@ -151,33 +153,55 @@ async function main(): Promise<void> {
     const p = writeProjects(WORK_DIR, tasks, bench, SIZES);
     const first = (n: number) => bench.hosts.slice(0, n);
     const containers = (n: number) => first(n).map((h) => h.container);
-    if (bench.reused) {
-      log(`resetting the ${maxN} host(s) (some were running already)`);
-      await resetHosts(containers(maxN));
-    }
 
-    // Same end state (and the warm-up of each tool): Ansible on the smallest lab, then tsplay on all.
+    // Same end state (and the warm-up of each tool): Ansible on the first host(s), reset, then tsplay
+    // on all hosts (converging them for the runs below; only the reset ones must change every task).
     const endState: BenchResult['endState'] = { identical: true, lines: 0, diff: [] };
     const probe = bench.hosts[0]!.container;
+    const n0 = SIZES[0]!;
+    await resetHosts(containers(n0));
+    let ansibleSnap: string | undefined;
     if (TOOLS.includes('ansible')) {
-      const n0 = SIZES[0]!;
       log(`first run of ansible on ${n0} fresh host(s)`);
       expectRun('ansible first run', 'ansible', await timed(...argvOf('ansible', p, 'fresh', n0)), first(n0), TASKS);
-      const a = await snapshot(probe);
+      ansibleSnap = await snapshot(probe);
       await resetHosts(containers(n0));
-      log(`first run of tsplay on ${maxN} fresh host(s)`);
-      expectRun('tsplay first run', 'tsplay', await timed(...argvOf('tsplay', p, 'fresh', maxN)), first(maxN), TASKS);
-      const t = await snapshot(probe);
-      endState.lines = t.trim().split('\n').length;
-      if (a !== t) Object.assign(endState, { identical: false, diff: ['ansible (-) vs tsplay (+):', ...snapshotDiff(a, t)] });
-    } else {
-      expectRun('tsplay first run', 'tsplay', await timed(...argvOf('tsplay', p, 'fresh', maxN)), first(maxN), TASKS);
     }
-    log(`end state ${endState.identical ? 'identical' : 'DIFFERENT'}`);
+    log(`first run of tsplay on ${maxN} host(s) (${bench.reused ? 'some reused, ' : ''}the first ${n0} fresh)`);
+    const converge = await timed(...argvOf('tsplay', p, 'fresh', maxN));
+    expectRun('tsplay first run', 'tsplay', converge, first(n0), TASKS);
+    const bad = first(maxN).filter((h) => !converge.recap[h.name] || converge.recap[h.name]!.failed || converge.recap[h.name]!.unreachable);
+    if (bad.length) throw new Error(`tsplay first run failed on ${bad.map((h) => h.name).join(', ')}`);
+    const tsplaySnap = await snapshot(probe);
+    endState.lines = tsplaySnap.trim().split('\n').length;
+    if (ansibleSnap !== undefined && ansibleSnap !== tsplaySnap) Object.assign(endState, { identical: false, diff: ['ansible (-) vs tsplay (+):', ...snapshotDiff(ansibleSnap, tsplaySnap)] });
+    log(`end state ${ansibleSnap === undefined ? 'not compared (no ansible)' : endState.identical ? 'identical' : 'DIFFERENT'}`);
     if (TOOLS.includes('floor')) expectRun('floor warm-up', 'floor', await timed(...argvOf('floor', p, 'converged', maxN)), [], 0);
 
-    const cells: Cell[] = [];
-    const skipped: string[] = [];
+    const result: BenchResult = {
+      tasks: TASKS,
+      reps: Math.max(...REPS_LIST),
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      machine: await machine(),
+      versions: await versions(),
+      shape: shape(tasks),
+      cells: [],
+      execs: {},
+      endState,
+      load,
+      skipped: MODES.includes('fresh') ? ['the floor in fresh mode (it only reads)'] : [],
+    };
+    const old = MERGE && existsSync(RESULTS_JSON) ? (JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as BenchResult) : undefined;
+    /** Saves what is measured so far (after every N: a run stopped midway keeps its numbers). */
+    const save = () => {
+      const r: BenchResult = JSON.parse(JSON.stringify(result));
+      if (old) mergeSaved(r, old);
+      mkdirSync(join(RESULTS_JSON, '..'), { recursive: true });
+      writeFileSync(RESULTS_JSON, JSON.stringify(r, null, 2));
+      writeResults(RESULTS_MD, r, methodText(p.ansible.cfgText));
+      return r;
+    };
+    const { cells, execs, skipped } = result;
     for (const n of SIZES) {
       const hostsCpu = hostsCpuReader(first(n).map((h) => h.id));
       const tools = TOOLS.filter((t) => t !== 'ansible' || n <= ANSIBLE_MAX);
@@ -201,70 +225,49 @@ async function main(): Promise<void> {
         }
         load.push(`N=${n} ${mode} ${loadavg()}`);
       }
-    }
-    if (MODES.includes('fresh')) skipped.push('the floor in fresh mode (it only reads)');
 
-    // Execs per host, one untimed run each (tsplay through the library API, Ansible at -vvv).
-    log('counting execs per host');
-    const execs: Record<string, number> = {};
-    for (const n of SIZES) {
+      // Execs per host, one untimed run each (tsplay through the library API, Ansible at -vvv at its smallest N).
       if (TOOLS.includes('floor')) for (const mode of MODES) if (mode !== 'fresh') execs[execsKey('floor', n, mode)] = 1;
-      if (!TOOLS.includes('tsplay')) continue;
-      for (const mode of MODES) {
-        if (mode === 'fresh') await resetHosts(containers(n));
-        const { summary, trips } = await tsplayRoundTrips(p, mode, n);
-        if (summary.failed || summary.unreachable || (mode !== 'fresh' && summary.changed)) throw new Error(`tsplay ${mode} run (library, N=${n}) did not succeed`);
-        execs[execsKey('tsplay', n, mode)] = trips.execs / n;
+      if (TOOLS.includes('tsplay') && (!EXECS_AT || EXECS_AT.includes(n))) {
+        log(`N=${n}: counting tsplay's execs per host`);
+        for (const mode of MODES) {
+          if (mode === 'fresh') await resetHosts(containers(n));
+          const { summary, trips } = await tsplayRoundTrips(p, mode, n);
+          if (summary.failed || summary.unreachable || (mode !== 'fresh' && summary.changed)) throw new Error(`tsplay ${mode} run (library, N=${n}) did not succeed`);
+          execs[execsKey('tsplay', n, mode)] = trips.execs / n;
+        }
       }
-    }
-    const ansibleSizes = SIZES.filter((n) => n <= ANSIBLE_MAX);
-    if (TOOLS.includes('ansible') && ansibleSizes.length) {
-      const n0 = ansibleSizes[0]!;
-      for (const mode of MODES) {
-        if (mode === 'fresh') await resetHosts(containers(n0));
-        const { run, trips } = await ansibleRoundTrips(p, mode, n0);
-        expectRun(`ansible -vvv ${mode}`, 'ansible', run, first(n0), mode === 'fresh' ? TASKS : 0);
-        for (const n of ansibleSizes) execs[execsKey('ansible', n, mode)] = trips.execs / n0;
+      if (tools.includes('ansible') && n === SIZES[0]) {
+        log(`N=${n}: counting Ansible's execs per host (-vvv)`);
+        for (const mode of MODES) {
+          if (mode === 'fresh') await resetHosts(containers(n));
+          const { run, trips } = await ansibleRoundTrips(p, mode, n);
+          expectRun(`ansible -vvv ${mode}`, 'ansible', run, first(n), mode === 'fresh' ? TASKS : 0);
+          for (const m of SIZES.filter((k) => k <= ANSIBLE_MAX)) execs[execsKey('ansible', m, mode)] = trips.execs / n;
+        }
+        await closeAnsibleMasters(p);
       }
-      await closeAnsibleMasters(p);
-    }
 
-    let profile: BenchResult['profile'];
-    if (PROFILE_N && TOOLS.includes('tsplay')) {
-      const n = Math.min(PROFILE_N, maxN);
-      log(`profiling one converged tsplay run on ${n} host(s)`);
-      const dir = join(WORK_DIR, '..', 'profile');
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-      const { argv, cwd, env } = toolArgv('tsplay', p, 'converged', n, BUILD_DIR, ['--cpu-prof', '--cpu-prof-dir', dir]);
-      const prof = await timed(argv, cwd, env);
-      expectRun('profiled run', 'tsplay', prof, first(n), 0);
-      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      if (file) profile = { hosts: n, wallS: prof.wallMs / 1000, ...profileTop(readFileSync(join(dir, file), 'utf8')) };
-      log(`profile: ${join(dir, file ?? '(none)')}`);
+      if (n === PROFILE_N && TOOLS.includes('tsplay')) {
+        log(`profiling one converged tsplay run on ${n} host(s)`);
+        const dir = join(WORK_DIR, '..', 'profile');
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        const { argv, cwd, env } = toolArgv('tsplay', p, 'converged', n, BUILD_DIR, ['--cpu-prof', '--cpu-prof-dir', dir]);
+        const prof = await timed(argv, cwd, env);
+        expectRun('profiled run', 'tsplay', prof, first(n), 0);
+        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) result.profile = { hosts: n, wallS: prof.wallMs / 1000, ...profileTop(readFileSync(join(dir, file), 'utf8')) };
+        log(`profile: ${join(dir, file ?? '(none)')}`);
+      }
+      save();
+      log(`N=${n} done, saved to ${RESULTS_MD}`);
     }
 
     load.push(`after ${loadavg()}`);
-    const result: BenchResult = {
-      tasks: TASKS,
-      reps: Math.max(...REPS_LIST),
-      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-      machine: await machine(),
-      versions: await versions(),
-      shape: shape(tasks),
-      cells,
-      execs,
-      endState,
-      load,
-      skipped,
-      profile,
-    };
-    if (MERGE && existsSync(RESULTS_JSON)) mergeSaved(result, JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as BenchResult);
-    mkdirSync(join(RESULTS_JSON, '..'), { recursive: true });
-    writeFileSync(RESULTS_JSON, JSON.stringify(result, null, 2));
-    writeResults(RESULTS_MD, result, methodText(p.ansible.cfgText));
+    const saved = save();
     console.log(`\n${TASKS} tasks, medians\n`);
-    console.log(consoleTable(HEAD, tableRows(result)));
+    console.log(consoleTable(HEAD, tableRows(saved)));
     console.log(`\nend state: ${endState.identical ? 'identical' : `DIFFERENT\n${endState.diff.join('\n')}`}`);
     console.log(`load: ${load.join('; ')}\nwrote ${RESULTS_MD} and ${RESULTS_JSON}`);
   } finally {
