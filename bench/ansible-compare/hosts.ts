@@ -84,7 +84,7 @@ function waitForBanner(ip: string, deadline: number): Promise<void> {
   return new Promise((done, fail) => {
     const attempt = () => {
       const s = connect(22, ip);
-      s.setTimeout(2000);
+      s.setTimeout(10_000);
       const retry = () => {
         s.destroy();
         if (Date.now() > deadline) fail(new Error(`no sshd banner from ${ip}`));
@@ -126,7 +126,7 @@ export async function hostsUp(n: number, dir: string, log: (s: string) => void):
     return [name!.replace(/^\//, ''), { id: id!, ip: ip! }];
   }));
   const hosts = names.map((c) => ({ name: c, container: c, ...byName.get(c)! }));
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 600_000; // minutes: sshd forks slowly on a machine loaded far past its cores
   await pool(hosts, 20, (h) => waitForBanner(h.ip, deadline));
   const hostKey = (await run('docker', ['exec', names[0]!, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim().split(/\s+/).slice(0, 2);
   const knownHostsPath = join(root, 'known_hosts');
