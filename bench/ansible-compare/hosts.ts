@@ -1,44 +1,150 @@
 /**
- * The benchmark's lab hosts, handled behind both tools' backs with `docker exec` (never timed):
- * bring up the dedicated lab `bench`, install what Ansible needs on its targets (python3, and
- * python3-apt for its apt module), reset what the playbook created, and take a snapshot of the
- * end state (paths, modes, owners, content hashes, accounts) to compare the two tools' results.
+ * The benchmark's hosts: N plain sshd containers (sshd as PID 1, no systemd, so that hundreds fit
+ * on a small machine) on the bench's own Docker network, from an image derived once from the lab's
+ * base image with host keys and python3 (Ansible's modules run in python on the target). Handled
+ * behind the tools' backs with `docker exec` (never timed): reset what the playbook created, and a
+ * snapshot of the end state (paths, modes, owners, content hashes) to compare the tools' results.
+ * Every container and the network are named `bench-*`; nothing else on the engine is touched.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { run } from '../../src/lab/exec.js';
-import { labDown, labUp, type LabUpResult } from '../../src/lab/lab.js';
-import { ensurePrerequisites } from '../../src/lab/prerequisites.js';
-import { specFromCount } from '../../src/lab/spec.js';
-import { BENCH_ROOT, GROUP_PREFIX, USER_PREFIX } from './playbook.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { run, tryRun } from '../../src/lab/exec.js';
+import { ensureImage, imageId } from '../../src/lab/image.js';
+import { BENCH_ROOT, USER_PREFIX, GROUP_PREFIX } from './playbook.js';
 
-/** The lab this benchmark owns; no other lab is touched. */
-export const LAB_NAME = 'bench';
+export const NETWORK = 'bench-net';
+export const CONTAINER_PREFIX = 'bench-';
+const LABEL = 'tsplay.bench=1';
 
-export async function benchLabUp(hosts: number): Promise<LabUpResult> {
-  await ensurePrerequisites({ install: process.getuid?.() === 0 });
-  return labUp(specFromCount(hosts, LAB_NAME));
+export interface BenchHost {
+  name: string;
+  container: string;
+  id: string;
+  ip: string;
 }
 
-export async function benchLabDown(): Promise<string[]> {
-  return (await labDown(LAB_NAME)).removed;
+export interface BenchHosts {
+  hosts: BenchHost[];
+  keyPath: string;
+  /** `IP ssh-ed25519 KEY` for every host (all share the image's host key). */
+  knownHostsPath: string;
+  /** The host key's base64, for the floor's ssh2 host verifier. */
+  hostKey: string;
+  /** How many containers were running already (their state is unknown: reset them). */
+  reused: number;
 }
 
-/** `sh -c script` in a lab host's container; throws on a non-zero exit. */
-export async function inHost(container: string, script: string, timeoutMs = 10 * 60_000): Promise<string> {
-  return (await run('docker', ['exec', '-i', container, 'sh', '-c', script], { timeoutMs })).stdout;
-}
-
-const PYTHON_SCRIPT = `set -eu
-if python3 -c 'import apt' 2>/dev/null; then echo present; exit 0; fi
+/** Host keys, /run/sshd and python3 on top of the lab's base image (a one-off, ~1 minute). */
+const IMAGE_SCRIPT = `set -eu
+ssh-keygen -A
+mkdir -p /run/sshd /root/.ssh
+chmod 700 /root/.ssh
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends python3 python3-apt >/dev/null
-echo installed
+apt-get install -y -q --no-install-recommends python3 >/dev/null
+apt-get clean
+rm -rf /var/lib/apt/lists/*
 `;
 
-/** Installs python3 and python3-apt on every host (Ansible's modules run in python on the target). */
-export async function installPython(containers: string[]): Promise<string[]> {
-  return Promise.all(containers.map(async (c) => `${c}: python3 ${(await inHost(c, PYTHON_SCRIPT)).trim()}`));
+/** The sshd image, built by `docker commit` the first time (tagged after the base it comes from). */
+export async function ensureSshdImage(log: (s: string) => void): Promise<string> {
+  const base = await ensureImage({ flavor: 'base' });
+  const tag = `tsplay-bench:sshd-${base.tag.split(':')[1]!.replace(/^base-/, '')}`;
+  if (await imageId(tag)) return tag;
+  log(`building ${tag} from ${base.tag} (host keys, python3)`);
+  const builder = `${CONTAINER_PREFIX}image-${process.pid}`;
+  try {
+    await run('docker', ['run', '--name', builder, '--label', LABEL, '--entrypoint', 'sh', base.tag, '-c', IMAGE_SCRIPT], { timeoutMs: 20 * 60_000 });
+    await run('docker', ['commit', '--change', 'ENTRYPOINT ["/usr/sbin/sshd"]', '--change', 'CMD ["-D", "-e"]', builder, tag]);
+  } finally {
+    await tryRun('docker', ['rm', '-f', builder]);
+  }
+  return tag;
+}
+
+const hostName = (i: number) => `${CONTAINER_PREFIX}${String(i).padStart(3, '0')}`;
+
+/** Runs `fn` on every item, at most `limit` at once. */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Resolves once something answers with an SSH banner on ip:22 (sshd is up). */
+function waitForBanner(ip: string, deadline: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const attempt = () => {
+      const s = connect(22, ip);
+      s.setTimeout(10_000);
+      const retry = () => {
+        s.destroy();
+        if (Date.now() > deadline) fail(new Error(`no sshd banner from ${ip}`));
+        else setTimeout(attempt, 100);
+      };
+      s.once('data', (b) => (b.toString().startsWith('SSH-') ? (s.destroy(), done()) : retry()));
+      s.once('error', retry);
+      s.once('timeout', retry);
+    };
+    attempt();
+  });
+}
+
+/**
+ * Starts hosts bench-001 .. bench-N (those already running are reused) with the bench key in
+ * root's authorized_keys (a read-only bind mount), and writes the key and known_hosts to `dir`.
+ */
+export async function hostsUp(n: number, dir: string, log: (s: string) => void): Promise<BenchHosts> {
+  const image = await ensureSshdImage(log);
+  const root = resolve(dir);
+  mkdirSync(root, { recursive: true });
+  const keyPath = join(root, 'id_ed25519');
+  if (!existsSync(keyPath)) await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tsplay-bench', '-f', keyPath]);
+  if ((await tryRun('docker', ['network', 'inspect', NETWORK])).code !== 0) {
+    await run('docker', ['network', 'create', '--label', LABEL, NETWORK]);
+  }
+  const names = Array.from({ length: n }, (_, i) => hostName(i + 1));
+  const running = new Set((await run('docker', ['ps', '--filter', `label=${LABEL}`, '--format', '{{.Names}}'])).stdout.split('\n'));
+  const missing = names.filter((c) => !running.has(c));
+  log(`starting ${missing.length} sshd container(s) (${n - missing.length} running already)`);
+  await pool(missing, 6, async (c) => {
+    await tryRun('docker', ['rm', '-f', c]);
+    await run('docker', ['run', '-d', '--name', c, '--hostname', c, '--network', NETWORK, '--label', LABEL,
+      '-v', `${keyPath}.pub:/root/.ssh/authorized_keys:ro`, image]);
+  });
+  const inspect = await run('docker', ['inspect', '--format', `{{.Name}} {{.Id}} {{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, ...names]);
+  const byName = new Map(inspect.stdout.trim().split('\n').map((l) => {
+    const [name, id, ip] = l.trim().split(' ');
+    return [name!.replace(/^\//, ''), { id: id!, ip: ip! }];
+  }));
+  const hosts = names.map((c) => ({ name: c, container: c, ...byName.get(c)! }));
+  const deadline = Date.now() + 600_000; // minutes: sshd forks slowly on a machine loaded far past its cores
+  await pool(hosts, 20, (h) => waitForBanner(h.ip, deadline));
+  const hostKey = (await run('docker', ['exec', names[0]!, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim().split(/\s+/).slice(0, 2);
+  const knownHostsPath = join(root, 'known_hosts');
+  writeFileSync(knownHostsPath, hosts.map((h) => `${h.ip} ${hostKey.join(' ')}\n`).join(''));
+  return { hosts, keyPath, knownHostsPath, hostKey: hostKey[1]!, reused: n - missing.length };
+}
+
+/** Removes every bench-* container this benchmark started and its network. */
+export async function hostsDown(): Promise<number> {
+  const ids = (await run('docker', ['ps', '-aq', '--filter', `label=${LABEL}`])).stdout.split('\n').filter(Boolean);
+  for (let i = 0; i < ids.length; i += 50) await tryRun('docker', ['rm', '-f', ...ids.slice(i, i + 50)]);
+  await tryRun('docker', ['network', 'rm', NETWORK]);
+  return ids.length;
+}
+
+/** `sh -c script` in a host's container; throws on a non-zero exit. */
+export async function inHost(container: string, script: string, timeoutMs = 10 * 60_000): Promise<string> {
+  return (await run('docker', ['exec', '-i', container, 'sh', '-c', script], { timeoutMs })).stdout;
 }
 
 /**
@@ -53,7 +159,7 @@ if [ -e ${BENCH_ROOT} ] || getent passwd | grep -q '^${USER_PREFIX}'; then echo 
 `;
 
 export async function resetHosts(containers: string[]): Promise<void> {
-  await Promise.all(containers.map((c) => inHost(c, RESET_SCRIPT)));
+  await pool(containers, 8, (c) => inHost(c, RESET_SCRIPT));
 }
 
 /**

@@ -12,6 +12,8 @@ export const GROUP_PREFIX = 'benchgroup';
 
 export const TASK_KINDS = ['file', 'copy', 'lineinfile', 'template', 'apt', 'user', 'group', 'command'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
+/** The default workload: file, copy, lineinfile and command tasks (no packages or accounts). */
+export const FILE_KINDS: TaskKind[] = ['file', 'copy', 'lineinfile', 'command'];
 
 /** Packages the lab image already has: the apt task must find them installed (changed=0 always). */
 export const APT_PACKAGES = ['openssh-server', 'sudo'];
@@ -35,15 +37,15 @@ export function templateText(tool: 'tsplay' | 'ansible'): string {
 export const templateFile = (tool: 'tsplay' | 'ansible') => (tool === 'tsplay' ? 'bench.conf.ejs' : 'bench.conf.j2');
 
 /**
- * M tasks: the first creates BENCH_ROOT (a `file` task), the others cycle through TASK_KINDS.
+ * M tasks: the first creates BENCH_ROOT (a `file` task), the others cycle through `kinds`.
  * The template source is left as `@TEMPLATE@`, filled in per tool by `renderPlaybook`.
  */
-export function benchTasks(m: number): BenchTask[] {
+export function benchTasks(m: number, kinds: readonly TaskKind[] = TASK_KINDS): BenchTask[] {
   const tasks: BenchTask[] = [
     { name: 'bench root', kind: 'root', module: 'file', params: { path: BENCH_ROOT, state: 'directory', mode: '0755' } },
   ];
   for (let i = 1; i < m; i++) {
-    const kind = TASK_KINDS[(i - 1) % TASK_KINDS.length]!;
+    const kind = kinds[(i - 1) % kinds.length]!;
     const name = `${kind} ${i}`;
     switch (kind) {
       case 'file':
@@ -108,4 +110,27 @@ export function renderPlaybook(tool: 'tsplay' | 'ansible', tasks: BenchTask[]): 
       }),
     },
   ];
+}
+
+/**
+ * The floor's one command per host: the read-only checks a converged run needs, with no engine
+ * around them: one `stat` of every path the tasks name (type, mode, owner, size; a missing path
+ * fails it), one `sha256sum` of every file whose content a task sets, the files a `lineinfile`
+ * must search. Other kinds (apt, user, group) have no floor equivalent here.
+ */
+export function floorScript(tasks: BenchTask[]): string {
+  const stat: string[] = [];
+  const hash: string[] = [];
+  const read: string[] = [];
+  for (const t of tasks) {
+    const p = t.params;
+    if (t.module === 'file') stat.push(String(p.path));
+    else if (t.module === 'copy' || t.module === 'template') (stat.push(String(p.dest)), hash.push(String(p.dest)));
+    else if (t.module === 'lineinfile') (stat.push(String(p.path)), read.push(String(p.path)));
+    else if (t.module === 'command' && p.creates) stat.push(String(p.creates));
+  }
+  const lines = [`stat -c '%n %F %a %U:%G %s' ${stat.join(' ')}`];
+  if (hash.length) lines.push(`sha256sum ${hash.join(' ')}`);
+  if (read.length) lines.push(`cat ${read.join(' ')}`);
+  return `set -e\n${lines.join('\n')}\n`;
 }

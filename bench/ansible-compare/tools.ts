@@ -1,28 +1,31 @@
 /**
- * The two tools under test, driven the same way: a project folder each (playbook, template,
- * inventory, and for Ansible its ansible.cfg), one timed process per run with output to a pipe,
- * the PLAY RECAP parsed from its output. Also counts each tool's round trips in a separate,
+ * The tools under test, driven the same way: a project folder each (playbook, template,
+ * inventories, for Ansible its ansible.cfg; for the floor its script and host lists), one timed
+ * process per run with output to a pipe, the PLAY RECAP parsed from its output. Also counts each tool's round trips in a separate,
  * untimed run: tsplay's RunSummary stats through the library API, Ansible's `-vvv` SSH commands.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { EventBus } from '../../src/engine/events.js';
 import { runPlaybook, type RunSummary } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/model.js';
 import { tryRun } from '../../src/lab/exec.js';
-import type { LabUpResult } from '../../src/lab/lab.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { renderPlaybook, templateFile, templateText, type BenchTask } from './playbook.js';
+import type { BenchHosts } from './hosts.js';
+import { floorScript, renderPlaybook, templateFile, templateText, type BenchTask } from './playbook.js';
 
-export type Tool = 'tsplay' | 'ansible';
+/** This folder (floor.mjs lives here). */
+const FLOOR_DIR = dirname(fileURLToPath(import.meta.url));
+
+export type Tool = 'tsplay' | 'ansible' | 'floor';
 export type Mode = 'fresh' | 'converged' | 'check';
 
 /** Ansible's settings for speed: pipelining, ControlPersist, forks like tsplay's default (20). */
 export function ansibleCfg(controlPathDir: string): string {
   return `[defaults]
-inventory = inventory.yml
 forks = 20
 retry_files_enabled = False
 [ssh_connection]
@@ -32,49 +35,58 @@ control_path_dir = ${controlPathDir}
 `;
 }
 
+/** The three project folders, with one inventory (or host list) per lab size. */
 export interface Projects {
   dir: string;
-  tsplay: { dir: string; playbook: string; inventory: string };
-  ansible: { dir: string; playbook: string; inventory: string; cfg: string; cfgText: string; controlPathDir: string };
+  tsplay: { dir: string; playbook: string; inventory: (n: number) => string };
+  ansible: { dir: string; playbook: string; inventory: (n: number) => string; cfg: string; cfgText: string; controlPathDir: string };
+  floor: { dir: string; script: string; hosts: (n: number) => string };
 }
 
 /**
- * Ansible's inventory for the lab: the same hosts, user and key as tsplay's, strict host key
- * checking against the lab's known_hosts (ansible_ssh_common_args), python3 named so that no
- * interpreter discovery runs.
+ * The first `n` hosts as a YAML inventory in the group `lab`: root with the bench key, strict
+ * host key checking against the bench's known_hosts (tsplay: its own host vars; Ansible: ssh
+ * arguments), and for Ansible python3 named so that no interpreter discovery runs.
  */
-function ansibleInventory(lab: LabUpResult): string {
-  const sshArgs = `-o UserKnownHostsFile=${lab.knownHostsPath} -o StrictHostKeyChecking=yes`;
-  const hosts = Object.fromEntries(
-    lab.hosts.map((h) => [
-      h.name,
-      { ansible_host: h.ip, ansible_user: 'root', ansible_ssh_private_key_file: lab.keyPath, ansible_ssh_common_args: sshArgs, ansible_python_interpreter: '/usr/bin/python3' },
-    ]),
-  );
-  return stringify({ all: { hosts, children: { lab: { hosts: Object.fromEntries(lab.hosts.map((h) => [h.name, {}])) } } } }, { lineWidth: 0 });
+function inventory(tool: 'tsplay' | 'ansible', bench: BenchHosts, n: number): string {
+  const conn = { ansible_user: 'root', ansible_ssh_private_key_file: bench.keyPath };
+  const extra =
+    tool === 'tsplay'
+      ? { known_hosts_file: bench.knownHostsPath, host_key_checking: 'strict' }
+      : { ansible_ssh_common_args: `-o UserKnownHostsFile=${bench.knownHostsPath} -o StrictHostKeyChecking=yes`, ansible_python_interpreter: '/usr/bin/python3' };
+  const hosts = bench.hosts.slice(0, n);
+  const vars = Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.ip, ...conn, ...extra }]));
+  return stringify({ all: { hosts: vars, children: { lab: { hosts: Object.fromEntries(hosts.map((h) => [h.name, {}])) } } } }, { lineWidth: 0 });
 }
 
-/** Writes both projects under `dir` (replacing what was there). tsplay uses the lab's own inventory. */
-export function writeProjects(dir: string, tasks: BenchTask[], lab: LabUpResult): Projects {
+/** Writes the three projects under `dir` (replacing what was there), an inventory per size in `sizes`. */
+export function writeProjects(dir: string, tasks: BenchTask[], bench: BenchHosts, sizes: number[]): Projects {
   const root = resolve(dir);
   rmSync(root, { recursive: true, force: true });
   const t = join(root, 'tsplay');
   const a = join(root, 'ansible');
+  const f = join(root, 'floor');
   const controlPathDir = join(root, 'cp');
-  for (const d of [join(t, 'templates'), join(a, 'templates'), controlPathDir]) mkdirSync(d, { recursive: true });
-  const write = (tool: Tool, base: string) => {
+  for (const d of [join(t, 'templates'), join(a, 'templates'), f, controlPathDir]) mkdirSync(d, { recursive: true });
+  const write = (tool: 'tsplay' | 'ansible', base: string) => {
     writeFileSync(join(base, 'site.yml'), stringify(renderPlaybook(tool, tasks), { lineWidth: 0 }));
     writeFileSync(join(base, 'templates', templateFile(tool)), templateText(tool));
+    for (const n of sizes) writeFileSync(join(base, `inventory-${n}.yml`), inventory(tool, bench, n));
   };
   write('tsplay', t);
   write('ansible', a);
   const cfgText = ansibleCfg(controlPathDir);
   writeFileSync(join(a, 'ansible.cfg'), cfgText);
-  writeFileSync(join(a, 'inventory.yml'), ansibleInventory(lab));
+  writeFileSync(join(f, 'script.sh'), floorScript(tasks));
+  for (const n of sizes) {
+    const hosts = bench.hosts.slice(0, n).map((h) => ({ name: h.name, ip: h.ip }));
+    writeFileSync(join(f, `hosts-${n}.json`), JSON.stringify({ keyPath: bench.keyPath, hostKey: bench.hostKey, hosts }));
+  }
   return {
     dir: root,
-    tsplay: { dir: t, playbook: join(t, 'site.yml'), inventory: lab.inventoryPath },
-    ansible: { dir: a, playbook: join(a, 'site.yml'), inventory: join(a, 'inventory.yml'), cfg: join(a, 'ansible.cfg'), cfgText, controlPathDir },
+    tsplay: { dir: t, playbook: join(t, 'site.yml'), inventory: (n) => join(t, `inventory-${n}.yml`) },
+    ansible: { dir: a, playbook: join(a, 'site.yml'), inventory: (n) => join(a, `inventory-${n}.yml`), cfg: join(a, 'ansible.cfg'), cfgText, controlPathDir },
+    floor: { dir: f, script: join(f, 'script.sh'), hosts: (n) => join(f, `hosts-${n}.json`) },
   };
 }
 
@@ -97,30 +109,24 @@ export interface TimedRun {
   wallMs: number;
   /** When the "PLAY RECAP" header reached the pipe (both tools flush it as they print it). */
   recapMs: number;
-  /** User + system CPU seconds of the tool and every process it waited for (bash `times`). */
+  /** User + system CPU seconds of the tool and every process it waited for (GNU time). */
   cpuS: number;
+  /** Peak resident set of the largest single process of the tree, MiB (GNU time %M). */
+  rssMiB: number;
   code: number;
   output: string;
   recap: Record<string, HostRecap>;
 }
 
-/** `1m2.500s` -> 62.5 */
-const seconds = (s: string) => {
-  const m = /^(\d+)m([\d.]+)s$/.exec(s);
-  return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-};
-
-const TIMES_MARK = '__bench_times__';
-
 /**
- * Runs argv in `cwd` under bash, timing the wall clock around the whole process and reading the
- * children's CPU time from bash's `times` (a bash start, ~2 ms, is inside every measurement).
+ * Runs argv in `cwd` under /usr/bin/time (GNU time: the child's rusage, so CPU and peak RSS
+ * include every process it waited for), timing the wall clock around the whole process.
  */
 export function timed(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<TimedRun> {
+  const timesFile = join(cwd, `.time-${process.pid}`);
   return new Promise((done, fail) => {
-    const script = `"$@"; rc=$?; echo ${TIMES_MARK} >&2; times >&2; exit $rc`;
     const t0 = process.hrtime.bigint();
-    const child = spawn('bash', ['-c', script, 'bash', ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-o', timesFile, '-f', '%U %S %M', ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let recapMs = NaN;
@@ -135,25 +141,24 @@ export function timed(argv: string[], cwd: string, env: NodeJS.ProcessEnv = proc
     child.on('error', fail);
     child.on('close', (code) => {
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      const stderr = Buffer.concat(err).toString('utf8');
-      const [before, times = ''] = stderr.split(`${TIMES_MARK}\n`);
-      const children = times.trim().split('\n')[1]?.trim().split(/\s+/) ?? [];
-      const cpuS = seconds(children[0] ?? '') + seconds(children[1] ?? '');
-      const output = Buffer.concat(out).toString('utf8') + before;
-      done({ wallMs, recapMs, cpuS, code: code ?? 1, output, recap: parseRecap(output) });
+      const [user = NaN, sys = NaN, rssKiB = NaN] = readFileSync(timesFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      rmSync(timesFile, { force: true });
+      const output = Buffer.concat(out).toString('utf8') + Buffer.concat(err).toString('utf8');
+      done({ wallMs, recapMs, cpuS: user + sys, rssMiB: rssKiB / 1024, code: code ?? 1, output, recap: parseRecap(output) });
     });
   });
 }
 
-/** How to run `tool`: tsplay's CLI from `tsplayBuild` (a tsc output folder), Ansible's from PATH. */
-export function toolArgv(tool: Tool, p: Projects, mode: Mode, tsplayBuild: string, extra: string[] = []): { argv: string[]; cwd: string; env: NodeJS.ProcessEnv } {
+/** How to run `tool` on the first `n` hosts: tsplay's CLI from `tsplayBuild` (a tsc output folder), Ansible's from PATH. */
+export function toolArgv(tool: Tool, p: Projects, mode: Mode, n: number, tsplayBuild: string, extra: string[] = []): { argv: string[]; cwd: string; env: NodeJS.ProcessEnv } {
   const check = mode === 'check' ? ['--check'] : [];
+  if (tool === 'floor') return { argv: ['node', join(FLOOR_DIR, 'floor.mjs'), p.floor.hosts(n), p.floor.script], cwd: p.floor.dir, env: process.env };
   if (tool === 'tsplay') {
     const main = join(tsplayBuild, 'cli/main.js');
-    return { argv: ['node', main, 'run', p.tsplay.playbook, '-i', p.tsplay.inventory, ...check, ...extra], cwd: p.tsplay.dir, env: process.env };
+    return { argv: ['node', ...extra, main, 'run', p.tsplay.playbook, '-i', p.tsplay.inventory(n), ...check], cwd: p.tsplay.dir, env: process.env };
   }
   return {
-    argv: ['ansible-playbook', p.ansible.playbook, ...check, ...extra],
+    argv: ['ansible-playbook', '-i', p.ansible.inventory(n), p.ansible.playbook, ...check, ...extra],
     cwd: p.ansible.dir,
     env: { ...process.env, ANSIBLE_CONFIG: p.ansible.cfg, ANSIBLE_NOCOLOR: '1' },
   };
@@ -188,8 +193,8 @@ export interface RoundTrips {
 }
 
 /** A tsplay run through the library API, for its RunSummary stats. */
-export async function tsplayRoundTrips(p: Projects, mode: Mode): Promise<{ summary: RunSummary; trips: RoundTrips }> {
-  const inventory = loadInventory([p.tsplay.inventory]);
+export async function tsplayRoundTrips(p: Projects, mode: Mode, n: number): Promise<{ summary: RunSummary; trips: RoundTrips }> {
+  const inventory = loadInventory([p.tsplay.inventory(n)]);
   const { playbook, registry } = await loadPlaybook(p.tsplay.playbook, { inventory });
   const summary = await runPlaybook(playbook, { inventory, registry, bus: new EventBus(), check: mode === 'check', forks: 20 });
   const s = summary.stats;
@@ -199,7 +204,7 @@ export async function tsplayRoundTrips(p: Projects, mode: Mode): Promise<{ summa
 /** An Ansible run at -vvv (cold masters), counting the ssh and sftp/scp commands it logs. */
 export async function ansibleRoundTrips(p: Projects, mode: Mode, hosts: number): Promise<{ run: TimedRun; trips: RoundTrips }> {
   await closeAnsibleMasters(p);
-  const { argv, cwd, env } = toolArgv('ansible', p, mode, '', ['-vvv']);
+  const { argv, cwd, env } = toolArgv('ansible', p, mode, hosts, '', ['-vvv']);
   const run = await timed(argv, cwd, env);
   const execs = run.output.match(/SSH: EXEC ssh /g)?.length ?? 0;
   const transfers = run.output.match(/SSH: EXEC (sftp|scp) /g)?.length ?? 0;
