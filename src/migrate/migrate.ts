@@ -292,8 +292,7 @@ class FileMigration {
       else if (k === 'include') {
         this.edit(pair.key as Node, 'include_tasks');
         this.value(v, k);
-      } else if (k === 'local_action' || k === 'action') this.note(pair.key as Node, `\`${k}:\` is not supported by tsplay: write the module as the task's key${k === 'local_action' ? ' (tsplay runs tasks on the hosts only; delegate_to is not supported yet)' : ''}`);
-      else if (k === 'delegate_to') this.note(pair.key as Node, 'delegate_to is not supported by tsplay yet');
+      } else if (k === 'action') this.note(pair.key as Node, '`action:` is not supported by tsplay: write the module as the task\'s key');
       else if (['ignore_errors', 'no_log'].includes(k) && isScalar(v) && typeof v.value === 'string' && v.value.includes('{{')) this.note(v, `${k} must be true or false in tsplay (no template)`);
       else if (!TASK_KEYWORD_SET.has(k) && !isLoopKey(k)) {
         if (k !== 'loop_control' && OTHER_TASK_KEYS.has(k) && !['vars', 'environment', 'no_log', 'check_mode', 'diff'].includes(k)) this.note(pair.key as Node, `task keyword '${k}' is not supported by tsplay`);
