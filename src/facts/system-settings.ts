@@ -2,6 +2,7 @@
  * Facts of the kernel and host settings the sysctl, hostname and timezone modules manage:
  *   sysctlValue(name)  the running value (/proc/sys) and whether it can be written here, key `sysctl:NAME`
  *   hostnameState()    the kernel's host name and /etc/hostname, key `hostname`
+ *   pong()             the host answers a shell command, key `ping`
  *   timezoneState(zone) /etc/localtime's link target, /etc/timezone, and whether the zone file exists, key `timezone`
  */
 import { fact, type ExecResult, type Fact } from '../core/module.js';
@@ -74,5 +75,13 @@ export function timezoneState(zone: string): Fact<TimezoneFact> {
       return l === undefined ? null : l.slice(tag.length + 1);
     };
     return { known: lines[0] === 'known', localtime: tagged('localtime'), timezone: tagged('timezone') };
+  });
+}
+
+/** The host runs a shell command and answers (what `ping` checks): always "pong". */
+export function pong(): Fact<'pong'> {
+  return fact('ping', 'echo pong', (out) => {
+    if (out.code !== 0 || out.stdout.trim() !== 'pong') throw factFailed('the ping answer', out);
+    return 'pong';
   });
 }

@@ -42,6 +42,7 @@ import service from './system/service.js';
 import systemd from './system/systemd.js';
 import sysctl from './system/sysctl.js';
 import hostname from './system/hostname.js';
+import ping from './system/ping.js';
 import timezone from './system/timezone.js';
 import user from './system/user.js';
 import waitFor from './system/wait_for.js';
@@ -63,6 +64,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   getUrl,
   group,
   hostname,
+  ping,
   lineinfile,
   packageModule,
   pause,

@@ -16,7 +16,7 @@ import { fileTimes } from '../../src/facts/file-times.js';
 import { findEntries } from '../../src/facts/find.js';
 import { userCrontab } from '../../src/facts/crontab.js';
 import { userUnit } from '../../src/facts/systemd-user.js';
-import { hostnameState, sysctlValue, timezoneState } from '../../src/facts/system-settings.js';
+import { hostnameState, pong, sysctlValue, timezoneState } from '../../src/facts/system-settings.js';
 import { hostname } from 'node:os';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -71,6 +71,10 @@ describe('everyday facts on this machine (dash)', () => {
     expect(rmem.value).to.equal(readFileSync('/proc/sys/net/ipv4/tcp_rmem', 'utf8').trim().split(/\s+/).join(' '));
     expect(rmem.writable).to.be.a('boolean');
     expect(read(sysctlValue('net.ipv4.tsplay_no_such'))).to.deep.equal({ value: null, writable: false });
+  });
+
+  it('pong: the shell answers', () => {
+    expect(read(pong())).to.equal('pong');
   });
 
   it('hostnameState: the kernel name Node sees, /etc/hostname when there is one', () => {
