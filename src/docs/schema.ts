@@ -77,7 +77,7 @@ export function playbookSchema(modules: AnyModule[]): Json {
     become: { type: 'boolean' },
     become_user: { type: 'string' },
     become_method: { enum: ['sudo', 'su'] },
-    ignore_errors: { type: 'boolean' },
+    ignore_errors: { oneOf: [{ type: 'boolean' }, { type: 'string', pattern: '^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$', description: 'A template evaluated per host; it must give a boolean' }] },
     changed_when: condition,
     failed_when: condition,
     until: condition,

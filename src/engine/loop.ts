@@ -29,14 +29,16 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   const emit: Emit = (o) => run.emitResult(id, t, h, { ...o, ...(delegate !== undefined ? { delegate } : {}), durationMs: Date.now() - t0 }, noLog);
   let scope: Scope;
   let items: unknown[] | undefined;
+  let ignore = inh.ignoreErrors;
   try {
     scope = hostScope(run, ctx, h, t, inh);
+    if (!ignore && inh.ignoreErrorsIf) ignore = inh.ignoreErrorsIf.some((c) => condition(c, scope, 'ignore_errors'));
     if (t.loop !== undefined) items = loopItems(t.loop, scope);
     run.noteSecrets(scope);
     if (!t.module.local && inh.delegateTo === undefined) await ensureConnection(run, h, scope);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return failAndEmit(h, e.diagnostics[0]?.message ?? e.message, emit, inh.ignoreErrors);
+    return failAndEmit(h, e.diagnostics[0]?.message ?? e.message, emit, ignore);
   }
   const check = inh.checkMode ?? run.env.check;
   const diff = t.diff ?? run.env.diff;
@@ -84,7 +86,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
     run.noteSecrets(s);
     outcomes.push(outcome);
     if (outcome.warnings) run.emitWarnings(id, t, h, outcome.warnings, noLog, label);
-    if (items) emit({ status: outcome.status, item: label, msg: outcome.msg, changes: outcome.changes, diffs: diff ? outcome.diffs : undefined, failure: outcome.failure, ignored: outcome.status === 'failed' && inh.ignoreErrors });
+    if (items) emit({ status: outcome.status, item: label, msg: outcome.msg, changes: outcome.changes, diffs: diff ? outcome.diffs : undefined, failure: outcome.failure, ignored: outcome.status === 'failed' && ignore });
   }
   // Aggregate.
   const failed = outcomes.some((o) => o.status === 'failed');
@@ -99,10 +101,10 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {
     const o = outcomes[0]!;
-    emit({ status: o.status, msg: o.msg, changes: o.changes, diffs: diff ? o.diffs : undefined, failure: o.failure, ignored: failed && inh.ignoreErrors });
+    emit({ status: o.status, msg: o.msg, changes: o.changes, diffs: diff ? o.diffs : undefined, failure: o.failure, ignored: failed && ignore });
   }
   if (failed) {
-    if (inh.ignoreErrors) {
+    if (ignore) {
       h.counters.ignored++;
       return 'failed';
     }

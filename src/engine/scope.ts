@@ -26,6 +26,8 @@ export interface Inherited {
   noLog: boolean;
   checkMode?: boolean;
   ignoreErrors: boolean;
+  /** Templated ignore_errors of the task and the blocks around it: any true ignores (loop.ts). */
+  ignoreErrorsIf?: string[];
   environment?: Record<string, unknown>;
   /** Loop variables of an enclosing include_tasks loop. */
   loopVars?: Record<string, unknown>;
@@ -45,7 +47,8 @@ export function inherit(inh: Inherited, t: Task): Inherited {
     blockVars: t.vars && t.kind !== 'module' ? [...inh.blockVars, t.vars] : inh.blockVars,
     noLog: t.noLog || inh.noLog,
     checkMode: t.checkMode ?? inh.checkMode,
-    ignoreErrors: t.ignoreErrors || inh.ignoreErrors,
+    ignoreErrors: t.ignoreErrors === true || inh.ignoreErrors,
+    ignoreErrorsIf: typeof t.ignoreErrors === 'string' ? [...(inh.ignoreErrorsIf ?? []), t.ignoreErrors] : inh.ignoreErrorsIf,
     environment: t.environment ? { ...(inh.environment ?? {}), ...t.environment } : inh.environment,
     loopVars: inh.loopVars,
   };

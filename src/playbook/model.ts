@@ -38,7 +38,8 @@ export interface TaskBase {
   becomeUser?: string;
   /** How to become: sudo (the default) or su. */
   becomeMethod?: BecomeMethod;
-  ignoreErrors: boolean;
+  /** true/false, or an expression (`ignore_errors: "{{ expr }}"`, without the braces) evaluated per host. */
+  ignoreErrors: boolean | string;
   /** Task (or block) vars. */
   vars?: VarsLayer;
   noLog: boolean;
