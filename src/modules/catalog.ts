@@ -27,6 +27,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['group', './system/group.js'],
   ['hostname', './system/hostname.js'],
   ['lineinfile', './files/lineinfile.js'],
+  ['meta', './control/meta.js'],
   ['package', './packages/package.js'],
   ['pause', './control/pause.js'],
   ['replace', './files/replace.js'],
