@@ -85,7 +85,7 @@ export function playbookSchema(modules: AnyModule[]): Json {
     delay: { type: 'integer', minimum: 0 },
     check_mode: { type: 'boolean' },
     diff: { type: 'boolean' },
-    no_log: { type: 'boolean' },
+    no_log: { oneOf: [{ type: 'boolean' }, { type: 'string', pattern: '^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$', description: 'A template evaluated per host; it must give a boolean' }] },
     run_once: { type: 'boolean' },
     delegate_to: { type: 'string', description: 'Run the task on this host (inventory name or localhost) for each host of the play' },
     delegate_facts: { type: 'boolean', description: 'Facts a delegated task gathers or sets go to the delegate' },

@@ -22,7 +22,8 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 /** Runs a module task on one host (all loop items); returns the status counted for the task. */
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
   const t0 = Date.now();
-  const noLog = t.noLog || inh.noLog;
+  // A templated no_log hides everything until it is known to be false for this host.
+  let noLog = inh.noLog || !!inh.noLogIf;
   h.quiet = noLog;
   /** The host the current item runs on when the task is delegated to another (delegate.ts). */
   let delegate: string | undefined;
@@ -32,6 +33,15 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   let ignore = inh.ignoreErrors;
   try {
     scope = hostScope(run, ctx, h, t, inh);
+    if (!inh.noLog && inh.noLogIf) {
+      const code = inh.noLogIf;
+      const hide = evaluateNoLog(code, scope);
+      if (hide === undefined) {
+        noLog = false;
+        return failAndEmit(h, `no_log: \`${code.join(' || ')}\` did not give a boolean; the task did not run (compare explicitly or use bool(x))`, emit, false);
+      }
+      noLog = h.quiet = hide;
+    }
     if (!ignore && inh.ignoreErrorsIf) ignore = inh.ignoreErrorsIf.some((c) => condition(c, scope, 'ignore_errors'));
     if (t.loop !== undefined) items = loopItems(t.loop, scope);
     run.noteSecrets(scope);
@@ -182,6 +192,16 @@ function failAndEmit(h: HostState, msg: string, emit: Emit, ignore: boolean): Ho
     h.counters.failed++;
   }
   return 'failed';
+}
+
+/** A templated no_log for a host: any true hides; undefined when one is not a boolean (its value is not shown). */
+function evaluateNoLog(code: string[], scope: Scope): boolean | undefined {
+  try {
+    return code.some((c) => condition(c, scope, 'no_log'));
+  } catch (e) {
+    if (e instanceof UserError) return undefined;
+    throw e;
+  }
 }
 
 /** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */

@@ -293,7 +293,6 @@ class FileMigration {
         this.edit(pair.key as Node, 'include_tasks');
         this.value(v, k);
       } else if (k === 'action') this.note(pair.key as Node, '`action:` is not supported by tsplay: write the module as the task\'s key');
-      else if (k === 'no_log' && isScalar(v) && typeof v.value === 'string' && v.value.includes('{{')) this.note(v, `${k} must be true or false in tsplay (no template)`);
       else if (!TASK_KEYWORD_SET.has(k) && !isLoopKey(k)) {
         if (k !== 'loop_control' && OTHER_TASK_KEYS.has(k) && !['vars', 'environment', 'no_log', 'check_mode', 'diff'].includes(k)) this.note(pair.key as Node, `task keyword '${k}' is not supported by tsplay`);
         this.value(v, k);

@@ -42,7 +42,8 @@ export interface TaskBase {
   ignoreErrors: boolean | string;
   /** Task (or block) vars. */
   vars?: VarsLayer;
-  noLog: boolean;
+  /** true/false, or an expression (`no_log: "{{ expr }}"`) evaluated per host; output is hidden until it is known. */
+  noLog: boolean | string;
   /** Force check mode on (true) or off (false) for this task. */
   checkMode?: boolean;
   diff?: boolean;

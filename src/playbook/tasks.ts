@@ -349,7 +349,7 @@ export class TaskParser {
       becomeMethod: this.becomeMethod(src, value),
       ignoreErrors: this.boolOrTemplate(src, value, 'ignore_errors') ?? false,
       vars,
-      noLog: this.bool(src, value, 'no_log') ?? false,
+      noLog: this.boolOrTemplate(src, value, 'no_log') ?? false,
       checkMode: this.bool(src, value, 'check_mode'),
       diff: this.bool(src, value, 'diff'),
       runOnce: this.bool(src, value, 'run_once') ?? false,

@@ -1,4 +1,7 @@
-/** Templated `ignore_errors: "{{ expr }}"` on fake connections: evaluated per host, must give a boolean. */
+/**
+ * Templated `ignore_errors: "{{ expr }}"` and `no_log: "{{ expr }}"` on fake connections: evaluated
+ * per host, each must give a boolean.
+ */
 import { expect } from 'chai';
 import { run, statusOf } from '../helpers/engine-run.js';
 
@@ -56,5 +59,43 @@ describe('engine: templated ignore_errors', () => {
     expect(res!.ignored).to.not.equal(true);
     expect(res!.msg).to.match(/^ignore_errors: `lenient` gave the string "yes", not a boolean/);
     expect(r.summary.hosts.h1).to.include({ failed: 1, ignored: 0 });
+  });
+});
+
+describe('engine: templated no_log', () => {
+  it('hides the output on the hosts where it gives true', async () => {
+    const r = await run(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: talk
+      fake_run: echo topsecret
+      no_log: "{{ inventory_hostname === 'h2' }}"
+`);
+    const hidden = Object.fromEntries(r.results('talk').map((x) => [x.host, !!x.hidden]));
+    expect(hidden).to.deep.equal({ h1: false, h2: true, h3: false });
+    expect(JSON.stringify(r.results('talk').find((x) => x.host === 'h1'))).to.include('topsecret');
+    expect(JSON.stringify(r.results('talk').find((x) => x.host === 'h2'))).to.not.include('topsecret');
+  });
+
+  it('a value that is not a boolean fails the host without showing the value', async () => {
+    const r = await run(`
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: read a setting
+      fake_run: echo hush
+      register: setting
+    - name: keep it
+      set_fact: {quiet: "{{ setting.stdout.split(' ')[0] }}"}
+    - name: talk
+      fake_run: write /x spoken
+      no_log: "{{ quiet }}"
+`);
+    const [res] = r.results('talk');
+    expect(res!.status).to.equal('failed');
+    expect(res!.msg).to.match(/^no_log: `quiet` did not give a boolean; the task did not run/);
+    expect(res!.msg).to.not.include('hush');
+    expect(r.world.host('h1').files.has('/x')).to.equal(false);
   });
 });
