@@ -164,3 +164,20 @@ describe('engine: meta', () => {
     expect(statusOf(r, 'two')).to.deep.equal({ h1: 'changed', h2: 'changed', h3: 'changed' });
   });
 });
+
+describe('engine: meta, bad input', () => {
+  it('a templated action fails the hosts (the action must be written literally)', async () => {
+    const r = await run(`
+- hosts: h1
+  gather_facts: false
+  vars: {act: end_host}
+  tasks:
+    - name: stop
+      meta: "{{ act }}"
+    - name: after
+      fake_file: {path: /a, content: x}
+`);
+    expect(r.results('stop').map((x) => [x.status, x.msg])).to.deep.equal([['failed', 'meta: the action must be written literally (one of flush_handlers, end_play, end_host, end_batch, clear_facts, clear_host_errors, noop)']]);
+    expect(statusOf(r, 'after')).to.deep.equal({});
+  });
+});

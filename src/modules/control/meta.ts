@@ -31,6 +31,11 @@ const params = z.object({
 export default defineModule({
   name: 'meta',
   summary: 'Run the notified handlers now, end the play or a host, forget facts or host errors.',
+  description:
+    'The engine applies the action for the hosts the task ran on (its `when` true). A meta task counts as ok where it ran and skipped where its `when` was false; ' +
+    'it waits for every host (no host goes past it before all reached it). Hosts that left the play (end_host, end_batch, end_play) are not failed, ' +
+    'do not run its notified handlers, and take part in the next play. The action is written literally (no template). ' +
+    'refresh_inventory is not supported: tsplay reads the inventory once. In a handler list, meta does nothing.',
   examples: [
     { title: 'Restart now, before the checks below', task: { name: 'Flush handlers', meta: 'flush_handlers' } },
     { title: 'Stop here on hosts already set up', task: { name: 'Nothing more to do', meta: 'end_host', when: 'marker.stat.exists' } },
