@@ -13,6 +13,8 @@ export class HostState {
   /** A host of some play (the recap lists these, not hosts only delegated to). */
   played = false;
   failed = false;
+  /** Left the current play without failing (meta end_host / end_batch / end_play). */
+  ended = false;
   unreachable = false;
   readonly counters: HostCounters = emptyCounters();
   /** Handler names / listen topics notified in the current section. */
@@ -39,6 +41,6 @@ export class HostState {
   ) {}
 
   get active(): boolean {
-    return !this.failed && !this.unreachable;
+    return !this.failed && !this.unreachable && !this.ended;
   }
 }

@@ -22,21 +22,33 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 /** Runs a module task on one host (all loop items); returns the status counted for the task. */
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
   const t0 = Date.now();
-  const noLog = t.noLog || inh.noLog;
+  // A templated no_log hides everything until it is known to be false for this host.
+  let noLog = inh.noLog || !!inh.noLogIf;
   h.quiet = noLog;
   /** The host the current item runs on when the task is delegated to another (delegate.ts). */
   let delegate: string | undefined;
   const emit: Emit = (o) => run.emitResult(id, t, h, { ...o, ...(delegate !== undefined ? { delegate } : {}), durationMs: Date.now() - t0 }, noLog);
   let scope: Scope;
   let items: unknown[] | undefined;
+  let ignore = inh.ignoreErrors;
   try {
     scope = hostScope(run, ctx, h, t, inh);
+    if (!inh.noLog && inh.noLogIf) {
+      const code = inh.noLogIf;
+      const hide = evaluateNoLog(code, scope);
+      if (hide === undefined) {
+        noLog = false;
+        return failAndEmit(h, `no_log: \`${code.join(' || ')}\` did not give a boolean; the task did not run (compare explicitly or use bool(x))`, emit, false);
+      }
+      noLog = h.quiet = hide;
+    }
+    if (!ignore && inh.ignoreErrorsIf) ignore = inh.ignoreErrorsIf.some((c) => condition(c, scope, 'ignore_errors'));
     if (t.loop !== undefined) items = loopItems(t.loop, scope);
     run.noteSecrets(scope);
     if (!t.module.local && inh.delegateTo === undefined) await ensureConnection(run, h, scope);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return failAndEmit(h, e.diagnostics[0]?.message ?? e.message, emit, inh.ignoreErrors);
+    return failAndEmit(h, e.diagnostics[0]?.message ?? e.message, emit, ignore);
   }
   const check = inh.checkMode ?? run.env.check;
   const diff = t.diff ?? run.env.diff;
@@ -84,7 +96,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
     run.noteSecrets(s);
     outcomes.push(outcome);
     if (outcome.warnings) run.emitWarnings(id, t, h, outcome.warnings, noLog, label);
-    if (items) emit({ status: outcome.status, item: label, msg: outcome.msg, changes: outcome.changes, diffs: diff ? outcome.diffs : undefined, failure: outcome.failure, ignored: outcome.status === 'failed' && inh.ignoreErrors });
+    if (items) emit({ status: outcome.status, item: label, msg: outcome.msg, changes: outcome.changes, diffs: diff ? outcome.diffs : undefined, failure: outcome.failure, ignored: outcome.status === 'failed' && ignore });
   }
   // Aggregate.
   const failed = outcomes.some((o) => o.status === 'failed');
@@ -99,10 +111,10 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {
     const o = outcomes[0]!;
-    emit({ status: o.status, msg: o.msg, changes: o.changes, diffs: diff ? o.diffs : undefined, failure: o.failure, ignored: failed && inh.ignoreErrors });
+    emit({ status: o.status, msg: o.msg, changes: o.changes, diffs: diff ? o.diffs : undefined, failure: o.failure, ignored: failed && ignore });
   }
   if (failed) {
-    if (inh.ignoreErrors) {
+    if (ignore) {
       h.counters.ignored++;
       return 'failed';
     }
@@ -180,6 +192,16 @@ function failAndEmit(h: HostState, msg: string, emit: Emit, ignore: boolean): Ho
     h.counters.failed++;
   }
   return 'failed';
+}
+
+/** A templated no_log for a host: any true hides; undefined when one is not a boolean (its value is not shown). */
+function evaluateNoLog(code: string[], scope: Scope): boolean | undefined {
+  try {
+    return code.some((c) => condition(c, scope, 'no_log'));
+  } catch (e) {
+    if (e instanceof UserError) return undefined;
+    throw e;
+  }
 }
 
 /** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */

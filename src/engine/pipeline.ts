@@ -25,8 +25,8 @@ import { inherit, taskName, type Inherited } from './scope.js';
 import { selected } from './select.js';
 import { pool, taskPos, type PlayRun, type RunState } from './state.js';
 
-/** Modules whose task waits for, or acts together with, other hosts. */
-const BARRIER_MODULES = new Set(['wait_for', 'docker-swarm-init']);
+/** Modules whose task waits for, or acts together with, other hosts (meta acts on the play). */
+const BARRIER_MODULES = new Set(['wait_for', 'docker-swarm-init', 'meta']);
 
 /** A `when` that picks hosts by name or group. */
 const HOST_GUARD = /\b(inventory_hostname(_short)?|group_names|groups|play_hosts|ansible_play_(hosts|hosts_all|batch))\b/;

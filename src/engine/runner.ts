@@ -7,7 +7,8 @@
  * Results are events (events.ts).
  * This file owns the walk (plays, batches, sections, blocks, includes) and the summary; the
  * parts it calls: prefetch.ts (a section's facts), module-task.ts (a task on the hosts),
- * handlers.ts, select.ts (tags, when), scope.ts (variables), state.ts (what they share).
+ * handlers.ts, meta.ts (meta tasks), select.ts (tags, when), scope.ts (variables), state.ts (what
+ * they share).
  */
 import { UserError } from '../core/errors.js';
 import type { AnyModule } from '../core/module.js';
@@ -17,6 +18,7 @@ import { RunStopped, type HostCounters } from './events.js';
 import { flushHandlers, playHandlers } from './handlers.js';
 import type { HostState } from './host.js';
 import { loopItems } from './loop.js';
+import { runMeta } from './meta.js';
 import { runModuleTask } from './module-task.js';
 import { pipelineLength, runPipeline } from './pipeline.js';
 import { prefetchSection } from './prefetch.js';
@@ -101,6 +103,8 @@ async function runPlay(run: RunState, play: Play): Promise<void> {
     }
     if (ctx.aborted) break;
   }
+  // meta end_host / end_batch / end_play end this play only.
+  for (const n of names) run.host(n).ended = false;
   run.bus.emit({ type: 'play:end', play: play.name });
 }
 
@@ -148,7 +152,8 @@ async function runList(run: RunState, ctx: PlayRun, tasks: Task[], hosts: HostSt
       continue;
     }
     const t = tasks[i]!;
-    if (t.kind === 'module') await runModuleTask(run, ctx, t, live, inh, section, false);
+    if (t.kind === 'module' && t.moduleName === 'meta') await runMeta(run, ctx, t, live, inh, section);
+    else if (t.kind === 'module') await runModuleTask(run, ctx, t, live, inh, section, false);
     else if (t.kind === 'block') await runBlock(run, ctx, t, live, inh);
     else await runInclude(run, ctx, t, live, inh);
   }

@@ -24,8 +24,12 @@ export interface Inherited {
   tags: string[];
   blockVars: VarsLayer[];
   noLog: boolean;
+  /** Templated no_log of the task and the blocks around it: any true hides (loop.ts). */
+  noLogIf?: string[];
   checkMode?: boolean;
   ignoreErrors: boolean;
+  /** Templated ignore_errors of the task and the blocks around it: any true ignores (loop.ts). */
+  ignoreErrorsIf?: string[];
   environment?: Record<string, unknown>;
   /** Loop variables of an enclosing include_tasks loop. */
   loopVars?: Record<string, unknown>;
@@ -43,9 +47,11 @@ export function inherit(inh: Inherited, t: Task): Inherited {
     delegateFacts: t.delegateFacts ?? inh.delegateFacts,
     tags: [...inh.tags, ...t.tags],
     blockVars: t.vars && t.kind !== 'module' ? [...inh.blockVars, t.vars] : inh.blockVars,
-    noLog: t.noLog || inh.noLog,
+    noLog: t.noLog === true || inh.noLog,
+    noLogIf: typeof t.noLog === 'string' ? [...(inh.noLogIf ?? []), t.noLog] : inh.noLogIf,
     checkMode: t.checkMode ?? inh.checkMode,
-    ignoreErrors: t.ignoreErrors || inh.ignoreErrors,
+    ignoreErrors: t.ignoreErrors === true || inh.ignoreErrors,
+    ignoreErrorsIf: typeof t.ignoreErrors === 'string' ? [...(inh.ignoreErrorsIf ?? []), t.ignoreErrors] : inh.ignoreErrorsIf,
     environment: t.environment ? { ...(inh.environment ?? {}), ...t.environment } : inh.environment,
     loopVars: inh.loopVars,
   };

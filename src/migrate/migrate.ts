@@ -293,7 +293,6 @@ class FileMigration {
         this.edit(pair.key as Node, 'include_tasks');
         this.value(v, k);
       } else if (k === 'action') this.note(pair.key as Node, '`action:` is not supported by tsplay: write the module as the task\'s key');
-      else if (['ignore_errors', 'no_log'].includes(k) && isScalar(v) && typeof v.value === 'string' && v.value.includes('{{')) this.note(v, `${k} must be true or false in tsplay (no template)`);
       else if (!TASK_KEYWORD_SET.has(k) && !isLoopKey(k)) {
         if (k !== 'loop_control' && OTHER_TASK_KEYS.has(k) && !['vars', 'environment', 'no_log', 'check_mode', 'diff'].includes(k)) this.note(pair.key as Node, `task keyword '${k}' is not supported by tsplay`);
         this.value(v, k);
@@ -370,10 +369,10 @@ class FileMigration {
       target = ANSIBLE_EQUIVALENTS[short]!;
       if (!SAME_JOB.has(short)) this.note(keyNode, `${name} became ${target}, which differs: ${target === 'install-ufw' ? 'install-ufw declares the whole firewall (policies and a rules: list); merge the rules of these tasks into one install-ufw task' : `see tsplay doc ${target} and rewrite the parameters`}`);
     } else if (['include_tasks', 'import_tasks', 'include_role', 'import_role', 'include_vars', 'import_playbook'].includes(short)) target = short;
-    else if (short === 'meta') this.note(keyNode, 'meta is not supported by tsplay (handlers run at the end of each section: pre_tasks, roles and tasks, post_tasks)');
     else if (name === 'include') target = 'include_tasks';
     else this.note(keyNode, `module ${name} does not exist in tsplay (tsplay doc lists the modules; a project may add its own in modules/)`);
     if (target !== name) this.edit(keyNode, target);
+    if (target === 'meta' && String((pair.value as Node | null)?.toJSON?.()).trim() === 'refresh_inventory') this.note(keyNode, 'meta: refresh_inventory is not supported by tsplay (it reads the inventory once, before the run)');
     if (target === 'include_vars') this.note(keyNode, 'include_vars is not supported by tsplay: use vars_files in the play, or role vars');
     const file = (pair.value as Node | null)?.toJSON?.() as unknown;
     if (['include_tasks', 'import_tasks'].includes(target) && typeof file === 'string' && file.includes('{{')) this.note(keyNode, `${target}: a templated file name is not supported by tsplay: include each file under a when:`);

@@ -28,6 +28,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['hostname', './system/hostname.js'],
   ['ping', './system/ping.js'],
   ['lineinfile', './files/lineinfile.js'],
+  ['meta', './control/meta.js'],
   ['package', './packages/package.js'],
   ['pause', './control/pause.js'],
   ['replace', './files/replace.js'],

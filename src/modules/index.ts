@@ -12,6 +12,7 @@ import shell from './commands/shell.js';
 import assert from './control/assert.js';
 import debug from './control/debug.js';
 import fail from './control/fail.js';
+import meta from './control/meta.js';
 import pause from './control/pause.js';
 import setFact from './control/set_fact.js';
 import setup from './control/setup.js';
@@ -66,6 +67,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   hostname,
   ping,
   lineinfile,
+  meta,
   packageModule,
   pause,
   replace,

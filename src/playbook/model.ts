@@ -38,10 +38,12 @@ export interface TaskBase {
   becomeUser?: string;
   /** How to become: sudo (the default) or su. */
   becomeMethod?: BecomeMethod;
-  ignoreErrors: boolean;
+  /** true/false, or an expression (`ignore_errors: "{{ expr }}"`, without the braces) evaluated per host. */
+  ignoreErrors: boolean | string;
   /** Task (or block) vars. */
   vars?: VarsLayer;
-  noLog: boolean;
+  /** true/false, or an expression (`no_log: "{{ expr }}"`) evaluated per host; output is hidden until it is known. */
+  noLog: boolean | string;
   /** Force check mode on (true) or off (false) for this task. */
   checkMode?: boolean;
   diff?: boolean;

@@ -347,9 +347,9 @@ export class TaskParser {
       become: this.bool(src, value, 'become'),
       becomeUser: this.str(src, value, 'become_user'),
       becomeMethod: this.becomeMethod(src, value),
-      ignoreErrors: this.bool(src, value, 'ignore_errors') ?? false,
+      ignoreErrors: this.boolOrTemplate(src, value, 'ignore_errors') ?? false,
       vars,
-      noLog: this.bool(src, value, 'no_log') ?? false,
+      noLog: this.boolOrTemplate(src, value, 'no_log') ?? false,
       checkMode: this.bool(src, value, 'check_mode'),
       diff: this.bool(src, value, 'diff'),
       runOnce: this.bool(src, value, 'run_once') ?? false,
@@ -403,6 +403,14 @@ export class TaskParser {
     }
     this.ctx.valueError(src, key, `${key} must be true or false (got ${describe(v)})`);
     return undefined;
+  }
+
+  /** A boolean, or a whole-value template (`"{{ expr }}"`): its expression, evaluated per host at run time. */
+  boolOrTemplate(src: Src, value: Record<string, unknown>, key: string): boolean | string | undefined {
+    const v = value[key];
+    const m = typeof v === 'string' ? /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(v) : null;
+    if (m && m[1]!.trim()) return m[1]!.trim();
+    return this.bool(src, value, key);
   }
 
   /** become_method: sudo or su (a play's or a task's); anything else is an error here, at validation. */

@@ -188,6 +188,8 @@ class PlayChecker {
       }
       if (t.name) this.checkValue(t.name, this.ctx.pos(t.src, 'name'), itemNames, what);
       for (const w of t.when) this.checkExpr(w, this.ctx.pos(t.src, 'when'), itemNames, what, 'when');
+      if (typeof t.ignoreErrors === 'string') this.checkExpr(t.ignoreErrors, this.ctx.pos(t.src, 'ignore_errors'), itemNames, what, 'ignore_errors');
+      if (typeof t.noLog === 'string') this.checkExpr(t.noLog, this.ctx.pos(t.src, 'no_log'), itemNames, what, 'no_log');
       if (t.delegateTo !== undefined) this.checkDelegate(t, itemNames, what);
       if (t.kind === 'module') {
         this.checkModuleTask(t, itemNames, what);
@@ -403,8 +405,8 @@ class PlayChecker {
   }
 }
 
-/** Keys whose expressions must give a boolean at run time (engine/params.ts condition). */
-const CONDITION_KEYS = new Set(['when', 'changed_when', 'failed_when', 'until']);
+/** Keys whose expressions must give a boolean at run time (engine/params.ts condition; loop.ts for ignore_errors and no_log). */
+const CONDITION_KEYS = new Set(['when', 'changed_when', 'failed_when', 'until', 'ignore_errors', 'no_log']);
 
 function layerNames(l: VarsLayer): string[] {
   return Object.keys(l.vars);

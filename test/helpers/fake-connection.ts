@@ -23,6 +23,8 @@ export interface FakeHost {
   env?: Record<string, string>;
   /** How long each exec takes (default 2 ms): a slow host. */
   delayMs?: number;
+  /** What the host facts command (setup, gather_facts) prints; without it, it fails. */
+  facts?: string;
 }
 
 export class FakeWorld {
@@ -54,6 +56,7 @@ export class FakeWorld {
 
 /** Interprets the tiny command language of the fake modules (see fake-modules.ts). */
 function interpret(h: FakeHost, script: string, stdin?: string): ExecResult {
+  if (h.facts !== undefined && script.includes('kernel=$(uname -r)')) return { stdout: h.facts, stderr: '', code: 0 };
   let stdout = '';
   let code = 0;
   // Fact batches from the engine wrap each fact command in "( CMD\n) </dev/null; printf ...".
