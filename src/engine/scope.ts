@@ -77,6 +77,7 @@ export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, in
     blockVars: inh.blockVars.map(layerOf),
     taskVars: t.vars ? layerOf(t.vars) : undefined,
     loopVars: { ...(ctx.includeItem.get(h) ?? {}), ...(inh.loopVars ?? {}), ...(loopVars ?? {}) },
+    includeVars: h.included.map((l) => ({ vars: l.vars, label: `include_vars: ${l.file}`, file: l.file, pos: l.pos })),
     roleParams: role ? layerOf(role.params) : undefined,
     registered: h.registered,
     extraVars: run.extraVars,
