@@ -374,7 +374,6 @@ class FileMigration {
     else if (name === 'include') target = 'include_tasks';
     else this.note(keyNode, `module ${name} does not exist in tsplay (tsplay doc lists the modules; a project may add its own in modules/)`);
     if (target !== name) this.edit(keyNode, target);
-    if (target === 'include_vars') this.note(keyNode, 'include_vars is not supported by tsplay: use vars_files in the play, or role vars');
     const file = (pair.value as Node | null)?.toJSON?.() as unknown;
     if (['include_tasks', 'import_tasks'].includes(target) && typeof file === 'string' && file.includes('{{')) this.note(keyNode, `${target}: a templated file name is not supported by tsplay: include each file under a when:`);
     const v = pair.value as Node | null;
