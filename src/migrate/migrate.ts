@@ -253,12 +253,6 @@ class FileMigration {
         if (['tasks', 'pre_tasks', 'post_tasks', 'handlers'].includes(k)) this.taskList(v);
         else this.value(v, k);
         if (k === 'vars_prompt') this.note(pair.key as Node, 'vars_prompt is not supported by tsplay: pass the values with -e or a vars file');
-        if (k === 'vars_files' && isSeq(v)) {
-          for (const f of v.items) {
-            if (isSeq(f)) this.note(f as Node, 'a vars_files entry that is a list (the first file found) is not supported by tsplay: name one file');
-            else if (isScalar(f) && typeof f.value === 'string' && f.value.includes('{{')) this.note(f as Node, 'a templated vars_files entry is not supported by tsplay: name the file');
-          }
-        }
       }
     }
   }

@@ -87,8 +87,10 @@ class PlayChecker {
     private readonly opts: { inventory?: Inventory; extraVars?: Record<string, unknown> },
     inventoryNames: Set<string>,
   ) {
-    const user = new Set<string>([...inventoryNames, ...Object.keys(opts.extraVars ?? {}), ...layerNames(play.vars), ...play.varsFiles.flatMap(layerNames)]);
+    const user = new Set<string>([...inventoryNames, ...Object.keys(opts.extraVars ?? {}), ...layerNames(play.vars), ...play.varsFiles.flatMap(layerNames), ...play.varsFiles.flatMap((l) => l.choice?.names ?? [])]);
     this.names = { base: new Set<string>([...EXPR_GLOBALS, ...MAGIC_VARS, ...CONNECTION_VAR_NAMES, ...ANSIBLE_FACT_VARS, ...user]), user };
+    // Names of a vars_files entry chosen per host: typed unknown, like set_fact names.
+    for (const l of play.varsFiles) for (const n of l.choice?.names ?? []) this.setFacts.add(n);
     const layers = [play.vars, ...play.varsFiles, ...play.roles.flatMap((r) => [r.defaults, r.vars, r.params])];
     walk([...play.preTasks, ...play.tasks, ...play.postTasks, ...play.handlers], (t) => {
       if (t.vars) layers.push(t.vars);

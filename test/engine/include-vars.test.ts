@@ -91,3 +91,25 @@ ${write('use', '{{ app.port }} {{ x }} {{ y }}')}`),
     expect(r.results('load')[0]!.msg).to.match(/vars\/h1\.yml:2:4: .*YAML syntax/);
   });
 });
+
+describe('engine: vars_files entries chosen per host (fake connections)', () => {
+  const vfPlay = (entry: string) => `- hosts: all\n  gather_facts: false\n  vars_files:\n    - ${entry}\n  tasks:\n${write('use', '{{ color }}')}`;
+
+  it('a list: the first file that exists for the host, after rendering', async () => {
+    const r = await run(vfPlay('["vars/{{ inventory_hostname }}.yml", vars/defaults.yml]'), {
+      files: { 'vars/h1.yml': 'color: red\n', 'vars/defaults.yml': 'color: "grey-{{ inventory_hostname }}"\n' },
+    });
+    expect([out(r, 'h1'), out(r, 'h2'), out(r, 'h3')]).to.deep.equal(['red', 'grey-h2', 'grey-h3']);
+  });
+
+  it('a list of static names: the first that exists', async () => {
+    const r = await run(vfPlay('[vars/missing.yml, vars/defaults.yml]'), { files: { 'vars/defaults.yml': 'color: grey\n' } });
+    expect(out(r, 'h2')).to.equal('grey');
+  });
+
+  it('none exists for a host: the task fails naming the entry’s file:line and the files tried', async () => {
+    const r = await run(vfPlay('["vars/{{ inventory_hostname }}.yml", "vars/{{ inventory_hostname }}-default.yml"]'), { files: { 'vars/h1.yml': 'color: red\n' } });
+    expect(statusOf(r, 'use')).to.deep.equal({ h1: 'changed', h2: 'failed', h3: 'failed' });
+    expect(r.results('use').find((x) => x.host === 'h2')!.msg).to.match(/playbook\.yml:4:\d+: vars_files: none of these files exists for h2: vars\/h2\.yml, vars\/h2-default\.yml/);
+  });
+});

@@ -76,3 +76,27 @@ describe('validation: include_vars', () => {
     expect(await diagnosticsOf(dir)).to.deep.equal([]);
   });
 });
+
+describe('validation: vars_files lists (the first file found)', () => {
+  it('every candidate’s names are known, a templated one’s from its whole folder', async () => {
+    const dir = project({
+      'playbook.yml': `- hosts: localhost\n  vars_files:\n    - ["vars/{{ ansible_os_family }}.yml", vars/defaults.yml]\n  tasks:\n${(use('pkg + svc + dflt') + use('nope')).replace(/^(?=.)/gm, '    ')}`,
+      'vars/Debian.yml': 'pkg: apache2\n',
+      'vars/RedHat.yml': 'svc: httpd\n',
+      'vars/defaults.yml': 'dflt: 1\n',
+    });
+    const d = await diagnosticsOf(dir);
+    expect(d, d.join('\n')).to.have.length(1);
+    expect(d[0]).to.match(/^playbook\.yml:8:\d+: error: .*'nope'/);
+  });
+
+  it('a list of static names none of which exists: an error naming them', async () => {
+    const dir = project({ 'playbook.yml': '- hosts: localhost\n  vars_files:\n    - [vars/a.yml, vars/b.yml]\n  tasks: []\n' });
+    expect(await diagnosticsOf(dir)).to.deep.equal(['playbook.yml:3:7: error: vars_files: none of these files exists: vars/a.yml, vars/b.yml']);
+  });
+
+  it('an entry that is neither a name nor a list of names is refused', async () => {
+    const dir = project({ 'playbook.yml': '- hosts: localhost\n  vars_files:\n    - {a: 1}\n  tasks: []\n' });
+    expect((await diagnosticsOf(dir)).join('\n')).to.include('vars_files entries are file names, or lists of file names');
+  });
+});
