@@ -2,8 +2,9 @@
  * vars_files entries chosen per host (a list: the first file found; or a templated name): the
  * candidates are rendered with what the host knows before the play's vars files (inventory,
  * facts, play vars, extra vars, magic names) and the first that exists is read. As in Ansible,
- * a name that cannot be rendered before facts are gathered is skipped until they are; after,
- * it is an error. The choice is kept per host until its facts change.
+ * a name that cannot be rendered before the play's facts are gathered is skipped until they
+ * are; after (or in a play that gathers none), it is an error. The choice is kept per host
+ * until its facts change.
  */
 import { join, isAbsolute } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -65,7 +66,7 @@ function choose(run: RunState, ctx: PlayRun, h: HostState, l: VarsLayer, before:
       name = String(render(c, scope));
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      if (!h.facts) return null;
+      if (!h.facts && ctx.play.gatherFacts) return null;
       throw new UserError(`${formatPos(pos)}: vars_files: cannot render ${JSON.stringify(c)}: ${e.diagnostics[0]?.message ?? e.message}`);
     }
     const path = isAbsolute(name) ? name : join(run.pb.dir, name);

@@ -107,6 +107,18 @@ describe('engine: vars_files entries chosen per host (fake connections)', () => 
     expect(out(r, 'h2')).to.equal('grey');
   });
 
+  it('a name that cannot be rendered (and no facts to wait for): the task fails saying which entry', async () => {
+    const r = await run(vfPlay('["vars/{{ os_family }}.yml", vars/defaults.yml]'), { files: { 'vars/defaults.yml': 'color: grey\n' } });
+    expect(statusOf(r, 'use')).to.deep.equal({ h1: 'failed', h2: 'failed', h3: 'failed' });
+    expect(r.results('use')[0]!.msg).to.match(/playbook\.yml:4:\d+: vars_files: cannot render "vars\/\{\{ os_family \}\}\.yml": .*os_family/);
+  });
+
+  it('check mode: include_vars still reads its file, so later tasks plan with its values', async () => {
+    const r = await run(play(`    - include_vars: app.yml\n${write('use', '{{ app_port }}')}`), { files: { 'vars/app.yml': 'app_port: 8080\n' }, check: true });
+    expect(statusOf(r, 'use')).to.deep.equal({ h1: 'changed', h2: 'changed', h3: 'changed' });
+    expect(r.results('use')[0]!.changes?.join(' ')).to.include('/out');
+  });
+
   it('none exists for a host: the task fails naming the entry’s file:line and the files tried', async () => {
     const r = await run(vfPlay('["vars/{{ inventory_hostname }}.yml", "vars/{{ inventory_hostname }}-default.yml"]'), { files: { 'vars/h1.yml': 'color: red\n' } });
     expect(statusOf(r, 'use')).to.deep.equal({ h1: 'changed', h2: 'failed', h3: 'failed' });
