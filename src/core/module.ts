@@ -8,6 +8,7 @@
  * Check mode runs probe + plan and reports the plan. Diff mode prints `plan.diffs`.
  */
 import { z } from 'zod';
+import type { SourcePos } from './errors.js';
 
 /** What an exec returned. */
 export interface ExecResult {
@@ -142,6 +143,8 @@ export interface PlanNoop {
   output?: Record<string, unknown>;
   /** Variables to set on the host (set_fact). */
   setFacts?: Record<string, unknown>;
+  /** Variables read from files to add to the host (include_vars): templates, rendered when used. */
+  includeVars?: IncludedVars[];
   /** Steps that run even in a noop plan but change nothing (e.g. command's read-only runs). Rare. */
   steps?: Step[];
   /**
@@ -149,6 +152,13 @@ export interface PlanNoop {
    * orphaned container). The engine emits each as a `warning` event with the host and the task.
    */
   warnings?: string[];
+}
+
+/** Variables include_vars read from one file (a layer of the host's variables). */
+export interface IncludedVars {
+  file: string;
+  vars: Record<string, unknown>;
+  pos?: (key: string) => SourcePos | undefined;
 }
 
 export interface PlanChange {
@@ -207,8 +217,17 @@ export interface PrepareContext {
   host: string;
   /** Host variables (already resolved) for controller-side rendering. */
   vars: Record<string, unknown>;
-  /** Finds a file in the role's and project's `templates/` or `files/` folder. */
-  findFile(kind: 'templates' | 'files', name: string): string;
+  /** Finds a file in the role's and project's `templates/`, `files/` or `vars/` folder. */
+  findFile(kind: 'templates' | 'files' | 'vars', name: string): string;
+  /** Finds a folder like findFile (include_vars dir:). */
+  findDir?(kind: 'vars', name: string): string;
+  /** The files under a folder, sorted, `depth` levels down (0: all). */
+  listFiles?(dir: string, depth: number): string[];
+  /**
+   * Reads a vars file (YAML or JSON; vault-encrypted whole or by value: its strings become
+   * secrets). A UserError with file:line for a syntax error or a file that is not a mapping.
+   */
+  loadVars?(file: string): IncludedVars;
   /** Renders a template file (Jinja or EJS) with the host's variables. */
   renderTemplate(file: string, extraVars?: Record<string, unknown>): Promise<string>;
   /**

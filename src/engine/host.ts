@@ -1,4 +1,5 @@
 /** Per-host state during a run: variables produced so far, facts, connection, counters. */
+import type { IncludedVars } from '../core/module.js';
 import type { Connection } from '../connection/types.js';
 import type { ConnectionVars } from '../inventory/connection.js';
 import type { Layer } from '../vars/scope.js';
@@ -10,6 +11,8 @@ export class HostState {
   facts?: Record<string, unknown>;
   /** Registered results and set_fact values (data). */
   readonly registered: Record<string, unknown> = {};
+  /** What include_vars read, in order (one layer per file; templates, rendered when used). */
+  readonly included: IncludedVars[] = [];
   /** A host of some play (the recap lists these, not hosts only delegated to). */
   played = false;
   failed = false;

@@ -3,7 +3,7 @@
  * environment (modes, secrets, exec counts) and the item's outcome, which the loop (loop.ts)
  * aggregates into the task's result for the host.
  */
-import type { FileDiff } from '../core/module.js';
+import type { FileDiff, IncludedVars } from '../core/module.js';
 import type { FailureDetail, HostStatus } from './events.js';
 import type { Become } from './fact-reader.js';
 
@@ -37,6 +37,7 @@ export interface ItemOutcome {
   diffs?: FileDiff[];
   failure?: FailureDetail;
   setFacts?: Record<string, unknown>;
+  includeVars?: IncludedVars[];
   /** What the plan warned about (Plan.warnings), emitted as warning events. */
   warnings?: string[];
 }

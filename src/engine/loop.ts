@@ -4,6 +4,7 @@
  * set_fact and `notify`. Each item is one runModuleItem (task.ts).
  */
 import { UserError } from '../core/errors.js';
+import type { IncludedVars } from '../core/module.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { render } from '../vars/expr.js';
 import type { Scope } from '../vars/scope.js';
@@ -107,6 +108,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
     : outcomes[0]!.result;
   if (t.register) h.registered[t.register] = registered;
   outcomes.forEach((o, i) => o.setFacts && applySetFacts(t, inh.delegateFacts ? (ranOn[i] ?? h) : h, o.setFacts));
+  outcomes.forEach((o, i) => o.includeVars && applyIncluded(inh.delegateFacts ? (ranOn[i] ?? h) : h, o.includeVars));
   if (changed && !failed) for (const n of t.notify) h.notified.add(String(render(n, scope)));
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {
@@ -157,6 +159,15 @@ function applySetFacts(t: ModuleTask, h: HostState, facts: Record<string, unknow
     return;
   }
   Object.assign(h.registered, facts);
+}
+
+/** include_vars: one layer per file (and name:); a file read again moves to the top with its new values. */
+function applyIncluded(h: HostState, layers: IncludedVars[]): void {
+  for (const l of layers) {
+    const at = h.included.findIndex((x) => x.file === l.file && Object.keys(x.vars).join() === Object.keys(l.vars).join());
+    if (at >= 0) h.included.splice(at, 1);
+    h.included.push(l);
+  }
 }
 
 /** The items of a `loop` / `with_items` / `with_dict`, rendered for a host. */

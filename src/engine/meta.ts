@@ -15,7 +15,7 @@
  * A meta task waits for every host (pipeline.ts); with run_once it runs (and acts) on the first.
  */
 import type { ModuleTask } from '../playbook/model.js';
-import { META_ACTIONS, type MetaAction } from '../modules/control/meta.js';
+import { META_ACTIONS, type MetaAction } from '../core/meta.js';
 import { flushHandlers } from './handlers.js';
 import type { HostState } from './host.js';
 import { runModuleTask } from './module-task.js';

@@ -7,7 +7,9 @@
 import { coerceScalars } from '../core/coerce.js';
 import { UserError } from '../core/errors.js';
 import type { PrepareContext } from '../core/module.js';
-import { findLocalFile, fileCandidates, readLocalFile } from '../playbook/files.js';
+import { filesUnder, findLocalDir, findLocalFile, fileCandidates, readLocalFile } from '../playbook/files.js';
+import { collectSecrets } from '../core/secret.js';
+import { loadVarsFile } from '../playbook/vars-file.js';
 import { isVaultFile } from '../yaml/vault.js';
 import type { ModuleTask } from '../playbook/model.js';
 import { renderTemplate } from '../playbook/templates.js';
@@ -62,8 +64,19 @@ export async function prepareParams(task: ModuleTask, host: string, scope: Scope
     vars: new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined), has: (_t, k) => typeof k === 'string' && scope.has(k) }) as Record<string, unknown>,
     findFile: (kind, name) => {
       const f = findLocalFile(kind, name, where);
-      if (!f) throw new UserError(`${kind === 'templates' ? 'template' : 'file'} "${name}" not found (looked in ${fileCandidates(kind, name, where).join(', ')})`);
+      if (!f) throw new UserError(`${kind === 'templates' ? 'template' : kind === 'vars' ? 'vars file' : 'file'} "${name}" not found (looked in ${fileCandidates(kind, name, where).join(', ')})`);
       return f;
+    },
+    findDir: (kind, name) => {
+      const d = findLocalDir(kind, name, where);
+      if (!d) throw new UserError(`folder "${name}" not found (looked in ${fileCandidates(kind, name, where).join(', ')})`);
+      return d;
+    },
+    listFiles: (dir, depth) => filesUnder(dir, depth),
+    loadVars: (file) => {
+      const layer = loadVarsFile(file);
+      collectSecrets(layer.vars, env.secrets);
+      return layer;
     },
     renderTemplate: async (file, extra) => {
       const out = await renderTemplate(file, scope, extra);

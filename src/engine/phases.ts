@@ -129,6 +129,7 @@ export function resultPhase(module: AnyModule, hs: HostState, params: unknown, f
     changes: changed ? plan.changes : undefined,
     diffs: changed ? plan.diffs : undefined,
     setFacts: changed ? undefined : plan.setFacts,
+    includeVars: changed ? undefined : plan.includeVars,
     warnings: plan.warnings?.length ? plan.warnings : undefined,
   };
 }

@@ -11,6 +11,7 @@ import { buildScope, type VarsSource } from '../vars/precedence.js';
 import type { Scope } from '../vars/scope.js';
 import type { HostState } from './host.js';
 import { OMIT } from './params.js';
+import { playVarsFiles } from './vars-files.js';
 import type { PlayRun, RunState } from './state.js';
 
 /** Keywords a task inherits from the blocks, includes and roles around it. */
@@ -78,11 +79,12 @@ export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, in
     inventoryLayers: h.inventoryLayers,
     facts: h.facts,
     playVars: layerOf(play.vars),
-    varsFiles: play.varsFiles.map(layerOf),
+    varsFiles: playVarsFiles(run, ctx, h),
     roleVars: role ? layerOf(role.vars) : undefined,
     blockVars: inh.blockVars.map(layerOf),
     taskVars: t.vars ? layerOf(t.vars) : undefined,
     loopVars: { ...(ctx.includeItem.get(h) ?? {}), ...(inh.loopVars ?? {}), ...(loopVars ?? {}) },
+    includeVars: h.included.map((l) => ({ vars: l.vars, label: `include_vars: ${l.file}`, file: l.file, pos: l.pos })),
     roleParams: role ? layerOf(role.params) : undefined,
     registered: h.registered,
     extraVars: run.extraVars,

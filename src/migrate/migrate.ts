@@ -253,12 +253,6 @@ class FileMigration {
         if (['tasks', 'pre_tasks', 'post_tasks', 'handlers'].includes(k)) this.taskList(v);
         else this.value(v, k);
         if (k === 'vars_prompt') this.note(pair.key as Node, 'vars_prompt is not supported by tsplay: pass the values with -e or a vars file');
-        if (k === 'vars_files' && isSeq(v)) {
-          for (const f of v.items) {
-            if (isSeq(f)) this.note(f as Node, 'a vars_files entry that is a list (the first file found) is not supported by tsplay: name one file');
-            else if (isScalar(f) && typeof f.value === 'string' && f.value.includes('{{')) this.note(f as Node, 'a templated vars_files entry is not supported by tsplay: name the file');
-          }
-        }
       }
     }
   }
@@ -373,7 +367,6 @@ class FileMigration {
     else this.note(keyNode, `module ${name} does not exist in tsplay (tsplay doc lists the modules; a project may add its own in modules/)`);
     if (target !== name) this.edit(keyNode, target);
     if (target === 'meta' && String((pair.value as Node | null)?.toJSON?.()).trim() === 'refresh_inventory') this.note(keyNode, 'meta: refresh_inventory is not supported by tsplay (it reads the inventory once, before the run)');
-    if (target === 'include_vars') this.note(keyNode, 'include_vars is not supported by tsplay: use vars_files in the play, or role vars');
     const file = (pair.value as Node | null)?.toJSON?.() as unknown;
     if (['include_tasks', 'import_tasks'].includes(target) && typeof file === 'string' && file.includes('{{')) this.note(keyNode, `${target}: a templated file name is not supported by tsplay: include each file under a when:`);
     const v = pair.value as Node | null;

@@ -26,6 +26,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['get_url', './files/get_url.js'],
   ['group', './system/group.js'],
   ['hostname', './system/hostname.js'],
+  ['include_vars', './control/include_vars.js'],
   ['ping', './system/ping.js'],
   ['lineinfile', './files/lineinfile.js'],
   ['meta', './control/meta.js'],

@@ -12,6 +12,7 @@ import shell from './commands/shell.js';
 import assert from './control/assert.js';
 import debug from './control/debug.js';
 import fail from './control/fail.js';
+import includeVars from './control/include_vars.js';
 import meta from './control/meta.js';
 import pause from './control/pause.js';
 import setFact from './control/set_fact.js';
@@ -65,6 +66,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   getUrl,
   group,
   hostname,
+  includeVars,
   ping,
   lineinfile,
   meta,

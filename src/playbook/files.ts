@@ -1,5 +1,5 @@
-/** Finding a role's or project's local files (templates/, files/) on the controller. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+/** Finding a role's or project's local files (templates/, files/, vars/) on the controller. */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import { decryptVaultBytes, isVaultText, VaultError } from '../yaml/vault.js';
 import { isAbsolute, join } from 'node:path';
@@ -26,7 +26,9 @@ export function readLocalFile(file: string): { bytes: Buffer; vault: boolean } {
 }
 
 /** Candidate paths, in lookup order: role/KIND/name, role/name, project/KIND/name, project/name. */
-export function fileCandidates(kind: 'templates' | 'files', name: string, where: FileSearch): string[] {
+export type LocalKind = 'templates' | 'files' | 'vars';
+
+export function fileCandidates(kind: LocalKind, name: string, where: FileSearch): string[] {
   if (isAbsolute(name)) return [name];
   const out: string[] = [];
   if (where.role) out.push(join(where.role.dir, kind, name), join(where.role.dir, name));
@@ -34,6 +36,26 @@ export function fileCandidates(kind: 'templates' | 'files', name: string, where:
   return out;
 }
 
-export function findLocalFile(kind: 'templates' | 'files', name: string, where: FileSearch): string | undefined {
+export function findLocalFile(kind: LocalKind, name: string, where: FileSearch): string | undefined {
   return fileCandidates(kind, name, where).find((p) => existsSync(p) && statSync(p).isFile());
+}
+
+/** A folder looked up like findLocalFile (include_vars dir:). */
+export function findLocalDir(kind: LocalKind, name: string, where: FileSearch): string | undefined {
+  return fileCandidates(kind, name, where).find((p) => existsSync(p) && statSync(p).isDirectory());
+}
+
+/** The files under `dir`, sorted by path, at most `depth` levels down (0: no limit). */
+export function filesUnder(dir: string, depth = 0): string[] {
+  const out: string[] = [];
+  const visit = (d: string, level: number) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (depth === 0 || level < depth) visit(p, level + 1);
+      } else if (e.isFile()) out.push(p);
+    }
+  };
+  visit(dir, 1);
+  return out;
 }

@@ -14,6 +14,7 @@ import { validatePlaybook } from './validate.js';
 import { IGNORED_PLAY_KEYWORDS, PLAY_KEYWORDS } from './keywords.js';
 import type { Handler, IncludeTask, LoadedRole, Play, Playbook, Src, Task, VarsLayer } from './model.js';
 import { RoleLoader, visibleRoles } from './roles.js';
+import { quietKeys, templatedVarsFiles } from './included-names.js';
 import { TaskParser, describe, type IncludeResolver, type TaskListOptions } from './tasks.js';
 
 export interface LoadOptions {
@@ -124,6 +125,32 @@ class PlaybookLoader implements IncludeResolver {
     return plays;
   }
 
+  /**
+   * One vars_files entry: a file name, or a list of them (Ansible: the first that exists). Names
+   * with templates are chosen per host when the play runs (engine/vars-files.ts); otherwise the
+   * file is chosen and read here.
+   */
+  private varsFilesEntry(fsrc: Src, f: unknown): VarsLayer | undefined {
+    const { ctx } = this;
+    const list = Array.isArray(f) ? f : [f];
+    if (!list.length || !list.every((x) => typeof x === 'string' && x)) {
+      ctx.error(fsrc, 'vars_files entries are file names, or lists of file names (the first one found is read)');
+      return undefined;
+    }
+    const candidates = list as string[];
+    const pathOf = (c: string) => (isAbsolute(c) ? c : join(ctx.playbookDir, c));
+    if (candidates.some((c) => c.includes('{{'))) {
+      const names = candidates.flatMap((c) => (c.includes('{{') ? templatedVarsFiles(c, ctx.playbookDir) : existsSync(pathOf(c)) ? [pathOf(c)] : []).flatMap(quietKeys));
+      return { label: `vars file ${candidates.join(' | ')}`, vars: {}, choice: { candidates, pos: ctx.pos(fsrc), names: [...new Set(names)] } };
+    }
+    const found = candidates.find((c) => existsSync(pathOf(c)));
+    if (found === undefined) {
+      ctx.error(fsrc, candidates.length === 1 ? `vars file not found: ${candidates[0]}` : `vars_files: none of these files exists: ${candidates.join(', ')}`);
+      return undefined;
+    }
+    return ctx.varsFile(`vars file ${found}`, pathOf(found));
+  }
+
   private loadPlay(yf: YamlFile, src: Src, value: unknown): Play | undefined {
     const { ctx, parser } = this;
     if (!isMap(value)) {
@@ -152,11 +179,8 @@ class PlaybookLoader implements IncludeResolver {
       const list = Array.isArray(value.vars_files) ? value.vars_files : [value.vars_files];
       list.forEach((f, i) => {
         const fsrc: Src = { file: yf, path: [...src.path, 'vars_files', ...(Array.isArray(value.vars_files) ? [i] : [])] };
-        if (typeof f !== 'string') return ctx.error(fsrc, 'vars_files entries must be file names');
-        if (f.includes('{{')) return ctx.error(fsrc, 'vars_files: templated file names are not supported');
-        const path = isAbsolute(f) ? f : join(ctx.playbookDir, f);
-        if (!existsSync(path)) return ctx.error(fsrc, `vars file not found: ${f}`);
-        varsFiles.push(ctx.varsFile(`vars file ${f}`, path));
+        const layer = this.varsFilesEntry(fsrc, f);
+        if (layer) varsFiles.push(layer);
       });
     }
 

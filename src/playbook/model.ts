@@ -25,6 +25,21 @@ export interface VarsLayer {
   vars: Record<string, unknown>;
   file?: string;
   pos?: (key: string) => SourcePos | undefined;
+  /** A vars_files entry chosen per host (its `vars` are empty here: see engine/vars-files.ts). */
+  choice?: VarsFileChoice;
+}
+
+/**
+ * A vars_files entry that is a list (Ansible: the first file found) or a templated name: for
+ * each host, the candidates are rendered and the first that exists is read.
+ */
+export interface VarsFileChoice {
+  /** As written, relative to the playbook's folder; may be templates. */
+  candidates: string[];
+  /** Where the entry is written. */
+  pos: SourcePos;
+  /** Every name a candidate may define (for validation; their type is unknown). */
+  names: string[];
 }
 
 export interface TaskBase {

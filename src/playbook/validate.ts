@@ -14,7 +14,8 @@ import { parseTemplate } from '../vars/expr.js';
 import { EXPR_GLOBALS } from '../vars/globals.js';
 import { ANSIBLE_FACT_NAMES, ANSIBLE_FACT_VARS } from '../facts/ansible.js';
 import type { LoadContext } from './context.js';
-import { fileCandidates, findLocalFile, readLocalFile } from './files.js';
+import { fileCandidates, filesUnder, findLocalDir, findLocalFile, readLocalFile } from './files.js';
+import { quietKeys, templatedCandidates } from './included-names.js';
 import type { Handler, LoadedRole, ModuleTask, Play, Playbook, Src, Task, VarsLayer } from './model.js';
 import { checkTemplate, templatesRoot } from './templates.js';
 import { isJinjaFile, JinjaSyntaxError, jinjaNames, TEMPLATE_VARS } from './jinja.js';
@@ -86,8 +87,10 @@ class PlayChecker {
     private readonly opts: { inventory?: Inventory; extraVars?: Record<string, unknown> },
     inventoryNames: Set<string>,
   ) {
-    const user = new Set<string>([...inventoryNames, ...Object.keys(opts.extraVars ?? {}), ...layerNames(play.vars), ...play.varsFiles.flatMap(layerNames)]);
+    const user = new Set<string>([...inventoryNames, ...Object.keys(opts.extraVars ?? {}), ...layerNames(play.vars), ...play.varsFiles.flatMap(layerNames), ...play.varsFiles.flatMap((l) => l.choice?.names ?? [])]);
     this.names = { base: new Set<string>([...EXPR_GLOBALS, ...MAGIC_VARS, ...CONNECTION_VAR_NAMES, ...ANSIBLE_FACT_VARS, ...user]), user };
+    // Names of a vars_files entry chosen per host: typed unknown, like set_fact names.
+    for (const l of play.varsFiles) for (const n of l.choice?.names ?? []) this.setFacts.add(n);
     const layers = [play.vars, ...play.varsFiles, ...play.roles.flatMap((r) => [r.defaults, r.vars, r.params])];
     walk([...play.preTasks, ...play.tasks, ...play.postTasks, ...play.handlers], (t) => {
       if (t.vars) layers.push(t.vars);
@@ -112,11 +115,10 @@ class PlayChecker {
     walk(allTasks, (t) => {
       if (t.kind !== 'module') return;
       if (t.register) this.registered.add(t.register);
-      if (t.moduleName === 'set_fact' && t.args && typeof t.args === 'object') {
-        for (const k of Object.keys(t.args)) {
-          this.registered.add(k);
-          this.setFacts.add(k);
-        }
+      const set = t.moduleName === 'set_fact' && t.args && typeof t.args === 'object' ? Object.keys(t.args) : t.moduleName === 'include_vars' ? this.includedNames(t) : [];
+      for (const k of set) {
+        this.registered.add(k);
+        this.setFacts.add(k);
       }
     });
     const extra = this.opts.extraVars ?? {};
@@ -139,6 +141,35 @@ class PlayChecker {
       this.checkVars(r.params, rn);
     }
     for (const list of [play.preTasks, play.tasks, play.postTasks, play.handlers]) this.checkTasks(list, new Set());
+  }
+
+  /**
+   * The names an include_vars task may define: its `name`, else the keys of its file (or of every
+   * vars file its templated name may point to: see included-names.ts). A static file that does
+   * not exist is an error here.
+   */
+  private includedNames(t: ModuleTask): string[] {
+    const a = (t.args && typeof t.args === 'object' ? t.args : {}) as Record<string, unknown>;
+    const where = { role: t.role, playbookDir: this.ctx.playbookDir };
+    const argsKey = Object.keys(srcValue(t)).find((k) => k === 'include_vars' || k === 'local_action' || this.ctx.registry.get(k) === t.module) ?? 'include_vars';
+    const pos = t.src.file.pos([...t.src.path, argsKey, ...(typeof srcValue(t)[argsKey] === 'object' ? [typeof a.dir === 'string' ? 'dir' : 'file'] : [])]);
+    let files: string[] = [];
+    if (typeof a.file === 'string' && !a.file.includes('{{')) {
+      const found = findLocalFile('vars', a.file, where);
+      if (!found) this.ctx.diags.error(`include_vars: vars file "${a.file}" not found`, pos, `looked in ${fileCandidates('vars', a.file, where).join(', ')}`);
+      else if (typeof a.name !== 'string') {
+        const data = this.ctx.yaml(found).data;
+        return data && typeof data === 'object' && !Array.isArray(data) ? Object.keys(data) : [];
+      }
+    } else if (typeof a.file === 'string') {
+      files = templatedCandidates(a.file, where);
+    } else if (typeof a.dir === 'string' && !a.dir.includes('{{')) {
+      const dir = findLocalDir('vars', a.dir, where);
+      if (!dir) this.ctx.diags.error(`include_vars: folder "${a.dir}" not found`, pos, `looked in ${fileCandidates('vars', a.dir, where).join(', ')}`);
+      else files = filesUnder(dir, typeof a.depth === 'number' ? a.depth : 0);
+    }
+    if (typeof a.name === 'string') return [a.name];
+    return files.flatMap(quietKeys);
   }
 
   private addTopics(h: Handler): void {

@@ -32,10 +32,11 @@ export interface PrecedenceLevel {
  *  8. role vars                      (roles/x/vars/main.yml)
  *  9. block vars                     (outer blocks before inner ones)
  * 10. task vars, and the loop variable (`item`, which is data)
- * 11. include params / role params
- * 12. registered vars and set_fact                                                       [data]
- * 13. extra vars (-e)
- * 14. magic variables (inventory_hostname, groups, hostvars, play_hosts, ...; not overridable) [data]
+ * 11. include_vars                   (files read by include_vars tasks, later ones win; as in Ansible)
+ * 12. include params / role params
+ * 13. registered vars and set_fact                                                       [data]
+ * 14. extra vars (-e)
+ * 15. magic variables (inventory_hostname, groups, hostvars, play_hosts, ...; not overridable) [data]
  *
  * Values from [data] levels are never rendered as templates.
  */
@@ -50,6 +51,7 @@ export const PRECEDENCE = [
   { id: 'roleVars', label: 'role vars', kind: 'template' },
   { id: 'blockVars', label: 'block vars', kind: 'template', note: 'outer blocks before inner ones' },
   { id: 'taskVars', label: 'task vars (incl. loop item)', kind: 'template', note: 'the loop variable is data and wins over task vars' },
+  { id: 'includeVars', label: 'include_vars', kind: 'template', note: 'files read by include_vars tasks, the later ones winning' },
   { id: 'params', label: 'include params / role params', kind: 'template' },
   { id: 'registered', label: 'registered vars and set_fact', kind: 'data' },
   { id: 'extraVars', label: 'extra vars (-e)', kind: 'template' },
@@ -111,6 +113,8 @@ export interface ScopeInput {
   taskVars?: OneOrMany<VarsSource>;
   /** The loop variable(s) of the current iteration, e.g. { item: ... } (data). */
   loopVars?: Record<string, unknown>;
+  /** Variables read by include_vars tasks, in the order they were read. */
+  includeVars?: OneOrMany<VarsSource>;
   roleParams?: OneOrMany<VarsSource>;
   /** Registered results and set_fact values (data). */
   registered?: Record<string, unknown>;
@@ -136,6 +140,7 @@ export function buildScope(input: ScopeInput): Scope {
   add('blockVars', input.blockVars);
   add('taskVars', input.taskVars);
   if (input.loopVars) layers.push(layerAt('taskVars', { vars: input.loopVars, label: 'loop variable' }, 'data'));
+  add('includeVars', input.includeVars);
   add('params', input.roleParams);
   if (input.registered) add('registered', { vars: input.registered });
   add('extraVars', input.extraVars);

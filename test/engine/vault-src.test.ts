@@ -3,11 +3,11 @@
  * controller with the run's vault passwords, their text a secret of the run (masked in
  * output); without a password, an error at the file.
  */
-import { createCipheriv, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { encrypt } from '../helpers/vault.js';
 import { prepareParams } from '../../src/engine/params.js';
 import copy from '../../src/modules/files/copy.js';
 import template from '../../src/modules/files/template.js';
@@ -20,19 +20,6 @@ const fixtures = join(import.meta.dirname, '..', 'fixtures', 'ansible');
 const PASSWORD = readFileSync(join(fixtures, 'vault', 'vault.pass'), 'utf8').trim();
 /** Made by ansible-vault (ansible-core 2.14) with vault.pass. */
 const SERVER_KEY = join(fixtures, 'vault-copy-src', 'files', 'server.key');
-
-/** Ansible vault 1.1 of `plain` (the format ansible-vault writes), for fixtures made here. */
-function encrypt(plain: string, password: string): string {
-  const salt = randomBytes(32);
-  const key = pbkdf2Sync(Buffer.from(password), salt, 10000, 80, 'sha256');
-  const data = Buffer.from(plain, 'utf8');
-  const pad = 16 - (data.length % 16);
-  const c = createCipheriv('aes-256-ctr', key.subarray(0, 32), key.subarray(64, 80));
-  const ciphertext = Buffer.concat([c.update(Buffer.concat([data, Buffer.alloc(pad, pad)])), c.final()]);
-  const hmac = createHmac('sha256', key.subarray(32, 64)).update(ciphertext).digest();
-  const body = Buffer.from(`${salt.toString('hex')}\n${hmac.toString('hex')}\n${ciphertext.toString('hex')}`).toString('hex');
-  return `$ANSIBLE_VAULT;1.1;AES256\n${body.match(/.{1,80}/g)!.join('\n')}\n`;
-}
 
 describe('engine: vault-encrypted copy and template sources', () => {
   let dir: string;

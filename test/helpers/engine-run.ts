@@ -2,9 +2,9 @@
  * Runs a playbook on the engine with fake connections (fake-connection.ts) and the bundled
  * plus fake modules, over a three-host inventory (h1, h2 in group web; h3).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EventBus, type EngineEvent, type TaskHostResult } from '../../src/engine/events.js';
 import { runPlaybook, type RunSummary } from '../../src/engine/runner.js';
 import { loadInventory } from '../../src/inventory/model.js';
@@ -52,7 +52,10 @@ export async function run(playbook: string, opts: RunOpts = {}): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-engine-'));
   writeFileSync(join(dir, 'inventory.yml'), INVENTORY);
   writeFileSync(join(dir, 'playbook.yml'), playbook);
-  for (const [f, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, f), text);
+  for (const [f, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), text);
+  }
   const inventory = loadInventory([join(dir, 'inventory.yml')]);
   const registry = new ModuleRegistry([...BUNDLED_MODULES, ...FAKE_MODULES]);
   const { playbook: pb } = await loadPlaybook(join(dir, 'playbook.yml'), { inventory, registry, extraVars: opts.extraVars });

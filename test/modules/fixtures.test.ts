@@ -5,7 +5,7 @@
  *     "prepared"?: {...},              // merged into params after parsing (what prepare() would add)
  *     "facts"?: {...},                 // parsed facts, keyed like the module's probe()
  *     "ctx"?: { "check"?, "pending"?, "hostFacts"?, "evaluated"?: { "expr": value } },
- *     "expect": { "noop": true, "reason"?, "setFacts"? }
+ *     "expect": { "noop": true, "reason"?, "setFacts"?, "includeVars"? }
  *             | { "changes": [...], "assume"?, "diffs"? }
  *             | { "error": "substring of the zod or plan error" }
  *       plus, for noop and changes: "commands"? (["exec cmd" | "put:/path"]), "commandsContain"?,
@@ -100,6 +100,7 @@ function checkPlan(plan: Plan, want: Record<string, unknown>): void {
     if (plan.changed) return;
     if (want.reason !== undefined) expect(plan.reason).to.include(want.reason as string);
     if (want.setFacts !== undefined) expect(plan.setFacts).to.deep.equal(want.setFacts);
+    if (want.includeVars !== undefined) expect(plan.includeVars).to.deep.equal(want.includeVars);
   } else {
     expect(plan.changed, `expected changes, got noop: ${!plan.changed ? plan.reason : ''}`).to.equal(true);
     if (!plan.changed) return;

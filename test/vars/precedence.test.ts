@@ -24,6 +24,7 @@ function inputWith(level: LevelId, vars: Record<string, unknown>, input: ScopeIn
     case 'roleVars': input.roleVars = src; break;
     case 'blockVars': input.blockVars = [src]; break;
     case 'taskVars': input.taskVars = src; break;
+    case 'includeVars': input.includeVars = src; break;
     case 'params': input.roleParams = src; break;
     case 'registered': input.registered = vars; break;
     case 'extraVars': input.extraVars = src; break;
@@ -46,6 +47,7 @@ describe('vars/precedence', () => {
       'role vars',
       'block vars',
       'task vars (incl. loop item)',
+      'include_vars',
       'include params / role params',
       'registered vars and set_fact',
       'extra vars (-e)',

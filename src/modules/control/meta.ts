@@ -4,10 +4,8 @@
  */
 import { z } from 'zod';
 import { didYouMean } from '../../core/errors.js';
+import { META_ACTIONS } from '../../core/meta.js';
 import { defineModule, noop } from '../../core/module.js';
-
-export const META_ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'end_batch', 'clear_facts', 'clear_host_errors', 'noop'] as const;
-export type MetaAction = (typeof META_ACTIONS)[number];
 
 const params = z.object({
   action: z
