@@ -297,8 +297,9 @@ function testToJs(x: string, name: string, args: string[], not: boolean, bound =
       case 'mapping': case 'dict': return [`(${x} !== null && typeof ${x} === 'object' && !Array.isArray(${x}))`, `!(${x} !== null && typeof ${x} === 'object' && !Array.isArray(${x}))`];
       case 'true': return [`${x} === true`, `${x} !== true`];
       case 'false': return [`${x} === false`, `${x} !== false`];
-      case 'truthy': return [`${x}`, `!${x}`];
-      case 'falsy': return [`!${x}`, `${x}`];
+      // tsplay's conditions take booleans only: Boolean() makes the truthiness explicit.
+      case 'truthy': return [`Boolean(${x})`, `!${x}`];
+      case 'falsy': return [`!${x}`, `Boolean(${x})`];
       case 'in': return [`${a0}.includes(${x})`, `!${a0}.includes(${x})`];
       case 'contains': return [`${x}.includes(${a0})`, `!${x}.includes(${a0})`];
       case 'equalto': case 'eq': case 'sameas': return [`${x} === ${a0}`, `${x} !== ${a0}`];
