@@ -4,10 +4,8 @@
  */
 import { z } from 'zod';
 import type { AnyModule } from '../core/module.js';
+import { FQCN_PREFIXES } from '../modules/registry.js';
 import { BLOCK_KEYS, INCLUDE_KEYS, PLAY_KEYWORDS, TASK_KEYWORDS } from '../playbook/keywords.js';
-
-/** The collection prefixes a module name may carry (modules/registry.ts reads them too). */
-const FQCN_PREFIXES = ['ansible.builtin', 'ansible.posix', 'tsplay'];
 
 type Json = Record<string, unknown>;
 

@@ -17,8 +17,10 @@ const MODULE_FILE = /\.(ts|mts|js|mjs)$/;
 
 export type ModuleLoader = () => Promise<AnyModule>;
 
-/** `ansible.builtin.copy` and `tsplay.copy` are `copy`. */
-const shortName = (name: string) => name.replace(/^(ansible\.(builtin|posix)|tsplay)\./, '');
+/** The collection prefixes a module name may carry: `ansible.builtin.copy` and `tsplay.copy` are `copy`. */
+export const FQCN_PREFIXES = ['ansible.builtin', 'ansible.posix', 'tsplay'] as const;
+const FQCN = new RegExp(`^(${FQCN_PREFIXES.map((p) => p.replace(/\./g, '\\.')).join('|')})\\.`);
+const shortName = (name: string) => name.replace(FQCN, '');
 
 /** Ansible modules (short names, any collection) and the tsplay module that does their job. */
 export const ANSIBLE_EQUIVALENTS: Readonly<Record<string, string>> = {
