@@ -20,8 +20,12 @@ import { runModuleItem } from './task.js';
 
 type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 
-/** Runs a module task on one host (all loop items); returns the status counted for the task. */
-export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
+/**
+ * Runs a module task on one host (all loop items); returns the status counted for the task.
+ * `shareWith` (run_once: the play's other hosts) also get what the task registers, its set_fact
+ * values and its include_vars layers, as Ansible applies a run_once task's results to the batch.
+ */
+export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number, shareWith: readonly HostState[] = []): Promise<HostStatus> {
   const t0 = Date.now();
   // A templated no_log hides everything until it is known to be false for this host.
   let noLog = inh.noLog || !!inh.noLogIf;
@@ -106,9 +110,15 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   const registered = items
     ? { results: outcomes.map((o, i) => ({ ...o.result, item: list[i] })), changed, failed, skipped: !anyRan, msg: failed ? 'one or more items failed' : undefined }
     : outcomes[0]!.result;
-  if (t.register) h.registered[t.register] = registered;
-  outcomes.forEach((o, i) => o.setFacts && applySetFacts(t, inh.delegateFacts ? (ranOn[i] ?? h) : h, o.setFacts));
-  outcomes.forEach((o, i) => o.includeVars && applyIncluded(inh.delegateFacts ? (ranOn[i] ?? h) : h, o.includeVars));
+  for (const x of [h, ...shareWith]) if (t.register) x.registered[t.register] = registered;
+  outcomes.forEach((o, i) => {
+    // delegate_facts: the values belong to the delegate alone.
+    const to = inh.delegateFacts ? [ranOn[i] ?? h] : [h, ...shareWith];
+    for (const x of to) {
+      if (o.setFacts) applySetFacts(t, x, o.setFacts, x !== h);
+      if (o.includeVars) applyIncluded(x, o.includeVars);
+    }
+  });
   if (changed && !failed) for (const n of t.notify) h.notified.add(String(render(n, scope)));
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {
@@ -153,9 +163,10 @@ async function attempt(run: RunState, t: ModuleTask, h: HostState, on: HostState
   }
 }
 
-function applySetFacts(t: ModuleTask, h: HostState, facts: Record<string, unknown>): void {
+function applySetFacts(t: ModuleTask, h: HostState, facts: Record<string, unknown>, shared: boolean): void {
   if (t.moduleName === 'setup' && facts.facts && typeof facts.facts === 'object') {
-    h.facts = facts.facts as Record<string, unknown>;
+    // Gathered facts describe the host they were read from: never shared by run_once.
+    if (!shared) h.facts = facts.facts as Record<string, unknown>;
     return;
   }
   Object.assign(h.registered, facts);

@@ -27,14 +27,9 @@ export async function runModuleTask(run: RunState, ctx: PlayRun, t: ModuleTask, 
   const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
   await pool(targets, run.forks, async (h) => {
     if (run.interrupted) return;
-    const r = await runOnHost(run, ctx, t, h, inh, id);
+    const r = await runOnHost(run, ctx, t, h, inh, id, t.runOnce ? hosts.slice(1) : []);
     counts[r]++;
     statuses.set(h, r);
-    if (t.runOnce) {
-      for (const other of hosts.slice(1)) {
-        if (t.register && h.registered[t.register] !== undefined) other.registered[t.register] = h.registered[t.register];
-      }
-    }
   });
   run.bus.emit({ type: 'task:end', id, counts, total: hosts.length });
   // any_errors_fatal / max_fail_percentage stop the play for everyone.

@@ -29,6 +29,14 @@ ${write('use', '{{ app_url }} {{ inc.ansible_facts.app_port }} {{ inc.ansible_in
     expect(out(r, 'h3')).to.equal('http://h3:8080/ 8080 1');
   });
 
+  it('with run_once, the variables read on the first host reach every host of the play (as Ansible applies them)', async () => {
+    const r = await run(play(`    - name: load once\n      include_vars: app.yml\n      run_once: true\n${write('use', '{{ app_port }}')}`), {
+      files: { 'vars/app.yml': 'app_port: 8080\n' },
+    });
+    expect(Object.keys(statusOf(r, 'load once'))).to.deep.equal(['h1']);
+    expect([out(r, 'h1'), out(r, 'h2'), out(r, 'h3')]).to.deep.equal(['8080', '8080', '8080']);
+  });
+
   it('a templated file name is rendered per host', async () => {
     const r = await run(play(`    - include_vars: "{{ inventory_hostname }}.yml"\n${write('use', '{{ color }}')}`), {
       files: { 'vars/h1.yml': 'color: red\n', 'vars/h2.yml': 'color: green\n', 'vars/h3.yml': '{"color": "blue"}\n' },

@@ -396,6 +396,18 @@ describe('engine (fake connections)', () => {
     expect(r.world.host('h3').log).to.include('echo got token');
   });
 
+  it('run_once set_fact gives the fact to every host of the play', async () => {
+    const r = await run(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: once, set_fact: {token: "from-{{ inventory_hostname }}"}, run_once: true}
+    - {name: each, fake_run: "echo got {{ token }}"}
+`);
+    expect(Object.keys(statusOf(r, 'once'))).to.deep.equal(['h1']);
+    expect(r.world.host('h3').log).to.include('echo got from-h1');
+  });
+
   it('--start-at-task skips the tasks before it; --skip-tags skips tagged tasks', async () => {
     const r = await run(
       `
