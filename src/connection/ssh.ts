@@ -8,6 +8,9 @@
  *  - node-ssh trims output unless `noTrim`;
  *  - key exchange: curve25519 first (group exchange is very slow in Node).
  * Host keys are checked against known_hosts by default (host-key-check.ts).
+ * Jump hosts (ProxyJump, resolved in ssh-target.ts): a connection to each hop in turn, the next
+ * one run over a direct-tcpip channel of the previous (what `ssh -W` does), each host key
+ * checked; they are closed after the target's connection.
  */
 import net from 'node:net';
 import { readFile, access } from 'node:fs/promises';

@@ -5,6 +5,9 @@
  * (become user root, method unset: the task's become_method or sudo), strict host key checking, 10 s connect timeout, ssh.
  * `localhost` is reached over ssh like any host unless `connection: local` is set (the implicit
  * localhost carries `ansible_connection: local`, so it is local). Bad values are UserErrors.
+ * For ssh, what the variables leave open comes from `ansible_ssh_common_args` /
+ * `ansible_ssh_extra_args` and the ssh config files (connection/ssh-config.ts), looked up by
+ * ansible_host else the host's name, as ssh would be given it: see sshTarget for the order.
  */
 import { homedir } from 'node:os';
 import { UserError, type SourcePos } from '../core/errors.js';
