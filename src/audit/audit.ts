@@ -10,6 +10,7 @@
  */
 import { UserError } from '../core/errors.js';
 import { BecomeError, CommandTimeoutError, openConnection, UnreachableError, type Connection } from '../connection/index.js';
+import { SshConfigFiles } from '../connection/ssh-config.js';
 import { exposureSnapshot } from '../facts/exposure-snapshot.js';
 import { CONNECTION_VAR_NAMES, connectionVars } from '../inventory/connection.js';
 import { Inventory, loadInventory } from '../inventory/model.js';
@@ -78,11 +79,13 @@ export async function auditInventory(o: AuditOptions): Promise<AuditReport> {
   for (const f of playbookFiles) playbooks.push((await loadPlaybook(f, { inventory, extraVars: o.extraVars, rolesPath: o.rolesPath })).playbook);
   const declarations = declarationsFor(playbooks, inventory, hosts, o.extraVars ?? {});
   const extra = o.extraVars && Object.keys(o.extraVars).length ? [{ vars: o.extraVars, label: 'extra vars (-e)' }] : [];
+  // Hosts are reached as `tsplay run` reaches them: ~/.ssh/config and /etc/ssh/ssh_config too.
+  const ssh = { configs: new SshConfigFiles(), files: SshConfigFiles.defaultFiles() };
   const vars = hosts.map((h) => {
     const scope = buildScope({ inventoryLayers: inventoryLayers(inventory, h), extraVars: extra, magic: { ...inventory.magicVars(h), groups: inventory.groupsVar() } });
     const v: Record<string, unknown> = {};
     for (const n of CONNECTION_VAR_NAMES) if (scope.has(n)) v[n] = scope.get(n);
-    return connectionVars(h, v, { pos: (k) => inventory.varSource(h, k)?.pos });
+    return connectionVars(h, v, { pos: (k) => inventory.varSource(h, k)?.pos, ssh });
   });
 
   const results: HostAudit[] = new Array(hosts.length);

@@ -10,6 +10,7 @@
  *   remote_user: deploy
  *   private_key_file: ~/.ssh/deploy
  *   host_key_checking: true            # or strict / accept-new / off
+ *   ssh_config_file: ssh_config        # instead of ~/.ssh/config (like --ssh-config)
  *   vault_password_file: .vault-pass
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ export const projectConfigSchema = z.strictObject({
   remote_user: z.string().min(1).optional().describe('User to connect as where the inventory does not set ansible_user'),
   private_key_file: z.string().min(1).optional().describe('SSH private key where the inventory does not set one'),
   host_key_checking: z.union([z.boolean(), z.enum(['strict', 'accept-new', 'off'])]).optional().describe('Host key checking where the inventory does not set it'),
+  ssh_config_file: z.string().min(1).optional().describe('ssh config file read instead of ~/.ssh/config and /etc/ssh/ssh_config (like --ssh-config)'),
   vault_password_file: z.string().min(1).optional().describe('Vault password file used when none is given'),
 });
 
@@ -148,6 +150,7 @@ function settings(file: string, c: z.output<typeof projectConfigSchema>): Projec
       user: c.remote_user,
       privateKeyFile: c.private_key_file === undefined ? undefined : path(c.private_key_file),
       hostKeyChecking: hkc === undefined ? undefined : typeof hkc === 'boolean' ? (hkc ? 'strict' : 'off') : hkc,
+      sshConfigFile: c.ssh_config_file === undefined ? undefined : path(c.ssh_config_file),
     },
   };
 }

@@ -37,6 +37,7 @@ export const runOptions = (): Option[] => [
   new Option('--list-tags', 'list the tags of each play and exit (nothing is contacted)'),
   new Option('-u, --user <name>', 'connect as this user (where the inventory does not set ansible_user)'),
   new Option('--private-key <file>', 'SSH private key file (where the inventory does not set one)'),
+  new Option('--ssh-config <file>', 'read this ssh config file instead of ~/.ssh/config and /etc/ssh/ssh_config (as ssh -F)'),
   new Option('-b, --become', 'run tasks with sudo (where neither the play nor the inventory says otherwise)'),
   new Option('--become-user <user>', 'the user to become (default root)'),
   new Option('-K, --ask-become-pass', 'ask for the sudo password (kept secret, used for every host)'),

@@ -41,6 +41,7 @@ export interface RunCliOptions extends VaultCliOptions {
   listTags?: boolean;
   user?: string;
   privateKey?: string;
+  sshConfig?: string;
   become?: boolean;
   becomeUser?: string;
 }
@@ -107,6 +108,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
         ...config?.connection,
         ...(o.user !== undefined && { user: o.user }),
         ...(o.privateKey !== undefined && { privateKeyFile: o.privateKey }),
+        ...(o.sshConfig !== undefined && { sshConfigFile: resolve(o.sshConfig) }),
         ...(o.become && { become: true }),
         ...(o.becomeUser !== undefined && { becomeUser: o.becomeUser }),
       },

@@ -71,7 +71,7 @@ function matchesHashed(hosts: string, token: string): boolean {
 }
 
 /** OpenSSH's match_pattern: `*` is any run of characters, `?` any one character. */
-function wildcardMatch(pattern: string, text: string): boolean {
+export function wildcardMatch(pattern: string, text: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === text;
   const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`).test(text);

@@ -8,13 +8,16 @@
  *  - node-ssh trims output unless `noTrim`;
  *  - key exchange: curve25519 first (group exchange is very slow in Node).
  * Host keys are checked against known_hosts by default (host-key-check.ts).
+ * Jump hosts (ProxyJump, resolved in ssh-target.ts): a connection to each hop in turn, the next
+ * one run over a direct-tcpip channel of the previous (what `ssh -W` does), each host key
+ * checked; they are closed after the target's connection.
  */
 import net from 'node:net';
 import { readFile, access } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
 import type { NodeSSH } from 'node-ssh';
 import { quote } from '../core/quote.js';
 import type { ExecResult } from '../core/module.js';
@@ -92,6 +95,8 @@ export class SshConnection implements Connection {
   private readonly hostKeys: HostKeyCheck;
   private readonly channels: Semaphore;
   private ssh?: NodeSSH;
+  /** Connections to the jump hosts (ProxyJump) the target's connection runs through, first one first. */
+  private jumpConnections: NodeSSH[] = [];
   private connecting?: Promise<void>;
   /** Set when the connection dropped: every later call fails with it. */
   private lost?: UnreachableError;
@@ -169,40 +174,133 @@ export class SshConnection implements Connection {
     this.closed = true;
     const ssh = this.ssh;
     this.ssh = undefined;
-    if (!ssh?.connection) return;
+    const jumps = this.jumpConnections.reverse();
+    this.jumpConnections = [];
+    if (!ssh?.connection) {
+      for (const j of jumps) j.dispose();
+      return;
+    }
     ssh.dispose();
     // Wait for the socket to close (briefly: a dead peer must not hold the run up).
     // The timer is unref'd so that it never keeps the process alive after the socket closed.
     await Promise.race([this.closedEvent, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    // The jump hosts last: the target's connection runs through them.
+    for (const j of jumps) j.dispose();
   }
 
   // --- connecting ---------------------------------------------------------------------------
 
   private async open(): Promise<void> {
-    const nodeSshClass = loadNodeSsh();
-    try {
-      await this.hostKeys.load();
-    } catch (err) {
-      throw new HostKeyError(`cannot read known_hosts for ${this.target}: ${(err as Error).message}`, { cause: err });
-    }
-    const auth = await this.authMethods();
-    const release = await handshakes.acquire();
-    const ssh = new (await nodeSshClass)();
-    let hostKeyError: Error | undefined;
+    const NodeSshClass = await loadNodeSsh();
+    const jumps = this.vars.jumps ?? [];
+    const through: NodeSSH[] = [];
+    let ssh: NodeSSH;
     let sock: net.Socket | undefined;
     try {
-      sock = net.connect({ host: this.vars.address, port: this.vars.port });
-      sock.setNoDelay(this.options.noDelay ?? true);
+      for (const [i, hop] of jumps.entries()) {
+        const user = hop.user ?? userInfo().username;
+        const name = `jump host ${hop.label} (${user}@${hop.address}:${hop.port})`;
+        try {
+          const auth = await this.authMethods({ user, identityFiles: hop.identityFiles, identitiesOnly: hop.identitiesOnly });
+          const hostKeys = new HostKeyCheck(hop.address, hop.port, this.vars.hostKeyChecking, this.vars.knownHostsFile);
+          const open = async () => (i === 0 ? (sock = this.socket(hop.address, hop.port)) : this.forward(through[i - 1]!, jumps[i - 1]!.label, hop.address, hop.port));
+          through.push(await this.handshake(NodeSshClass, open, user, hostKeys, auth, hop.address));
+        } catch (err) {
+          const Class = err instanceof HostKeyError ? HostKeyError : UnreachableError;
+          throw new Class(`ssh to ${this.target} failed: ${name}: ${(err as Error).message}`, { cause: causeOf(err) });
+        }
+      }
+      const last = jumps.at(-1);
+      try {
+        const auth = await this.authMethods({
+          user: this.user,
+          privateKeyFile: this.vars.privateKeyFile,
+          identityFiles: this.vars.identityFiles ?? [],
+          identitiesOnly: this.vars.identitiesOnly ?? false,
+          password: this.vars.password,
+        });
+        const open = async () => (last ? this.forward(through.at(-1)!, last.label, this.vars.address, this.vars.port) : (sock = this.socket(this.vars.address, this.vars.port)));
+        ssh = await this.handshake(NodeSshClass, open, this.user, this.hostKeys, auth, this.vars.address);
+      } catch (err) {
+        if (err instanceof HostKeyError) throw err;
+        throw new UnreachableError(`ssh to ${this.target}${last ? ` through ${jumps.map((j) => j.label).join(', ')}` : ''} failed: ${(err as Error).message}`, { cause: causeOf(err) });
+      }
+    } catch (err) {
+      for (const j of through.reverse()) j.dispose();
+      sock?.destroy();
+      throw err;
+    }
+    if (this.closed) {
+      ssh.dispose();
+      for (const j of through.reverse()) j.dispose();
+      throw new UnreachableError(`ssh to ${this.target}: connection closed while connecting`);
+    }
+    this.ssh = ssh;
+    this.jumpConnections = through;
+    // Through a jump host the target sees the jump host's address, which is not known here.
+    this.localAddress = jumps.length ? undefined : sock?.localAddress?.replace(/^::ffff:/, '');
+    this.stats.connects++;
+    const client = ssh.connection as unknown as Ssh2Client;
+    this.closedEvent = new Promise((resolve) => client.on('close', () => resolve()));
+    // Without an 'error' listener a dropped connection would crash the process.
+    client.on('error', (err) => this.markLost(describeDrop(err)));
+    client.on('end', () => this.markLost('the server closed the connection'));
+    client.on('close', () => this.markLost('the connection closed'));
+    for (const [i, j] of through.entries()) {
+      const hop = j.connection as unknown as Ssh2Client;
+      const label = jumps[i]!.label;
+      hop.on('error', (err) => this.markLost(`jump host ${label}: ${describeDrop(err)}`));
+      hop.on('close', () => this.markLost(`jump host ${label} closed the connection`));
+    }
+  }
+
+  /** A TCP connection with Nagle off (see the header). */
+  private socket(host: string, port: number): net.Socket {
+    const sock = net.connect({ host, port });
+    sock.setNoDelay(this.options.noDelay ?? true);
+    return sock;
+  }
+
+  /** A channel from a jump host to host:port (ssh -W), to run the next SSH connection over. */
+  private async forward(via: NodeSSH, label: string, host: string, port: number): Promise<Duplex> {
+    try {
+      return (await via.forwardOut('127.0.0.1', 0, host, port)) as unknown as Duplex;
+    } catch (err) {
+      throw new Error(`jump host ${label} cannot reach ${host}:${port}: ${oneLine((err as Error).message)}`, { cause: err });
+    }
+  }
+
+  /**
+   * One SSH handshake over the stream `open` gives (opened only once a handshake slot is free,
+   * and handed to ssh2 at once: it listens for the socket's errors), the host key checked.
+   */
+  private async handshake(
+    NodeSshClass: typeof NodeSSH,
+    open: () => Promise<Duplex>,
+    username: string,
+    hostKeys: HostKeyCheck,
+    auth: { methods: AuthMethod[]; tried: string[] },
+    address: string,
+  ): Promise<NodeSSH> {
+    try {
+      await hostKeys.load();
+    } catch (err) {
+      throw new HostKeyError(`cannot read known_hosts for ${hostKeys.token}: ${(err as Error).message}`, { cause: err });
+    }
+    const release = await handshakes.acquire();
+    const ssh = new NodeSshClass();
+    let hostKeyError: Error | undefined;
+    try {
       await ssh.connect({
-        sock,
-        username: this.user,
+        sock: await open(),
+        username,
         readyTimeout: this.vars.connectTimeoutMs,
         keepaliveInterval: 15_000,
         keepaliveCountMax: 3,
-        algorithms: { kex: KEX, serverHostKey: this.hostKeys.algorithms() },
+        algorithms: { kex: KEX, serverHostKey: hostKeys.algorithms() },
         authHandler: auth.methods,
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          this.hostKeys.verify(key).then(
+          hostKeys.verify(key).then(
             () => verify(true),
             (err: Error) => {
               hostKeyError = err;
@@ -211,52 +309,47 @@ export class SshConnection implements Connection {
           );
         },
       } as Parameters<NodeSSH['connect']>[0]);
+      return ssh;
     } catch (err) {
       ssh.dispose();
-      sock?.destroy();
       if (hostKeyError) throw hostKeyError;
-      throw new UnreachableError(`ssh to ${this.target} failed: ${this.describeConnectError(err, auth.tried)}`, { cause: err });
+      throw new UnreachableError(this.describeConnectError(err, auth.tried, username, address), { cause: err });
     } finally {
       release();
     }
-    if (this.closed) {
-      ssh.dispose();
-      throw new UnreachableError(`ssh to ${this.target}: connection closed while connecting`);
-    }
-    this.ssh = ssh;
-    this.localAddress = sock.localAddress?.replace(/^::ffff:/, '');
-    this.stats.connects++;
-    const client = ssh.connection as unknown as Ssh2Client;
-    this.closedEvent = new Promise((resolve) => client.on('close', () => resolve()));
-    // Without an 'error' listener a dropped connection would crash the process.
-    client.on('error', (err) => this.markLost(describeDrop(err)));
-    client.on('end', () => this.markLost('the server closed the connection'));
-    client.on('close', () => this.markLost('the connection closed'));
   }
 
-  private async authMethods(): Promise<{ methods: AuthMethod[]; tried: string[] }> {
-    const username = this.user;
+  private async authMethods(o: { user: string; privateKeyFile?: string; identityFiles: string[]; identitiesOnly: boolean; password?: string }): Promise<{ methods: AuthMethod[]; tried: string[] }> {
+    const username = o.user;
     const methods: AuthMethod[] = [];
     const tried: string[] = [];
-    if (this.vars.privateKeyFile) {
-      const file = expandHome(this.vars.privateKeyFile);
+    if (o.privateKeyFile) {
+      const file = expandHome(o.privateKeyFile);
       let key: string;
       try {
         key = await readFile(file, 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? err})`;
-        throw new UnreachableError(`ssh to ${this.target} failed: private key file ${file} ${why}`);
+        throw new Error(`private key file ${file} ${why}`);
       }
       methods.push({ type: 'publickey', username, key });
       tried.push(`key ${file}`);
     }
+    // IdentityFile / -i: a missing one is skipped, as ssh does.
+    for (const file of o.identityFiles) {
+      if (file === o.privateKeyFile) continue;
+      const key = await readFile(file, 'utf8').catch(() => undefined);
+      if (key === undefined) continue;
+      methods.push({ type: 'publickey', username, key });
+      tried.push(`key ${file}`);
+    }
     const agent = process.env.SSH_AUTH_SOCK;
-    if (agent) {
+    if (agent && !o.identitiesOnly) {
       methods.push({ type: 'agent', username, agent });
       tried.push('ssh-agent');
     }
-    if (!this.vars.privateKeyFile) {
+    if (!o.privateKeyFile && o.identityFiles.length === 0) {
       for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
         const file = join(homedir(), '.ssh', name);
         if (!(await exists(file))) continue;
@@ -264,7 +357,7 @@ export class SshConnection implements Connection {
         tried.push(`key ~/.ssh/${name}`);
       }
     }
-    const password = this.vars.password;
+    const password = o.password;
     if (password !== undefined) {
       methods.push({ type: 'password', username, password });
       methods.push({
@@ -278,19 +371,19 @@ export class SshConnection implements Connection {
     return { methods, tried };
   }
 
-  private describeConnectError(err: unknown, tried: string[]): string {
+  private describeConnectError(err: unknown, tried: string[], user: string, address: string): string {
     const e = err as Error & { code?: string; level?: string };
     if (e.level === 'client-authentication')
       return tried.length === 0
         ? 'no credentials to try: set ssh_private_key_file or ssh_password for the host, add a key to ~/.ssh, or start ssh-agent'
-        : `authentication failed for user ${this.user} (tried ${tried.join(', ')})`;
+        : `authentication failed for user ${user} (tried ${tried.join(', ')})`;
     if (e.level === 'client-timeout') return `timed out after ${this.vars.connectTimeoutMs / 1000} s`;
     switch (e.code) {
       case 'ECONNREFUSED':
         return 'connection refused';
       case 'ENOTFOUND':
       case 'EAI_AGAIN':
-        return `cannot resolve host name ${this.vars.address}`;
+        return `cannot resolve host name ${address}`;
       case 'EHOSTUNREACH':
       case 'ENETUNREACH':
         return 'no route to host';
@@ -456,6 +549,11 @@ export class SshConnection implements Connection {
  */
 export function remoteCommand(script: string, sudo?: BecomeSession): string {
   return sudo ? `exec ${sudo.command}` : `exec sh -c ${quote(`${PRELUDE}\n${script}`)}`;
+}
+
+/** The underlying error (ssh2's, with its code) of one of ours. */
+function causeOf(err: unknown): unknown {
+  return (err as { cause?: unknown }).cause ?? err;
 }
 
 function isChannelOpenFailure(err: unknown): boolean {

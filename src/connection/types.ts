@@ -8,8 +8,9 @@
  * `timeoutMs` passes, and the signal's reason when `signal` aborts.
  */
 import type { ExecResult } from '../core/module.js';
+import type { JumpHost } from './ssh-target.js';
 
-export type { ExecResult };
+export type { ExecResult, JumpHost };
 
 /** The become methods tsplay runs (become_method, ansible_become_method); become.ts wraps commands with them. */
 export const BECOME_METHODS = ['sudo', 'su'] as const;
@@ -54,7 +55,14 @@ export interface ConnectionVars {
   address: string;
   port: number;
   user?: string;
+  /** The key the inventory or the command line names: a missing file is an error. */
   privateKeyFile?: string;
+  /** More keys, from -i / IdentityFile in ssh args or the ssh config: missing ones are skipped. */
+  identityFiles?: string[];
+  /** IdentitiesOnly: offer only the keys named, not ssh-agent's others nor ~/.ssh/id_*. */
+  identitiesOnly?: boolean;
+  /** Hosts to go through (ProxyJump), first one first. */
+  jumps?: JumpHost[];
   /** May be a Secret's value. */
   password?: string;
   become: boolean;

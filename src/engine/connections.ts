@@ -7,7 +7,8 @@ import { openConnection } from '../connection/index.js';
 import { BECOME_METHODS, BecomeError, CommandTimeoutError, UnreachableError, type BecomeMethod, type Connection } from '../connection/types.js';
 import { UserError } from '../core/errors.js';
 import { isSecret } from '../core/secret.js';
-import { BECOME_METHOD_VARS, CONNECTION_VAR_NAMES, connectionVars } from '../inventory/connection.js';
+import { SshConfigFiles, where } from '../connection/ssh-config.js';
+import { BECOME_METHOD_VARS, CONNECTION_VAR_NAMES, connectionVars, type SshConfigOptions } from '../inventory/connection.js';
 import type { Scope } from '../vars/scope.js';
 import type { Become } from './fact-reader.js';
 import type { HostState } from './host.js';
@@ -19,11 +20,39 @@ export async function ensureConnection(run: RunState, h: HostState, scope: Scope
   const vars: Record<string, unknown> = {};
   for (const n of CONNECTION_VAR_NAMES) if (scope.has(n)) vars[n] = scope.get(n);
   run.noteSecrets(scope);
-  h.connVars = connectionVars(h.name, vars, { pos: (k) => run.opts.inventory.varSource(h.name, k)?.pos, defaults: run.opts.connectionDefaults });
+  h.connVars = connectionVars(h.name, vars, { pos: (k) => run.opts.inventory.varSource(h.name, k)?.pos, defaults: run.opts.connectionDefaults, ssh: sshConfigOf(run) });
   if (h.connVars.password) run.env.secrets.add(h.connVars.password);
   if (h.connVars.becomePassword) run.env.secrets.add(h.connVars.becomePassword);
   const conn = (run.opts.connect ?? openConnection)(h.connVars);
   h.conn = watchFirstContact(run, (run.opts.verbosity ?? 0) >= 2 ? traced(run, h, conn) : conn);
+}
+
+/** The run's ssh config files (read once) and the options of theirs already warned about. */
+const sshConfigs = new WeakMap<RunState, SshConfigOptions>();
+
+/**
+ * ~/.ssh/config and /etc/ssh/ssh_config, read once per run. An option tsplay does not honour is
+ * a warning once per run (where it is written), not once per host.
+ */
+function sshConfigOf(run: RunState): SshConfigOptions {
+  let o = sshConfigs.get(run);
+  if (!o) {
+    const warned = new Set<string>();
+    o = {
+      configs: new SshConfigFiles(),
+      files: SshConfigFiles.defaultFiles(),
+      ignored: (notes) => {
+        for (const n of notes) {
+          const msg = `${where(n.pos)}: ${n.keyword} is ignored (tsplay does not support it${n.why ? `: ${n.why}` : ''})`;
+          if (warned.has(msg)) continue;
+          warned.add(msg);
+          run.bus.emit({ type: 'warning', msg });
+        }
+      },
+    };
+    sshConfigs.set(run, o);
+  }
+  return o;
 }
 
 /**
@@ -67,7 +96,7 @@ function traced(run: RunState, h: HostState, conn: Connection): Connection {
     const v = h.connVars!;
     trace(3, 'connect', v.connection === 'local'
       ? 'local connection (commands run on this machine)'
-      : `ssh ${v.user ?? '(current user)'}@${v.address}:${v.port}, key ${v.privateKeyFile ?? '(agent/default)'}, password ${v.password ? 'set' : 'none'}, host key checking ${v.hostKeyChecking}${v.knownHostsFile ? ` (${v.knownHostsFile})` : ''}, timeout ${v.connectTimeoutMs / 1000} s, become ${v.become ? `${v.becomeUser} (sudo)` : 'no'}`);
+      : `ssh ${v.user ?? '(current user)'}@${v.address}:${v.port}${v.jumps?.length ? ` through ${v.jumps.map((j) => `${j.user ?? '(current user)'}@${j.address}:${j.port}`).join(', ')}` : ''}, key ${[v.privateKeyFile, ...(v.identityFiles ?? [])].filter(Boolean).join(', ') || '(agent/default)'}${v.identitiesOnly ? ' (identities only)' : ''}, password ${v.password ? 'set' : 'none'}, host key checking ${v.hostKeyChecking}${v.knownHostsFile ? ` (${v.knownHostsFile})` : ''}, timeout ${v.connectTimeoutMs / 1000} s, become ${v.become ? `${v.becomeUser} (sudo)` : 'no'}`);
   };
   return wrap(conn, {
     connect: () => {

@@ -5,11 +5,17 @@
  * (become user root, method unset: the task's become_method or sudo), strict host key checking, 10 s connect timeout, ssh.
  * `localhost` is reached over ssh like any host unless `connection: local` is set (the implicit
  * localhost carries `ansible_connection: local`, so it is local). Bad values are UserErrors.
+ * For ssh, what the variables leave open comes from `ansible_ssh_common_args` /
+ * `ansible_ssh_extra_args` and the ssh config files (connection/ssh-config.ts), looked up by
+ * ansible_host else the host's name, as ssh would be given it: see sshTarget for the order.
  */
 import { homedir } from 'node:os';
 import { UserError, type SourcePos } from '../core/errors.js';
 import { isSecret } from '../core/secret.js';
 import { BECOME_METHODS, type BecomeMethod, type ConnectionVars } from '../connection/types.js';
+import { parseSshArgs } from '../connection/ssh-args.js';
+import { mergeFirst, SshConfigFiles, type ConfigFile, type SshHostConfig } from '../connection/ssh-config.js';
+import { resolveSshTarget, type SshTarget } from '../connection/ssh-target.js';
 
 /** The settings themselves are the connection layer's type. */
 export type { ConnectionVars } from '../connection/types.js';
@@ -29,13 +35,16 @@ const NAMES = {
   hostKeyChecking: ['host_key_checking', 'ansible_host_key_checking', 'ansible_ssh_host_key_checking'],
   knownHostsFile: ['known_hosts_file'],
   connectTimeout: ['connect_timeout', 'ansible_ssh_timeout', 'ansible_timeout'],
+  sshConfigFile: ['ssh_config_file'],
+  sshCommonArgs: ['ansible_ssh_common_args'],
+  sshExtraArgs: ['ansible_ssh_extra_args'],
 } as const;
 
 /** The variables that set the become method. */
 export const BECOME_METHOD_VARS: readonly string[] = NAMES.becomeMethod;
 
 /** Accepted for compatibility with Ansible inventories and ignored. */
-const IGNORED = ['ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_python_interpreter', 'ansible_shell_type'];
+const IGNORED = ['ansible_python_interpreter', 'ansible_shell_type'];
 
 /** Every connection variable tsplay recognises (for the expression checker: these are known names). */
 export const CONNECTION_VAR_NAMES: readonly string[] = Object.freeze([...Object.values(NAMES).flat(), ...IGNORED]);
@@ -45,6 +54,19 @@ export interface ConnectionVarsOptions {
   pos?: (key: string) => SourcePos | undefined;
   /** Used where no variable sets the setting (the command line, the project config). */
   defaults?: ConnectionDefaults;
+  /**
+   * The ssh config files to read (the run's: ~/.ssh/config and /etc/ssh/ssh_config unless
+   * --ssh-config says otherwise). Without it only a file named by ssh_config_file or `-F` in
+   * the ssh args is read.
+   */
+  ssh?: SshConfigOptions;
+}
+
+export interface SshConfigOptions {
+  configs: SshConfigFiles;
+  files: ConfigFile[];
+  /** Options that applied to the host and that tsplay does not honour. */
+  ignored?: (notes: SshTarget['ignored']) => void;
 }
 
 /**
@@ -57,6 +79,8 @@ export interface ConnectionDefaults {
   become?: boolean;
   becomeUser?: string;
   hostKeyChecking?: ConnectionVars['hostKeyChecking'];
+  /** An ssh config file read instead of ~/.ssh/config and /etc/ssh/ssh_config (--ssh-config). */
+  sshConfigFile?: string;
 }
 
 export function connectionVars(hostName: string, vars: Record<string, unknown>, opts: ConnectionVarsOptions = {}): ConnectionVars {
@@ -110,22 +134,57 @@ export function connectionVars(hostName: string, vars: Record<string, unknown>, 
   if (address !== undefined && address.trim() === '') bad(pick(NAMES.address)!.key, 'empty address');
 
   const d = opts.defaults ?? {};
+  const connection = connectionType(pick(NAMES.connection), bad);
+  const user = str(NAMES.user) ?? d.user;
+  const hkcVar = hostKeyChecking(pick(NAMES.hostKeyChecking), bad);
+  const ssh = connection === 'ssh' ? sshTarget(address ?? hostName, { user, port: portVar ? port : undefined }, str, opts) : undefined;
   return {
     name: hostName,
-    address: address ?? hostName,
-    port,
-    user: str(NAMES.user) ?? d.user,
+    address: ssh?.address ?? address ?? hostName,
+    port: portVar ? port : (ssh?.port ?? port),
+    user: user ?? ssh?.user,
     privateKeyFile: expandHome(str(NAMES.privateKeyFile) ?? d.privateKeyFile),
+    ...(ssh?.identityFiles.length ? { identityFiles: ssh.identityFiles } : {}),
+    ...(ssh?.identitiesOnly !== undefined ? { identitiesOnly: ssh.identitiesOnly } : {}),
+    ...(ssh?.jumps.length ? { jumps: ssh.jumps } : {}),
     password: str(NAMES.password),
     become: bool(NAMES.become)?.value ?? d.become ?? false,
     becomeUser: str(NAMES.becomeUser) ?? d.becomeUser ?? 'root',
     becomeMethod: method?.value as BecomeMethod | undefined,
     becomePassword: str(NAMES.becomePassword),
-    connection: connectionType(pick(NAMES.connection), bad),
-    hostKeyChecking: hostKeyChecking(pick(NAMES.hostKeyChecking), bad) ?? d.hostKeyChecking ?? 'strict',
-    knownHostsFile: expandHome(str(NAMES.knownHostsFile)),
-    connectTimeoutMs,
+    connection,
+    hostKeyChecking: hkcVar ?? ssh?.argsHostKeyChecking ?? d.hostKeyChecking ?? ssh?.hostKeyChecking ?? 'strict',
+    knownHostsFile: expandHome(str(NAMES.knownHostsFile)) ?? ssh?.knownHostsFile,
+    connectTimeoutMs: timeout ? connectTimeoutMs : (ssh?.connectTimeoutMs ?? connectTimeoutMs),
   };
+}
+
+/**
+ * What ansible_ssh_common_args, ansible_ssh_extra_args and the ssh config files say about the
+ * host (looked up by its ansible_host, else its name, as ssh is given it). The caller applies
+ * Ansible's precedence: variables and the command line's -u / --private-key over ssh args over
+ * the config files; host_key_checking from the project config sits between the last two.
+ */
+function sshTarget(
+  name: string,
+  known: { user?: string; port?: number },
+  str: (names: readonly string[]) => string | undefined,
+  opts: ConnectionVarsOptions,
+): (SshTarget & { argsHostKeyChecking?: SshTarget['hostKeyChecking'] }) {
+  let first: SshHostConfig = { identityFiles: [], ignored: [] };
+  let argsConfigFile: string | undefined;
+  for (const names of [NAMES.sshCommonArgs, NAMES.sshExtraArgs]) {
+    const text = str(names);
+    if (!text?.trim()) continue;
+    const args = parseSshArgs(text, names[0], opts.pos?.(names[0]));
+    first = mergeFirst(first, args.config);
+    argsConfigFile ??= args.configFile;
+  }
+  const configFile = str(NAMES.sshConfigFile) ?? argsConfigFile ?? opts.defaults?.sshConfigFile;
+  const files: ConfigFile[] = configFile ? [{ path: expandHome(configFile)!, required: true }] : (opts.ssh?.files ?? []);
+  const t = resolveSshTarget(name, { configs: opts.ssh?.configs ?? new SshConfigFiles(), files, first, ...known });
+  if (t.ignored.length) opts.ssh?.ignored?.(t.ignored);
+  return { ...t, argsHostKeyChecking: first.strictHostKeyChecking ? t.hostKeyChecking : undefined };
 }
 
 type Bad = (key: string, message: string) => never;

@@ -57,6 +57,17 @@ describe('project config (tsplay.config.yml, ansible.cfg)', function () {
     expect(connectTraces(flags.out)).not.to.have.property('fromconfig');
   });
 
+  it('ssh_config_file: that file instead of ~/.ssh/config (relative to the config); --ssh-config wins', async () => {
+    writeFileSync(join(dir, 'tsplay.config.yml'), 'inventory: inv/main.yml\nroles_path: [shared]\nssh_config_file: ssh/config\n');
+    mkdirSync(join(dir, 'ssh'));
+    writeFileSync(join(dir, 'ssh', 'config'), 'Host 127.0.0.1\n  User from-ssh-config\n  IdentityFile /keys/from-ssh-config\n');
+    writeFileSync(join(dir, 'flag_config'), 'Host *\n  User from-flag\n');
+    const run = await tsplayAsync(['run', 'site.yml', '-vvv', '--json'], sub);
+    expect(connectTraces(run.out).fromconfig).to.match(/^ssh from-ssh-config@127\.0\.0\.1:\d+, key \/keys\/from-ssh-config, /);
+    const flag = await tsplayAsync(['run', 'site.yml', '--ssh-config', join(dir, 'flag_config'), '-vvv', '--json'], sub);
+    expect(connectTraces(flag.out).fromconfig).to.match(/^ssh from-flag@127\.0\.0\.1:\d+, key \(agent\/default\), /);
+  });
+
   it('errors point at the config: file:line:col, a one-line reason, no stack', async () => {
     writeFileSync(join(dir, 'tsplay.config.yml'), 'inventory: inv/main.yml\nforks: many\nremote_usr: x\n');
     const r = await tsplayAsync(['run', 'site.yml', '--list-hosts'], sub);

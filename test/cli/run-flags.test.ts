@@ -202,6 +202,47 @@ describe('tsplay run: CI and scripting flags', function () {
     });
   });
 
+  describe('--ssh-config', () => {
+    it('reaches hosts by their Host alias through the ProxyJump of the file; one warning per ignored option, not per host', async () => {
+      const bastion = await countingListener();
+      const target = await countingListener();
+      try {
+        writeFileSync(
+          join(dir, 'ssh_config'),
+          `Host app*
+  HostName 127.0.0.1
+  Port ${target.port}
+  User cfguser
+  ProxyJump jumper@lab-bastion
+  ForwardAgent yes
+Host lab-bastion
+  HostName 127.0.0.1
+  Port ${bastion.port}
+`,
+        );
+        writeFileSync(join(dir, 'inv.yml'), 'all:\n  vars: { connect_timeout: 2 }\n  hosts:\n    app1: {}\n    app2: { ansible_user: own }\n');
+        writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: "true"\n');
+        const r = await tsplayAsync(['run', 'site.yml', '-i', 'inv.yml', '--ssh-config', 'ssh_config', '-vvv', '--json'], dir);
+        const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+        const connect = Object.fromEntries(events.filter((e) => e.type === 'trace' && e.kind === 'connect').map((e) => [e.host, e.msg]));
+        expect(connect.app1).to.match(new RegExp(`^ssh cfguser@127\\.0\\.0\\.1:${target.port} through jumper@127\\.0\\.0\\.1:${bastion.port}, `));
+        expect(connect.app2).to.match(/^ssh own@127\.0\.0\.1:\d+ through jumper@/);
+        const warnings = events.filter((e) => e.type === 'warning').map((e) => e.msg);
+        expect(warnings).to.deep.equal([`${join(dir, 'ssh_config')}:6: ForwardAgent is ignored (tsplay does not support it)`]);
+        // Only the bastion was contacted; the hosts are unreachable, and the message names it.
+        expect(bastion.accepted()).to.be.greaterThan(0);
+        expect(target.accepted()).to.equal(0);
+        const failed = events.filter((e) => e.type === 'task:host').map((e) => e.result);
+        expect(failed.map((x) => x.status)).to.deep.equal(['unreachable', 'unreachable']);
+        expect(failed[0].msg).to.include(`jump host jumper@lab-bastion (jumper@127.0.0.1:${bastion.port})`);
+        expect(r.code).to.equal(4);
+      } finally {
+        await bastion.close();
+        await target.close();
+      }
+    });
+  });
+
   describe('-u, --private-key, -b, --become-user', () => {
     it('apply where the inventory sets nothing; the inventory\'s own settings win (as in Ansible)', async () => {
       const listener = await countingListener();

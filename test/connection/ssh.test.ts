@@ -219,21 +219,74 @@ describe('connection/ssh (real sshd)', function () {
       expect((await c.run('id -un')).stdout).to.equal('tsplay-t2\n');
     });
 
-    it('authenticates through ssh-agent (SSH_AUTH_SOCK) when no key file is set', async () => {
-      const sock = join(scratch, 'agent.sock');
+    /** Runs `fn` with SSH_AUTH_SOCK pointing at a fresh ssh-agent holding the server's client key. */
+    async function withAgent(name: string, fn: () => Promise<void>): Promise<void> {
+      const sock = join(scratch, name);
       const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
       const saved = process.env.SSH_AUTH_SOCK;
       try {
         for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
         execFileSync('ssh-add', ['-q', server.keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
         process.env.SSH_AUTH_SOCK = sock;
-        const c = connect({ privateKeyFile: undefined });
-        expect((await c.run('id -un')).stdout).to.equal('tsplay-t1\n');
+        await fn();
       } finally {
         if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
         else process.env.SSH_AUTH_SOCK = saved;
         agent.kill();
       }
+    }
+
+    it('authenticates through ssh-agent (SSH_AUTH_SOCK) when no key file is set', () =>
+      withAgent('agent.sock', async () => {
+        const c = connect({ privateKeyFile: undefined });
+        expect((await c.run('id -un')).stdout).to.equal('tsplay-t1\n');
+      }));
+
+    it('IdentitiesOnly: the agent is not offered; a missing IdentityFile is skipped, the next one used', () =>
+      withAgent('agent2.sock', async () => {
+        const other = join(scratch, 'not_authorized_key');
+        execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+        const err = await failure(connect({ privateKeyFile: undefined, identityFiles: [other], identitiesOnly: true }).run('true'));
+        expect(err.message).to.match(new RegExp(`authentication failed for user tsplay-t1 \\(tried key ${other}\\)$`));
+        // Without IdentitiesOnly the agent's key gets in.
+        expect((await connect({ privateKeyFile: undefined, identityFiles: [other] }).run('id -un')).stdout).to.equal('tsplay-t1\n');
+        const c = connect({ privateKeyFile: undefined, identityFiles: [join(scratch, 'missing_key'), server.keyFile], identitiesOnly: true });
+        expect((await c.run('id -un')).stdout).to.equal('tsplay-t1\n');
+      }));
+
+    it('ProxyJump: logs in to the jump host, then to the target through it; both closed with close()', async () => {
+      const log = join(server.dir, 'sshd.log');
+      const logins = () => (readFileSync(log, 'utf8').match(/Accepted publickey for tsplay-t1/g) ?? []).length;
+      /** Established TCP connections to the server's port (both ends are on this machine). */
+      const established = () => {
+        const hex = server.port.toString(16).toUpperCase().padStart(4, '0');
+        return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => { const f = l.trim().split(/\s+/); return f[3] === '01' && (f[1]!.endsWith(`:${hex}`) || f[2]!.endsWith(`:${hex}`)); }).length;
+      };
+      const before = logins();
+      const idle = established();
+      const jump = { label: 'bastion', address: server.host, port: server.port, user: server.user, identityFiles: [server.keyFile], identitiesOnly: true };
+      const c = connect({ jumps: [jump] });
+      expect((await c.run('echo "$SSH_CONNECTION"')).stdout).to.match(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+\n$/);
+      expect(c.stats.connects).to.equal(1);
+      expect(c.localAddress).to.equal(undefined);
+      for (let i = 0; i < 50 && logins() < before + 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(logins() - before).to.equal(2);
+      // controller -> jump, and the jump host's sshd -> target: two TCP connections, both ends listed.
+      expect(established() - idle).to.equal(4);
+      await c.close();
+      for (let i = 0; i < 100 && established() > idle; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(established()).to.equal(idle);
+    });
+
+    it('ProxyJump: a jump host that refuses, or cannot reach the target, makes the target unreachable naming it', async () => {
+      const closed = await freePortNumber();
+      const refused = await failure(connect({ jumps: [{ label: 'ops@bastion', address: '127.0.0.1', port: closed, user: 'ops', identityFiles: [], identitiesOnly: false }] }).run('true'));
+      expect(refused).to.be.instanceOf(UnreachableError);
+      expect(refused.message).to.equal(`ssh to tsplay-t1@127.0.0.1:${server.port} failed: jump host ops@bastion (ops@127.0.0.1:${closed}): connection refused`);
+      const jump = { label: 'bastion', address: server.host, port: server.port, user: server.user, identityFiles: [server.keyFile], identitiesOnly: true };
+      const noRoute = await failure(connect({ port: closed, jumps: [jump] }).run('true'));
+      expect(noRoute).to.be.instanceOf(UnreachableError);
+      expect(noRoute.message).to.match(new RegExp(`^ssh to tsplay-t1@127\\.0\\.0\\.1:${closed} through bastion failed: jump host bastion cannot reach 127\\.0\\.0\\.1:${closed}: `));
     });
 
     it('a key the server does not accept -> UnreachableError', async () => {
@@ -374,4 +427,13 @@ function closedPort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+async function freePortNumber(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
