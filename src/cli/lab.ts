@@ -6,7 +6,7 @@ import { createRenderer, defaultRenderer, EventBus, loadInventory, loadRun, runP
 import { labDown, labUp, type LabUpResult } from '../lab/lab.js';
 import { ensurePrerequisites } from '../lab/prerequisites.js';
 import type { LabProgress } from '../lab/progress.js';
-import { loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
+import { checkLabName, loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
 import { outputMasker, printDiagnostics } from './output.js';
 
 function progressPrinter(): (p: LabProgress) => void {
@@ -20,7 +20,7 @@ function progressPrinter(): (p: LabProgress) => void {
 export function labSpecFrom(o: { spec?: string; hosts?: string; name?: string }): LabSpec {
   if (o.spec) {
     const spec = loadLabSpec(o.spec);
-    return o.name ? { ...spec, name: o.name } : spec;
+    return o.name ? { ...spec, name: checkLabName(o.name) } : spec;
   }
   const n = o.hosts === undefined ? 2 : Number(o.hosts);
   if (!Number.isInteger(n) || n < 1 || n > 50) throw new UserError(`--hosts must be a number from 1 to 50 (got ${o.hosts})`);

@@ -92,9 +92,17 @@ async function ensureClientKey(name: string, paths: ReturnType<typeof statePaths
   return true;
 }
 
+/** The lab label of network `net` ('' when it has none), or undefined when there is no such network. */
+async function networkLab(net: string): Promise<string | undefined> {
+  const r = await tryRun('docker', ['network', 'inspect', '--format', `{{index .Labels "${LABEL.lab}"}}`, net]);
+  return r.code === 0 ? r.stdout.trim().replace('<no value>', '') : undefined;
+}
+
 async function ensureNetwork(name: string): Promise<boolean> {
   const net = networkName(name);
-  if ((await tryRun('docker', ['network', 'inspect', net])).code === 0) return false;
+  const owner = await networkLab(net);
+  if (owner === name) return false;
+  if (owner !== undefined) throw new UserError(`a Docker network named ${net} exists and is not lab "${name}"'s${owner ? ` (it belongs to lab "${owner}")` : ''}: remove it or choose another lab name`);
   await docker(['network', 'create', '--label', `${LABEL.lab}=${name}`, net]);
   return true;
 }
@@ -191,7 +199,8 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
       continue;
     }
     await docker(['rm', '-f', c.id]);
-    changes.push(`removed container ${c.name}${wanted ? ' (outdated image or flavor)' : ''}`);
+    const why = !wanted ? '' : c.name !== containerName(spec.name, c.host) ? ' (named the old way)' : ' (outdated image or flavor)';
+    changes.push(`removed container ${c.name}${why}`);
   }
 
   await phase(onProgress, 'start hosts', async () => {
@@ -298,7 +307,8 @@ export async function labDown(name: string, opts: LabStateOptions = {}): Promise
     removed.push(...containers.map((c) => `container ${c.name}`));
   }
   const net = networkName(name);
-  if ((await tryRun('docker', ['network', 'inspect', net])).code === 0) {
+  // Only the lab's own network (by its label): `tsplay-<name>` may be someone else's.
+  if ((await networkLab(net)) === name) {
     await docker(['network', 'rm', net]);
     removed.push(`network ${net}`);
   }
