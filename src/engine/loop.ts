@@ -22,6 +22,15 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
 
 /** Runs a module task on one host (all loop items); returns the status counted for the task. */
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
+  run.emitProgress(id, h, 'start');
+  try {
+    return await runItems(run, ctx, t, h, inh, id);
+  } finally {
+    run.emitProgress(id, h, 'done');
+  }
+}
+
+async function runItems(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number): Promise<HostStatus> {
   const t0 = Date.now();
   // A templated no_log hides everything until it is known to be false for this host.
   let noLog = inh.noLog || !!inh.noLogIf;
