@@ -69,7 +69,7 @@ function listrView(out: NodeJS.WriteStream): LabProgressView {
       const list = new Listr(
         [
           {
-            title: live(r),
+            title: r.end?.how === 'skip' ? r.end.title : live(r),
             task: (_ctx, task) =>
               new Promise<void>((resolve, reject) => {
                 const tick = setInterval(() => (task.title = live(r)), LAB_ROW_TICK_MS);
