@@ -77,7 +77,10 @@ describe('lab (end to end, local Docker engine)', function () {
     expect(up.images).to.deep.equal([{ host: 'dock1', image: BUSYBOX_IMAGE, id, loaded: true }]);
     expect(up.changes).to.include(`loaded ${BUSYBOX_IMAGE} into dock1`);
     const step = `load ${BUSYBOX_IMAGE} into dock1`;
-    expect(upEvents.filter((e) => e.phase === step).map((e) => e.status)).to.deep.equal(['start', 'done']);
+    const events = upEvents.filter((e) => e.phase === step);
+    expect(events.map((e) => e.status).filter((s) => s !== 'update')).to.deep.equal(['start', 'done']);
+    // What it is doing meanwhile: the image's layers and the bytes sent so far.
+    expect(events.filter((e) => e.status === 'update').at(-1)?.detail).to.match(/^\d+ layers?, [\d.]+ [kM]B of ~[\d.]+ [kM]B sent$/);
     const inHost = await tryRun('docker', ['exec', containerName(spec.name, 'dock1'), 'docker', 'image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE]);
     expect(inHost.stdout.trim()).to.equal(id);
   });
