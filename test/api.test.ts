@@ -45,7 +45,7 @@ describe('library API', function () {
     expect(summary).to.include({ failed: false, unreachable: false, changed: true, interrupted: false });
     expect(summary.hosts.box1).to.include({ ok: 1, changed: 1, failed: 0 });
     expect(summary.warnings).to.deep.equal([]);
-    expect(events.map((e) => e.type)).to.deep.equal(['run:start', 'play:start', 'connect:progress', 'connect:progress', 'connect:progress', 'task:start', 'task:host', 'task:end', 'task:start', 'task:host', 'task:end', 'play:end', 'recap']);
+    expect(events.map((e) => e.type)).to.deep.equal(['run:start', 'play:start', 'connect:progress', 'connect:progress', 'connect:progress', 'task:start', 'task:progress', 'task:host', 'task:progress', 'task:end', 'task:start', 'task:progress', 'task:host', 'task:progress', 'task:end', 'play:end', 'recap']);
     const results = events.flatMap((e) => (e.type === 'task:host' ? [`${e.result.host} ${e.result.status}`] : []));
     expect(results).to.deep.equal(['box1 changed', 'box1 ok']);
   });

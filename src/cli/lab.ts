@@ -5,34 +5,31 @@ import { basename, join, resolve } from 'node:path';
 import { createRenderer, defaultRenderer, EventBus, loadInventory, loadRun, runPlaybook, UserError, type IncludeTask, type LoadedRun, type Playbook, type RunSummary } from '../index.js';
 import { labDown, labUp, type LabUpResult } from '../lab/lab.js';
 import { ensurePrerequisites } from '../lab/prerequisites.js';
-import type { LabProgress } from '../lab/progress.js';
-import { loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
+import { checkLabName, loadLabSpec, specFromCount, type LabSpec } from '../lab/spec.js';
+import { labProgressView } from './lab-progress.js';
 import { outputMasker, printDiagnostics } from './output.js';
-
-function progressPrinter(): (p: LabProgress) => void {
-  return (p) => {
-    if (p.status === 'start') process.stderr.write(chalk.dim(`lab: ${p.phase}...\n`));
-    else if (p.status === 'done') process.stderr.write(chalk.dim(`lab: ${p.phase} done in ${p.seconds.toFixed(1)} s\n`));
-    else process.stderr.write(chalk.dim(`lab: ${p.phase}: already done${p.detail ? ` (${p.detail})` : ''}\n`));
-  };
-}
 
 export function labSpecFrom(o: { spec?: string; hosts?: string; name?: string }): LabSpec {
   if (o.spec) {
     const spec = loadLabSpec(o.spec);
-    return o.name ? { ...spec, name: o.name } : spec;
+    return o.name ? { ...spec, name: checkLabName(o.name) } : spec;
   }
   const n = o.hosts === undefined ? 2 : Number(o.hosts);
   if (!Number.isInteger(n) || n < 1 || n > 50) throw new UserError(`--hosts must be a number from 1 to 50 (got ${o.hosts})`);
   return specFromCount(n, o.name ?? 'default');
 }
 
+/** Brings the lab up, its phases shown on stderr (live rows on a terminal), then a summary line. */
 export async function bringUp(spec: LabSpec): Promise<LabUpResult> {
-  const pre = await ensurePrerequisites({ install: process.getuid?.() === 0 });
-  if (pre.installed.length) process.stderr.write(chalk.dim(`lab: installed ${pre.installed.join(', ')}\n`));
-  if (pre.startedDockerd) process.stderr.write(chalk.dim('lab: started dockerd\n'));
+  const view = labProgressView();
   const t0 = Date.now();
-  const up = await labUp(spec, { onProgress: progressPrinter() });
+  let up: LabUpResult | undefined;
+  try {
+    await ensurePrerequisites({ install: process.getuid?.() === 0, onProgress: view.onProgress });
+    up = await labUp(spec, { onProgress: view.onProgress });
+  } finally {
+    await view.close(!up);
+  }
   process.stderr.write(`lab ${chalk.bold(up.name)}: ${up.hosts.map((h) => `${h.name} (${h.ip})`).join(', ')} — ${up.changes.length ? `${up.changes.length} change(s)` : 'already up'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   process.stderr.write(`inventory: ${up.inventoryPath}\n`);
   return up;

@@ -63,6 +63,12 @@ export type EngineEvent =
   /** `pos`: where the task is written (file, line, column), so that a failure can point at it. */
   | { type: 'task:start'; id: number; name: string; module: string; hosts: string[]; handler: boolean; section: string; pos?: SourcePos }
   | { type: 'task:host'; id: number; result: TaskHostResult; pos?: SourcePos }
+  /**
+   * A host started (`start`) or finished (`done`) a task, all its loop items included; `at`: when
+   * (ms since the epoch; a pipelined host's events may be held until the task's row, this keeps
+   * the real time). For the live view (hosts in progress, slow hosts); `--json` leaves it out.
+   */
+  | { type: 'task:progress'; id: number; host: string; state: 'start' | 'done'; at: number }
   | { type: 'task:end'; id: number; counts: Record<HostStatus, number>; total: number }
   /** A module's plan warned (Plan.warnings): `id` and `pos` name the task, `item` the loop item. */
   | { type: 'warning'; msg: string; host?: string; id?: number; pos?: SourcePos; item?: string }
@@ -90,6 +96,9 @@ export class RunStopped extends Error {
     this.name = 'AbortError';
   }
 }
+
+/** The events of one host in one task, that per-host pipelines hold until the task's row is shown. */
+export type TaskHostEvent = Extract<EngineEvent, { type: 'task:host' | 'task:progress' | 'warning' }>;
 
 export type Listener = (e: EngineEvent) => void;
 

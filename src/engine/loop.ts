@@ -26,6 +26,15 @@ type Emit = (o: Omit<TaskHostResult, 'host' | 'durationMs'>) => void;
  * values and its include_vars layers, as Ansible applies a run_once task's results to the batch.
  */
 export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number, shareWith: readonly HostState[] = []): Promise<HostStatus> {
+  run.emitProgress(id, h, 'start');
+  try {
+    return await runItems(run, ctx, t, h, inh, id, shareWith);
+  } finally {
+    run.emitProgress(id, h, 'done');
+  }
+}
+
+async function runItems(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState, inh: Inherited, id: number, shareWith: readonly HostState[]): Promise<HostStatus> {
   const t0 = Date.now();
   // A templated no_log hides everything until it is known to be false for this host.
   let noLog = inh.noLog || !!inh.noLogIf;

@@ -18,7 +18,7 @@
  */
 import { isSecret } from '../core/secret.js';
 import type { ModuleTask, Play, Task } from '../playbook/model.js';
-import type { EngineEvent, HostStatus } from './events.js';
+import type { HostStatus, TaskHostEvent } from './events.js';
 import type { HostState } from './host.js';
 import { runOnHost } from './loop.js';
 import { inherit, taskName, type Inherited } from './scope.js';
@@ -82,7 +82,6 @@ function readsHostvars(run: RunState, ctx: PlayRun): boolean {
   return ctx.names.some((n) => run.host(n).inventoryLayers.some((l) => data(l.vars)));
 }
 
-type HostEvent = Extract<EngineEvent, { type: 'task:host' | 'warning' }>;
 
 interface Row {
   t: ModuleTask;
@@ -93,7 +92,7 @@ interface Row {
   done: number;
   counts: Record<HostStatus, number>;
   /** Events that came before the row's task:start. */
-  held: HostEvent[];
+  held: TaskHostEvent[];
   state: 'waiting' | 'open' | 'closed';
 }
 

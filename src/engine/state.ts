@@ -13,7 +13,7 @@ import type { ModuleRegistry } from '../modules/registry.js';
 import { posOf, type Handler, type Play, type Playbook, type Task } from '../playbook/model.js';
 import type { VarsSource } from '../vars/precedence.js';
 import type { Layer, Scope } from '../vars/scope.js';
-import { EventBus, type EngineEvent, type HostCounters, type TaskHostResult } from './events.js';
+import { EventBus, type HostCounters, type TaskHostEvent, type TaskHostResult } from './events.js';
 import { HostState } from './host.js';
 import type { TaskEnv } from './item.js';
 
@@ -66,7 +66,7 @@ export class RunState {
    * Tasks whose host events are held back and put in order (pipeline.ts): their results are
    * shown under their own row, after the rows of the tasks before them.
    */
-  readonly held = new Map<number, (e: Extract<EngineEvent, { type: 'task:host' | 'warning' }>) => void>();
+  readonly held = new Map<number, (e: TaskHostEvent) => void>();
   /** False until --start-at-task's task is reached. */
   started: boolean;
   interrupted = false;
@@ -117,7 +117,12 @@ export class RunState {
     this.emitTaskEvent(id, { type: 'task:host', id, result, pos: taskPos(t) });
   }
 
-  private emitTaskEvent(id: number, e: Extract<EngineEvent, { type: 'task:host' | 'warning' }>): void {
+  /** A host started or finished task `id` (the live view's hosts in progress). */
+  emitProgress(id: number, h: HostState, state: 'start' | 'done'): void {
+    this.emitTaskEvent(id, { type: 'task:progress', id, host: h.name, state, at: Date.now() });
+  }
+
+  private emitTaskEvent(id: number, e: TaskHostEvent): void {
     const hold = this.held.get(id);
     if (hold) hold(e);
     else this.bus.emit(e);

@@ -13,7 +13,21 @@ export const LABEL = {
   image: 'tsplay.image',
 } as const;
 
-export const containerName = (lab: string, host: string) => `tsplay-${lab}-${host}`;
+/**
+ * `tsplay-<lab>.<host>`: a dot is in neither a lab name nor a host name (spec.ts), so two labs
+ * never map to one container name (with a dash, lab `a` host `b-c` and lab `a-b` host `c` were
+ * both `tsplay-a-b-c`). Containers are found by their labels, not their names, so a lab brought
+ * up before (`tsplay-<lab>-<host>`) is still listed and taken down; `lab up` replaces its
+ * containers with ones of the new name.
+ */
+export const CONTAINER_SEPARATOR = '.';
+export const containerName = (lab: string, host: string) => `tsplay-${lab}${CONTAINER_SEPARATOR}${host}`;
+/** The lab and host of a container name, or undefined for a name containerName does not give. */
+export function parseContainerName(name: string): { lab: string; host: string } | undefined {
+  const m = /^tsplay-([^.]+)\.([^.]+)$/.exec(name);
+  return m ? { lab: m[1]!, host: m[2]! } : undefined;
+}
+/** `tsplay-<lab>`: one per lab, injective as lab names are unique. */
 export const networkName = (lab: string) => `tsplay-${lab}`;
 
 /** systemd as PID 1 on this engine (cgroup v1, no --privileged). */

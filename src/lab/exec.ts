@@ -14,6 +14,24 @@ export interface RunOptions {
   timeoutMs?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Each line the program prints (stdout and stderr), as it comes: for progress. */
+  onLine?: (line: string) => void;
+}
+
+/** Calls `onLine` with each whole line of a stream's chunks (the last partial one at `flush`). */
+function lineSplitter(onLine: (line: string) => void): { push: (b: Buffer) => void; flush: () => void } {
+  let rest = '';
+  return {
+    push: (b) => {
+      const parts = (rest + b.toString('utf8')).split(/\r?\n|\r/);
+      rest = parts.pop()!;
+      for (const l of parts) onLine(l);
+    },
+    flush: () => {
+      if (rest) onLine(rest);
+      rest = '';
+    },
+  };
 }
 
 export interface RunResult {
@@ -67,8 +85,9 @@ export function tryRun(cmd: string, args: readonly string[], opts: RunOptions = 
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const lines = opts.onLine ? [lineSplitter(opts.onLine), lineSplitter(opts.onLine)] : undefined;
+    child.stdout.on('data', (b: Buffer) => (out.push(b), lines?.[0]!.push(b)));
+    child.stderr.on('data', (b: Buffer) => (err.push(b), lines?.[1]!.push(b)));
     child.stdin.on('error', () => {}); // the program may exit without reading its input
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -77,6 +96,7 @@ export function tryRun(cmd: string, args: readonly string[], opts: RunOptions = 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      lines?.forEach((l) => l.flush());
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       if (timedOut || signal) {
@@ -109,12 +129,14 @@ export async function docker(args: readonly string[], opts: RunOptions = {}): Pr
 export function pipe(
   a: { cmd: string; args: readonly string[] },
   b: { cmd: string; args: readonly string[] },
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; onBytes?: (total: number) => void } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const left = spawn(a.cmd, a.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const right = spawn(b.cmd, b.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     left.stdout.pipe(right.stdin);
+    let bytes = 0;
+    if (opts.onBytes) left.stdout.on('data', (d: Buffer) => opts.onBytes!((bytes += d.length)));
     right.stdin.on('error', () => {}); // reported through the exit codes instead
     const leftErr: Buffer[] = [];
     const rightOut: Buffer[] = [];

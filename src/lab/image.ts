@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { docker, pipe, tryRun } from './exec.js';
 import { debianMirrors } from './mirror.js';
-import { phase, skipped, type OnProgress } from './progress.js';
+import { aptProgress, follow, formatBytes, phase, skipped, type OnProgress } from './progress.js';
 import { configureRootfs, labCacheDir, prepareRootfs, rootfsRecipe, TAR_KEEP } from './rootfs.js';
 
 export type ImageFlavor = 'base' | 'docker';
@@ -83,10 +83,11 @@ async function buildBase(tag: string, onProgress?: OnProgress): Promise<void> {
     const root = join(work, 'rootfs');
     await prepareRootfs(root, recipe, recipeHash(bootstrapInputs), onProgress);
     await phase(onProgress, 'configure rootfs', async () => configureRootfs(root, recipe));
-    await phase(onProgress, 'import base image', () =>
+    await phase(onProgress, 'import base image', (update) =>
       pipe(
         { cmd: 'tar', args: ['-C', root, ...TAR_KEEP, '-c', '.'] },
         { cmd: 'docker', args: ['import', '--change', INIT_CMD, '--change', `LABEL tsplay.recipe=${tag}`, '-', tag] },
+        { onBytes: (n) => update(`${formatBytes(n)} sent to docker import`) },
       ),
     );
   } finally {
@@ -99,9 +100,10 @@ async function buildDockerFlavor(tag: string, baseTag: string, onProgress?: OnPr
   const builder = `tsplay-lab-build-${tag.split(':')[1]}-${process.pid}`;
   await tryRun('docker', ['rm', '-f', builder]);
   try {
-    await phase(onProgress, 'install docker.io', () =>
+    await phase(onProgress, 'install docker.io', (update) =>
       docker(['run', '--name', builder, '--label', 'tsplay.build=1', baseTag, 'sh', '-c', DOCKER_FLAVOR_SCRIPT], {
         timeoutMs: 20 * 60_000,
+        onLine: follow(aptProgress(), update),
       }),
     );
     await phase(onProgress, 'commit docker image', () =>

@@ -17,7 +17,7 @@ import { containerName, LABEL, listContainers, networkName, runArgs, type LabCon
 import { docker, pipe, run, tryRun } from './exec.js';
 import { ensureImage, imageId, type ImageFlavor } from './image.js';
 import { renderInventory, renderKnownHosts, type LabHostAddress } from './inventory-file.js';
-import { phase, skipped, type OnProgress } from './progress.js';
+import { formatBytes, phase, skipped, type OnProgress } from './progress.js';
 import { normalizeImageRef, type LabSpec } from './spec.js';
 
 export interface LabStateOptions {
@@ -92,9 +92,17 @@ async function ensureClientKey(name: string, paths: ReturnType<typeof statePaths
   return true;
 }
 
+/** The lab label of network `net` ('' when it has none), or undefined when there is no such network. */
+async function networkLab(net: string): Promise<string | undefined> {
+  const r = await tryRun('docker', ['network', 'inspect', '--format', `{{index .Labels "${LABEL.lab}"}}`, net]);
+  return r.code === 0 ? r.stdout.trim().replace('<no value>', '') : undefined;
+}
+
 async function ensureNetwork(name: string): Promise<boolean> {
   const net = networkName(name);
-  if ((await tryRun('docker', ['network', 'inspect', net])).code === 0) return false;
+  const owner = await networkLab(net);
+  if (owner === name) return false;
+  if (owner !== undefined) throw new UserError(`a Docker network named ${net} exists and is not lab "${name}"'s${owner ? ` (it belongs to lab "${owner}")` : ''}: remove it or choose another lab name`);
   await docker(['network', 'create', '--label', `${LABEL.lab}=${name}`, net]);
   return true;
 }
@@ -178,8 +186,15 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
   const imageIds = await controllerImageIds([...new Set(spec.hosts.flatMap((h) => h.images))], onProgress);
 
   mkdirSync(paths.dir, { recursive: true });
-  if (await ensureClientKey(spec.name, paths)) changes.push(`created SSH key ${paths.key}`);
-  if (await ensureNetwork(spec.name)) changes.push(`created network ${networkName(spec.name)}`);
+  const made: string[] = [];
+  const keyAndNetwork = async () => {
+    if (await ensureClientKey(spec.name, paths)) made.push(`created SSH key ${paths.key}`);
+    if (await ensureNetwork(spec.name)) made.push(`created network ${networkName(spec.name)}`);
+  };
+  if (existsSync(paths.key) && existsSync(paths.pub) && (await networkLab(networkName(spec.name))) === spec.name) {
+    skipped(onProgress, 'SSH key and network', `${networkName(spec.name)}`);
+  } else await phase(onProgress, 'SSH key and network', keyAndNetwork);
+  changes.push(...made);
 
   const flavorOf = (host: string) => (spec.hosts.find((h) => h.name === host)?.docker ? 'docker' : 'base');
   const existing = new Map<string, LabContainer>();
@@ -191,27 +206,42 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
       continue;
     }
     await docker(['rm', '-f', c.id]);
-    changes.push(`removed container ${c.name}${wanted ? ' (outdated image or flavor)' : ''}`);
+    const why = !wanted ? '' : c.name !== containerName(spec.name, c.host) ? ' (named the old way)' : ' (outdated image or flavor)';
+    changes.push(`removed container ${c.name}${why}`);
   }
 
-  await phase(onProgress, 'start hosts', async () => {
-    for (const h of spec.hosts) {
-      const c = existing.get(h.name);
-      const flavor = flavorOf(h.name);
-      if (!c) {
-        await docker(runArgs(spec.name, h.name, flavor, images.get(flavor)!));
-        changes.push(`created container ${containerName(spec.name, h.name)}`);
-      } else if (c.state !== 'running') {
-        await docker(['start', c.id]);
-        changes.push(`started container ${c.name}`);
+  const toStart = spec.hosts.filter((h) => existing.get(h.name)?.state !== 'running');
+  if (!toStart.length) skipped(onProgress, 'start hosts', `${spec.hosts.length} running`);
+  else {
+    await phase(onProgress, 'start hosts', async (update) => {
+      let n = 0;
+      for (const h of toStart) {
+        update(`${h.name} (${++n} of ${toStart.length})`);
+        const c = existing.get(h.name);
+        const flavor = flavorOf(h.name);
+        if (!c) {
+          await docker(runArgs(spec.name, h.name, flavor, images.get(flavor)!));
+          changes.push(`created container ${containerName(spec.name, h.name)}`);
+        } else {
+          await docker(['start', c.id]);
+          changes.push(`started container ${c.name}`);
+        }
       }
-    }
-  });
+    });
+  }
 
   const publicKey = readFileSync(paths.pub, 'utf8').trim();
-  const prepared = await phase(onProgress, 'boot hosts and install key', () =>
-    Promise.all(spec.hosts.map((h) => prepareHost(containerName(spec.name, h.name), publicKey))),
-  );
+  const prepared = await phase(onProgress, 'boot hosts and install key', (update) => {
+    let booted = 0;
+    update(`0 of ${spec.hosts.length} booted`);
+    return Promise.all(
+      spec.hosts.map(async (h) => {
+        const p = await prepareHost(containerName(spec.name, h.name), publicKey);
+        update(`${++booted} of ${spec.hosts.length} booted`);
+        return p;
+      }),
+    );
+  });
   prepared.forEach((p, i) => p.changed && changes.push(`authorized the lab key on ${spec.hosts[i]!.name}`));
 
   const byHost = new Map((await listContainers(spec.name)).map((c) => [c.host, c]));
@@ -220,7 +250,10 @@ export async function labUp(spec: LabSpec, opts: LabUpOptions = {}): Promise<Lab
     if (!c?.ip) throw new UserError(`${containerName(spec.name, h.name)} has no address on ${networkName(spec.name)}`);
     return { name: h.name, ip: c.ip, container: c.name, id: c.id, flavor: c.flavor, systemState: prepared[i]!.systemState };
   });
-  await phase(onProgress, 'wait for sshd', () => Promise.all(hosts.map((h) => waitForSshBanner(h.ip, h.container))));
+  await phase(onProgress, 'wait for sshd', (update) => {
+    let answering = 0;
+    return Promise.all(hosts.map((h) => waitForSshBanner(h.ip, h.container).then(() => update(`${++answering} of ${hosts.length} answering`))));
+  });
 
   // Hosts in parallel, a host's images one after the other.
   const loaded = (
@@ -285,7 +318,17 @@ async function copyImage(container: string, host: string, image: string, id: str
     skipped(onProgress, step, `same id ${id.replace(/^sha256:/, '').slice(0, 12)}`);
     return { host, image, id, loaded: false };
   }
-  await phase(onProgress, step, () => pipe({ cmd: 'docker', args: ['save', image] }, { cmd: 'docker', args: ['exec', '-i', container, 'docker', 'load'] }));
+  // `docker save` writes about the image's size; its layers are what `docker load` unpacks.
+  const info = (await tryRun('docker', ['image', 'inspect', '--format', '{{.Size}} {{len .RootFS.Layers}}', image])).stdout.trim().split(' ').map(Number);
+  const [size, layers] = [info[0] || 0, info[1] || 0];
+  const of = size ? ` of ~${formatBytes(size)}` : '';
+  await phase(onProgress, step, (update) =>
+    pipe(
+      { cmd: 'docker', args: ['save', image] },
+      { cmd: 'docker', args: ['exec', '-i', container, 'docker', 'load'] },
+      { onBytes: (n) => update(`${layers ? `${layers} layer${layers === 1 ? '' : 's'}, ` : ''}${formatBytes(n)}${of} sent`) },
+    ),
+  );
   return { host, image, id, loaded: true };
 }
 
@@ -298,7 +341,8 @@ export async function labDown(name: string, opts: LabStateOptions = {}): Promise
     removed.push(...containers.map((c) => `container ${c.name}`));
   }
   const net = networkName(name);
-  if ((await tryRun('docker', ['network', 'inspect', net])).code === 0) {
+  // Only the lab's own network (by its label): `tsplay-<name>` may be someone else's.
+  if ((await networkLab(net)) === name) {
     await docker(['network', 'rm', net]);
     removed.push(`network ${net}`);
   }

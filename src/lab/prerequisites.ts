@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { UserError } from '../core/errors.js';
 import { hasCommand, run, tryRun } from './exec.js';
+import { aptProgress, follow, phase, type OnProgress, type Update } from './progress.js';
 
 /** Each program the lab uses, and the Debian package that provides it. */
 const PROGRAMS: ReadonlyArray<{ command: string; pkg: string; why: string }> = [
@@ -41,14 +42,14 @@ async function engineState(): Promise<'up' | 'down' | 'permission'> {
   return /permission denied/i.test(r.stderr) ? 'permission' : 'down';
 }
 
-async function aptInstall(pkgs: string[]): Promise<void> {
+async function aptInstall(pkgs: string[], update: Update): Promise<void> {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const args = ['install', '-y', '--no-install-recommends', ...pkgs];
-  const first = await tryRun('apt-get', args, { env });
+  const first = await tryRun('apt-get', args, { env, onLine: follow(aptProgress(), update) });
   if (first.code === 0) return;
   // Package lists may be missing or stale on a fresh machine.
-  await run('apt-get', ['update'], { env });
-  await run('apt-get', args, { env });
+  await run('apt-get', ['update'], { env, onLine: follow(aptProgress(), update) });
+  await run('apt-get', args, { env, onLine: follow(aptProgress(), update) });
 }
 
 async function startDockerd(): Promise<void> {
@@ -72,13 +73,13 @@ async function startDockerd(): Promise<void> {
  * Checks (and with `install`, fixes) what the lab needs. Throws a UserError naming everything
  * that is missing and how to get it.
  */
-export async function ensurePrerequisites(opts: { install: boolean }): Promise<PrerequisiteReport> {
+export async function ensurePrerequisites(opts: { install: boolean; onProgress?: OnProgress }): Promise<PrerequisiteReport> {
   const report: PrerequisiteReport = { installed: [], startedDockerd: false };
   let missing = await missingPrograms();
   const canInstall = opts.install && isRoot() && (await hasCommand('apt-get'));
   if (missing.length && canInstall) {
     const pkgs = [...new Set(missing.map((p) => p.pkg))];
-    await aptInstall(pkgs);
+    await phase(opts.onProgress, `install ${pkgs.join(', ')}`, (update) => aptInstall(pkgs, update));
     report.installed = pkgs;
     missing = await missingPrograms();
   }
@@ -87,7 +88,7 @@ export async function ensurePrerequisites(opts: { install: boolean }): Promise<P
   if (!missing.some((p) => p.command === 'docker')) {
     let state = await engineState();
     if (state === 'down' && canInstall && !missing.some((p) => p.command === 'dockerd')) {
-      await startDockerd();
+      await phase(opts.onProgress, 'start dockerd', () => startDockerd());
       report.startedDockerd = true;
       state = 'up';
     }

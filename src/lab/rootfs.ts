@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { run } from './exec.js';
 import type { DebianMirrors } from './mirror.js';
-import { phase, type OnProgress } from './progress.js';
+import { debootstrapProgress, follow, phase, type OnProgress } from './progress.js';
 
 export const LAB_SUITE = 'bookworm';
 
@@ -105,11 +105,11 @@ export async function prepareRootfs(dir: string, recipe: RootfsRecipe, cacheKey:
     await phase(onProgress, 'unpack cached rootfs', () => run('tar', ['-C', dir, ...TAR_KEEP, '-xpf', tarball]));
     return;
   }
-  await phase(onProgress, 'debootstrap', () =>
+  await phase(onProgress, 'debootstrap', (update) =>
     run(
       'debootstrap',
       [`--variant=${recipe.variant}`, `--include=${recipe.packages.join(',')}`, recipe.suite, dir, recipe.mirror],
-      { timeoutMs: 30 * 60_000 },
+      { timeoutMs: 30 * 60_000, onLine: follow(debootstrapProgress(), update) },
     ),
   );
   for (const deb of readdirSync(join(dir, 'var/cache/apt/archives')).filter((f) => f.endsWith('.deb'))) {

@@ -30,6 +30,13 @@ const labName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'a lab name is up to 40 lowercase letters, digits, "_" and "-"');
 
+/** `name` if it is a valid lab name, else a UserError saying why (`--name` given with a spec). */
+export function checkLabName(name: string, what = '--name'): string {
+  const r = labName.safeParse(name);
+  if (!r.success) throw new UserError(`${what}: "${name}" is not a lab name: ${r.error.issues[0]!.message}`);
+  return name;
+}
+
 /** Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@sha256:digest]. */
 const IMAGE_REF = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
@@ -59,7 +66,7 @@ export const labHostSchema = z.strictObject({
 });
 
 export const labSpecSchema = z.strictObject({
-  name: labName.default('default').describe('Lab name: containers are tsplay-<name>-<host>'),
+  name: labName.default('default').describe('Lab name: containers are tsplay-<name>.<host>'),
   hosts: z.array(labHostSchema).min(1, 'a lab needs at least one host').describe('The lab hosts'),
 });
 

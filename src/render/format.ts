@@ -156,3 +156,60 @@ export function connectingText(b: ConnectBurst, ch: ChalkInstance): string {
 export function connectedText(b: ConnectBurst, ch: ChalkInstance): string {
   return `connected to ${b.probed} host${b.probed === 1 ? '' : 's'}${b.unreachable ? ch.magenta(`, ${b.unreachable} unreachable`) : ''} in ${b.seconds.toFixed(1)} s`;
 }
+
+export type TaskProgress = Extract<EngineEvent, { type: 'task:progress' }>;
+
+/** The live row names a host as slow once it has been on the row's task this long. */
+export const SLOW_HOST_AFTER_MS = 5_000;
+/** Plain output: a line when a task still has hosts on it after this long (then at 2x, 4x, ...). */
+export const PLAIN_STILL_RUNNING_AFTER_MS = 30_000;
+/** How often the live row's elapsed times and the plain "still running" check are refreshed. */
+export const PROGRESS_TICK_MS = 1_000;
+
+export interface SlowHost {
+  host: string;
+  seconds: number;
+}
+
+/** The hosts on one task now (from its task:progress events), and since when. */
+export class HostsInProgress {
+  private readonly since = new Map<string, number>();
+  /** Hosts that started the task (running or done). */
+  started = 0;
+
+  progress(e: TaskProgress): void {
+    if (e.state === 'start') {
+      this.since.set(e.host, e.at);
+      this.started++;
+    } else this.since.delete(e.host);
+  }
+
+  get running(): number {
+    return this.since.size;
+  }
+
+  /** Hosts on the task for at least `afterMs`, the longest first (then by name). */
+  slow(now = Date.now(), afterMs = SLOW_HOST_AFTER_MS): SlowHost[] {
+    return [...this.since]
+      .filter(([, at]) => now - at >= afterMs)
+      .map(([host, at]) => ({ host, seconds: Math.floor((now - at) / 1000) }))
+      .sort((a, b) => b.seconds - a.seconds || a.host.localeCompare(b.host));
+  }
+}
+
+/** `web-2 12s, web-3 9s +4`: the first `max` slow hosts, and how many more. */
+export function slowHostsText(slow: SlowHost[], max = 2): string {
+  const shown = slow.slice(0, max).map((s) => `${s.host} ${s.seconds}s`).join(', ');
+  return slow.length > max ? `${shown} +${slow.length - max}` : shown;
+}
+
+/**
+ * A live row's counters: `0 done / 3 · 3 running · slow: web-2 12s` (hosts in progress before any
+ * finished, the slow ones once they took SLOW_HOST_AFTER_MS); empty before any host started.
+ */
+export function progressTitle(counts: Record<HostStatus, number>, total: number, p: HostsInProgress, ch: ChalkInstance, now = Date.now()): string {
+  const finished = Object.values(counts).some((n) => n > 0);
+  if (!finished && !p.started) return '';
+  const slow = p.slow(now);
+  return `${countersTitle(counts, total, ch)}${p.running ? ` · ${p.running} running` : ''}${slow.length ? ch.yellow(` · slow: ${slowHostsText(slow)}`) : ''}`;
+}

@@ -1,6 +1,8 @@
 /**
  * TTY renderer: listr2 with ONE row per playbook task (never one per host x task, which
- * collapses at ~50 hosts), host counters in the row's title, failures expanded under it.
+ * collapses at ~50 hosts), host counters in the row's title (with the hosts in progress and, after
+ * SLOW_HOST_AFTER_MS, the slow ones: `0 done / 3 · 3 running · slow: web-2 12s`), failures
+ * expanded under it.
  * Each task gets its own short-lived Listr instance; rows are sequential (hosts that run ahead
  * have their results held until their row starts: engine/pipeline.ts),
  * so only one is live at a time and finished rows stay on screen.
@@ -9,7 +11,7 @@
 import type { Listr as ListrClass } from 'listr2';
 import type { SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, HostStatus, TaskHostResult } from '../engine/events.js';
-import { ConnectBursts, connectedText, connectingText, countersTitle, failureLines, hostLabel, interruptedLine, makeChalk, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
+import { ConnectBursts, connectedText, connectingText, countersTitle, failureLines, hostLabel, HostsInProgress, interruptedLine, makeChalk, progressTitle, PROGRESS_TICK_MS, recapTable, renderDiff, warningLine, warningsRecap } from './format.js';
 
 interface Live {
   id: number;
@@ -24,6 +26,10 @@ interface Live {
   diffs: string[];
   /** Plan warnings of this task, shown under the row. */
   warnings: string[];
+  /** Hosts on the task now (task:progress), for `3 running · slow: web-2 12s`. */
+  progress: HostsInProgress;
+  /** The row's title as last computed (applied when the listr task starts). */
+  title?: string;
   setTitle?: (t: string) => void;
   /** Set by task:end; the Listr task settles with it whenever it gets to run. */
   ended?: { title: string; failed: boolean };
@@ -41,7 +47,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
   const write = (s: string) => (chain = chain.then(() => void out.write(s + '\n')));
 
   const start = (id: number, name: string, total: number, handler: boolean) => {
-    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], warnings: [], done: Promise.resolve() };
+    const l: Live = { id, name: (handler ? 'handler: ' : '') + name, total, counts: { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 }, failures: [], ignored: 0, messages: [], show: false, diffs: [], warnings: [], progress: new HostsInProgress(), done: Promise.resolve() };
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
     const makeList = (Listr: typeof ListrClass) => new Listr(
@@ -51,6 +57,7 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
           task: (_ctx, task) =>
             new Promise<void>((resolve, reject) => {
               l.setTitle = (t) => (task.title = t);
+              if (l.title && !l.ended) task.title = l.title;
               l.settle = () => {
                 task.title = l.ended!.title;
                 if (l.ended!.failed) reject(new Error(l.ended!.title));
@@ -74,6 +81,22 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
     });
     live = l;
     void isReady;
+  };
+
+  /** The live row's title from its counters and hosts in progress; ticks while hosts are on it (elapsed times). */
+  let ticker: NodeJS.Timeout | undefined;
+  const refresh = (l: Live) => {
+    const counters = progressTitle(l.counts, l.total, l.progress, ch);
+    l.title = counters ? `${l.name}  ${counters}` : l.name;
+    l.setTitle?.(l.title);
+    if (l.progress.running && !ticker) {
+      ticker = setInterval(() => (live?.id === l.id && !l.ended ? refresh(l) : stopTicker()), PROGRESS_TICK_MS);
+      ticker.unref();
+    } else if (!l.progress.running) stopTicker();
+  };
+  const stopTicker = () => {
+    clearInterval(ticker);
+    ticker = undefined;
   };
 
   /** Connecting: a live row while hosts connect outside a task (the facts read before a section's first task). */
@@ -122,12 +145,20 @@ export function listrRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
           const t = renderDiff(d, ch);
           if (t) l.diffs.push(ch.dim(`--- ${hostLabel(r)}`) + '\n' + t);
         }
-        l.setTitle?.(`${l.name}  ${countersTitle(l.counts, l.total, ch)}`);
+        refresh(l);
+        break;
+      }
+      case 'task:progress': {
+        const l = live;
+        if (!l || l.id !== e.id) break;
+        l.progress.progress(e);
+        refresh(l);
         break;
       }
       case 'task:end': {
         const l = live;
         if (!l || l.id !== e.id) break;
+        stopTicker();
         l.ended = { title: `${l.name}  ${countersTitle(e.counts, e.total, ch)}`, failed: e.counts.failed > l.ignored || e.counts.unreachable > 0 };
         l.settle?.();
         live = undefined;

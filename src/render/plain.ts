@@ -1,13 +1,16 @@
 /** Line-per-result renderer for pipes, CI logs and -v. */
 import { formatPos, type SourcePos } from '../core/errors.js';
 import type { EngineEvent, EventBus, TaskHostResult } from '../engine/events.js';
-import { ConnectBursts, connectedText, connectingText, failureLines, hostLabel, interruptedLine, makeChalk, recapTable, renderDiff, STATUS_COLOR, warningLine } from './format.js';
+import { ConnectBursts, connectedText, connectingText, failureLines, hostLabel, HostsInProgress, interruptedLine, makeChalk, PLAIN_STILL_RUNNING_AFTER_MS, PROGRESS_TICK_MS, recapTable, renderDiff, slowHostsText, STATUS_COLOR, warningLine } from './format.js';
 
 /**
  * `connectAfterMs`: hosts still connecting after this long get a line with the counts (then one
  * when they all answered); quicker connects print nothing (default 1000).
+ * `stillRunningAfterMs`: a task whose hosts are still on it after this long gets a line naming
+ * them (`still running after 30 s: web-2 31s`), again at twice, four times... that long, so a
+ * CI log does not look stuck; quicker tasks print nothing more than before (default 30 s).
  */
-export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean; connectAfterMs?: number } = {}): void {
+export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.stdout, opts: { verbose?: boolean; connectAfterMs?: number; stillRunningAfterMs?: number } = {}): void {
   const ch = makeChalk(out);
   const w = (s: string) => out.write(s + '\n');
   const names = new Map<number, string>();
@@ -24,7 +27,28 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
       shown = true;
     }
   };
+  /** Hosts on the current task, and when its next "still running" line is due. */
+  let current: { id: number; hosts: HostsInProgress; nextMs: number } | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const stillRunning = () => {
+    if (!current?.hosts.running) return;
+    const now = Date.now();
+    const slow = current.hosts.slow(now, current.nextMs);
+    if (!slow.length) return;
+    w(ch.dim(`still running after ${Math.round(current.nextMs / 1000)} s: ${slowHostsText(slow, 5)}`));
+    while (current.nextMs <= slow[0]!.seconds * 1000) current.nextMs *= 2;
+  };
   bus.on((e: EngineEvent) => {
+    if (e.type === 'task:progress') {
+      if (current?.id !== e.id) current = { id: e.id, hosts: new HostsInProgress(), nextMs: opts.stillRunningAfterMs ?? PLAIN_STILL_RUNNING_AFTER_MS };
+      current.hosts.progress(e);
+      if (current.hosts.running && !ticker) (ticker = setInterval(stillRunning, PROGRESS_TICK_MS)).unref();
+      else if (!current.hosts.running) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
+      return;
+    }
     if (e.type === 'connect:progress') {
       if (bursts.progress(e)) {
         shown = false;
@@ -33,6 +57,11 @@ export function plainRenderer(bus: EventBus, out: NodeJS.WriteStream = process.s
         else (timer = setTimeout(showConnecting, after)).unref();
       }
       return;
+    }
+    if ((e.type === 'task:end' && current?.id === e.id) || e.type === 'recap') {
+      current = undefined;
+      clearInterval(ticker);
+      ticker = undefined;
     }
     const burst = bursts.settled();
     if (burst) {

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { EventBus } from '../../src/engine/events.js';
+import { HostsInProgress } from '../../src/render/format.js';
 import { plainRenderer } from '../../src/render/plain.js';
 import { FakeWorld } from '../helpers/fake-connection.js';
 import { run, statusOf } from '../helpers/engine-run.js';
@@ -19,17 +20,38 @@ function slowH3(ms = 120): FakeWorld {
 /** Position of a host's script in the start order / the end order. */
 const started = (w: FakeWorld, host: string, script: string) => w.order.findIndex(([h, s]) => h === host && s.startsWith(script));
 const ended = (w: FakeWorld, host: string, script: string) => w.ended.findIndex(([h, s]) => h === host && s.startsWith(script));
-/** Every task:host and task warning comes between its own task's start and end; rows do not overlap. */
+/**
+ * Every task:host, task:progress and task warning comes between its own task's start and end;
+ * rows do not overlap; in each row every host that ran it starts once, has its results, then is
+ * done, so the live row's `N running` is right for each row (HostsInProgress, render/format.ts).
+ */
 function expectRows(events: EngineEvent[]): void {
   let open: number | undefined;
+  let row: { hosts: HostsInProgress; results: Set<string>; done: Set<string> } | undefined;
   for (const e of events) {
     if (e.type === 'task:start') {
       expect(open, `task ${e.id} starts inside task ${open}`).to.equal(undefined);
       open = e.id;
-    } else if (e.type === 'task:host' || (e.type === 'warning' && e.id !== undefined)) {
+      row = { hosts: new HostsInProgress(), results: new Set(), done: new Set() };
+    } else if (e.type === 'task:host' || e.type === 'task:progress' || (e.type === 'warning' && e.id !== undefined)) {
       expect(e.id, `${e.type} outside its row`).to.equal(open);
+      if (e.type === 'task:host') {
+        expect(row!.done.has(e.result.host), `${e.result.host}: a result after done`).to.equal(false);
+        row!.results.add(e.result.host);
+      }
+      if (e.type === 'task:progress') {
+        if (e.state === 'done') {
+          expect(row!.results.has(e.host), `${e.host}: done before its result`).to.equal(true);
+          row!.done.add(e.host);
+        }
+        const before = row!.hosts.running;
+        row!.hosts.progress(e);
+        expect(row!.hosts.running, `${e.host} ${e.state}`).to.equal(before + (e.state === 'start' ? 1 : -1));
+      }
     } else if (e.type === 'task:end') {
       expect(e.id).to.equal(open);
+      expect(row!.hosts.running, 'no host still running at the end of its row').to.equal(0);
+      expect(row!.hosts.started, 'every host with a result started the row once').to.equal(row!.results.size);
       open = undefined;
     }
   }
@@ -58,6 +80,24 @@ describe('engine: per-host pipelines', () => {
     expect(starts).to.deep.equal([['one', 'h1,h2,h3'], ['two', 'h1,h2,h3'], ['three', 'h1,h2,h3']]);
     const ends = r.events.flatMap((e) => (e.type === 'task:end' ? [e.counts.changed] : []));
     expect(ends).to.deep.equal([3, 3, 3]);
+  });
+
+  it('hosts in progress per row: a fast host held on a later row keeps the time it really started', async () => {
+    const world = slowH3(200);
+    const r = await run(THREE, { world });
+    expectRows(r.events);
+    const progress = r.events.filter((e): e is Extract<EngineEvent, { type: 'task:progress' }> => e.type === 'task:progress');
+    const at = (id: number, host: string, state: 'start' | 'done') => progress.find((e) => e.id === id && e.host === host && e.state === state)!.at;
+    const [one, two, three] = r.events.flatMap((e) => (e.type === 'task:start' ? [e.id] : []));
+    // h1 started (and finished) task three while h3 was still on task one: the row of three shows
+    // h1's real times, not when its held events were let through.
+    expect(at(three!, 'h1', 'done')).to.be.at.most(at(one!, 'h3', 'done'));
+    expect(at(two!, 'h1', 'start')).to.be.below(at(one!, 'h3', 'done'));
+    // While row one is shown (before its task:end), h3 is the one host still running it.
+    const rowOne = new HostsInProgress();
+    for (const e of progress.filter((p) => p.id === one && !(p.host === 'h3' && p.state === 'done'))) rowOne.progress(e);
+    expect(rowOne.running).to.equal(1);
+    expect(rowOne.slow(at(one!, 'h3', 'start') + 5000).map((s) => s.host)).to.deep.equal(['h3']);
   });
 
   it('strategy: linear keeps the barrier at every task', async () => {

@@ -20,6 +20,21 @@ describe('lab exec', () => {
     expect(e.diagnostics[0]!.message.split('\n').slice(1)).to.deep.equal(['  E: broken thing']); // lines mentioning an error win
   });
 
+  it('onLine: each line of stdout and stderr as it comes (CR and LF), the last unfinished one at the end', async () => {
+    const lines: string[] = [];
+    const r = await run('sh', ['-c', 'printf "I: Retrieving a 1\\nI: Ret"; sleep 0.1; printf "rieving b 2\\r\\n"; printf "E: x\\n" >&2; printf "tail"'], { onLine: (l) => lines.push(l) });
+    expect(lines.sort()).to.deep.equal(['E: x', 'I: Retrieving a 1', 'I: Retrieving b 2', 'tail'].sort());
+    expect(r.stdout, 'output is still collected').to.equal('I: Retrieving a 1\nI: Retrieving b 2\r\ntail');
+  });
+
+  it('pipe onBytes: the running total of bytes sent from one program to the other', async () => {
+    const totals: number[] = [];
+    const r = await pipe({ cmd: 'head', args: ['-c', '300000', '/dev/zero'] }, { cmd: 'wc', args: ['-c'] }, { onBytes: (n) => totals.push(n) });
+    expect(r.stdout.trim()).to.equal('300000');
+    expect(totals.at(-1)).to.equal(300000);
+    expect(totals).to.deep.equal([...totals].sort((x, y) => x - y));
+  });
+
   it('says when a program is missing or times out', async () => {
     expect((await failure(run('tsplay-no-such-program', []))).shortMessage).to.equal('command not found: tsplay-no-such-program');
     expect((await failure(run('sleep', ['5'], { timeoutMs: 100 }))).shortMessage).to.equal('Command timed out: sleep 5');

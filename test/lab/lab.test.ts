@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BUSYBOX_IMAGE } from '../../src/lab/busybox.js';
 import { tryRun } from '../../src/lab/exec.js';
+import { containerName } from '../../src/lab/container.js';
 import { ensureImage } from '../../src/lab/image.js';
 import { labDown, labSshArgs, labStatus, labUp, loadImageIntoHost, type LabUpResult } from '../../src/lab/lab.js';
 import { ensurePrerequisites } from '../../src/lab/prerequisites.js';
@@ -67,7 +68,7 @@ describe('lab (end to end, local Docker engine)', function () {
     expect(image.built).to.equal(false);
     expect(image.tag).to.match(/^tsplay-lab:docker-[0-9a-f]{12}$/);
     expect(events.map((e) => e.status)).to.deep.equal(['skip']);
-    const running = (await tryRun('docker', ['inspect', '--format', '{{.Config.Image}}', `tsplay-${spec.name}-dock1`])).stdout.trim();
+    const running = (await tryRun('docker', ['inspect', '--format', '{{.Config.Image}}', containerName(spec.name, 'dock1')])).stdout.trim();
     expect(running).to.equal(image.tag);
   });
 
@@ -76,8 +77,11 @@ describe('lab (end to end, local Docker engine)', function () {
     expect(up.images).to.deep.equal([{ host: 'dock1', image: BUSYBOX_IMAGE, id, loaded: true }]);
     expect(up.changes).to.include(`loaded ${BUSYBOX_IMAGE} into dock1`);
     const step = `load ${BUSYBOX_IMAGE} into dock1`;
-    expect(upEvents.filter((e) => e.phase === step).map((e) => e.status)).to.deep.equal(['start', 'done']);
-    const inHost = await tryRun('docker', ['exec', `tsplay-${spec.name}-dock1`, 'docker', 'image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE]);
+    const events = upEvents.filter((e) => e.phase === step);
+    expect(events.map((e) => e.status).filter((s) => s !== 'update')).to.deep.equal(['start', 'done']);
+    // What it is doing meanwhile: the image's layers and the bytes sent so far.
+    expect(events.filter((e) => e.status === 'update').at(-1)?.detail).to.match(/^\d+ layers?, [\d.]+ [kM]B of ~[\d.]+ [kM]B sent$/);
+    const inHost = await tryRun('docker', ['exec', containerName(spec.name, 'dock1'), 'docker', 'image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE]);
     expect(inHost.stdout.trim()).to.equal(id);
   });
 
@@ -173,7 +177,7 @@ describe('lab (end to end, local Docker engine)', function () {
   it('labUp removes hosts that left the spec and keeps the others', async () => {
     const smaller = validateLabSpec({ name: spec.name, hosts: [{ name: 'web1', groups: ['web'] }] });
     const r = await labUp(smaller, { stateDir });
-    expect(r.changes).to.include(`removed container tsplay-${spec.name}-dock1`);
+    expect(r.changes).to.include(`removed container ${containerName(spec.name, 'dock1')}`);
     expect(r.hosts.map((h) => [h.name, h.id])).to.deep.equal([['web1', up.hosts[0]!.id]]);
     expect(readFileSync(r.knownHostsPath, 'utf8').trim().split('\n')).to.have.length(1);
   });
