@@ -334,7 +334,7 @@ export class TaskParser {
         }
       }
     }
-    const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars) : undefined;
+    const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars, { list: true }) : undefined;
     const env = value.environment;
     if (env !== undefined && !isMap(env)) this.ctx.error(src, 'environment must be a mapping', 'environment');
     const delegateTo = this.str(src, value, 'delegate_to');
