@@ -73,6 +73,7 @@ export const PARAM_ALIASES: Readonly<Record<string, Readonly<Record<string, stri
   blockinfile: PATH_ALIASES,
   replace: PATH_ALIASES,
   file: { dest: 'path', name: 'path' },
+  ini_file: { dest: 'path' },
   stat: { dest: 'path', name: 'path' },
   apt: { pkg: 'name', package: 'name', 'update-cache': 'update_cache', 'install-recommends': 'install_recommends' },
   package: { pkg: 'name' },
