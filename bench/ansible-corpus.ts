@@ -1,7 +1,11 @@
 /**
  * How much public Ansible content tsplay reads (issue 13). Usage:
  *
- *   npx tsx bench/ansible-corpus.ts CORPUS_DIR [--json] [--markdown]
+ *   npx tsx bench/ansible-corpus.ts CORPUS_DIR [--json] [--markdown] [--extra-vars=FILE]
+ *
+ * FILE (default bench/ansible-corpus.extra-vars.yml) maps a project to the variables its users
+ * pass with `-e` (a deployer's generated playbooks read a path it passes): `project: {name: value}`.
+ * CORPUS_FAILURES=1 prints every task failing after migrate with its diagnostics (stderr).
  *
  * CORPUS_DIR holds one folder per project (a role, a collection, a repository of playbooks),
  * read locally and never committed. For each project it reports:
@@ -22,7 +26,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Node, type YAMLMap } from 'yaml';
+import { isMap, isSeq, LineCounter, parse, parseAllDocuments, type Node, type YAMLMap } from 'yaml';
 import { UserError, type Diagnostic } from '../src/core/errors.js';
 import { loadInventory } from '../src/inventory/model.js';
 import { migratePath } from '../src/migrate/migrate.js';
@@ -48,6 +52,8 @@ interface TaskResult {
   reasons: string[];
   modules: string[];
   silentlyWrong: string[];
+  /** The diagnostics' own messages (for CORPUS_FAILURES). */
+  raw: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,6 +95,17 @@ function findProject(dir: string): { playbooks: string[]; roles: string[]; inven
   const taskFiles = files.filter((f) => /\.ya?ml$/.test(f) && roles.some((r) => f.startsWith(join(r, 'tasks') + '/') || f.startsWith(join(r, 'handlers') + '/')));
   for (const pb of playbooks) for (const t of playbookTaskFiles(pb)) if (!taskFiles.includes(t)) taskFiles.push(t);
   return { playbooks, roles, inventories, taskFiles };
+}
+
+/** A playbook, the task files it includes and the playbooks it imports (constant names), recursively. */
+function reachOf(pb: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(pb)) return seen;
+  for (const f of playbookTaskFiles(pb)) seen.add(f);
+  for (const m of readFileSync(pb, 'utf8').matchAll(/(?:import_playbook|^\s*-?\s*include):\s*["']?([\w./-]+\.ya?ml)/gm)) {
+    const f = resolve(dirname(pb), m[1]!);
+    if (existsSync(f) && !seen.has(f)) reachOf(f, seen);
+  }
+  return seen;
 }
 
 /** Task files beside a playbook that it includes by a constant name (`include_tasks: x.yml`). */
@@ -178,13 +195,15 @@ interface Unit {
   playbook: string;
   inventory?: string;
   rolesPath: string[];
+  /** What a user passes with `-e` for this project (--extra-vars). */
+  extraVars?: Record<string, unknown>;
 }
 
 /** Loads a unit; diagnostics (errors) with absolute positions, and the task files it reached when it loaded. */
 async function validate(u: Unit): Promise<{ diags: Diagnostic[]; reached: Set<string> }> {
   try {
     const inventory = loadInventory(u.inventory ? [u.inventory] : [], { playbookDir: dirname(u.playbook) });
-    const { playbook } = await loadPlaybook(u.playbook, { inventory, rolesPath: u.rolesPath });
+    const { playbook } = await loadPlaybook(u.playbook, { inventory, rolesPath: u.rolesPath, extraVars: u.extraVars });
     const reached = new Set<string>();
     const walk = (ts: Task[]) => {
       for (const t of ts) {
@@ -230,11 +249,11 @@ function reasonOf(d: Diagnostic): { reason: string; module?: string } {
 }
 
 /** Validates units until no new task fails; returns each task's result by "file#index". */
-async function validateProject(dir: string, files: ReturnType<typeof findProject>, tmp: string): Promise<Map<string, TaskResult>> {
+async function validateProject(dir: string, files: ReturnType<typeof findProject>, tmp: string, extraVars?: Record<string, unknown>): Promise<Map<string, TaskResult>> {
   const results = new Map<string, TaskResult>();
   const tasksOf = new Map<string, TaskRef[]>();
   for (const f of files.taskFiles) tasksOf.set(f, leafTasks(f));
-  for (const [f, ts] of tasksOf) for (const t of ts) results.set(`${f}#${t.index}`, { ok: true, reasons: [], modules: [], silentlyWrong: [] });
+  for (const [f, ts] of tasksOf) for (const t of ts) results.set(`${f}#${t.index}`, { ok: true, reasons: [], modules: [], silentlyWrong: [], raw: [] });
   const done = new Set<string>();
 
   const runUnit = async (u: Unit, scope: (f: string) => boolean) => {
@@ -272,6 +291,7 @@ async function validateProject(dir: string, files: ReturnType<typeof findProject
           const { reason, module } = reasonOf(d);
           r.ok = false;
           if (!r.reasons.includes(reason)) r.reasons.push(reason);
+          if (!r.raw.includes(d.message)) r.raw.push(d.message);
           if (module && !r.modules.includes(module)) r.modules.push(module);
           if (!failed.has(key)) {
             failed.add(key);
@@ -288,7 +308,10 @@ async function validateProject(dir: string, files: ReturnType<typeof findProject
             const r = results.get(`${f}#${t.index}`)!;
             if (failed.has(`${f}#${t.index}`)) continue;
             r.ok = false;
-            for (const d of unattributed.slice(0, 2)) r.reasons.push(`(outside the task) ${reasonOf(d).reason}`);
+            for (const d of unattributed.slice(0, 2)) {
+              r.reasons.push(`(outside the task) ${reasonOf(d).reason}`);
+              r.raw.push(`(outside the task) ${d.pos ? `${basename(d.pos.file)}:${d.pos.line}: ` : ''}${d.message}`);
+            }
           }
           done.add(f);
         }
@@ -306,16 +329,21 @@ async function validateProject(dir: string, files: ReturnType<typeof findProject
     }
   };
 
+  // A playbook's error outside its tasks blocks what it reaches: its own task files and the
+  // playbooks it imports, and the roles beside it -- not the other playbooks of its folder.
+  const reach = new Map(files.playbooks.map((pb) => [pb, reachOf(pb)]));
+  const playbookFiles = new Set([...reach.values()].flatMap((r) => [...r]));
   for (const pb of files.playbooks) {
     const inv = join(tmp, `inventory-${basename(pb)}.yml`);
     writeFileSync(inv, inventoryFor(pb));
-    await runUnit({ playbook: pb, inventory: inv, rolesPath: [join(dir, 'roles')] }, (f) => f.startsWith(dirname(pb)) && !done.has(f));
+    const mine = reach.get(pb)!;
+    await runUnit({ playbook: pb, inventory: inv, rolesPath: [join(dir, 'roles')], extraVars }, (f) => !done.has(f) && (mine.has(f) || (f.startsWith(dirname(pb) + '/') && !playbookFiles.has(f))));
   }
   for (const role of files.roles) {
     if (files.taskFiles.filter((f) => f.startsWith(role + '/')).every((f) => done.has(f))) continue;
     const pb = join(tmp, `role-${basename(role)}.yml`);
     writeFileSync(pb, `- hosts: all\n  roles:\n    - ${basename(role)}\n`);
-    await runUnit({ playbook: pb, rolesPath: [dirname(role)] }, (f) => f.startsWith(role + '/') && !done.has(f));
+    await runUnit({ playbook: pb, rolesPath: [dirname(role)], extraVars }, (f) => f.startsWith(role + '/') && !done.has(f));
   }
   // Task files no unit reached: each through its role's tasks_from.
   for (const f of files.taskFiles) {
@@ -324,7 +352,7 @@ async function validateProject(dir: string, files: ReturnType<typeof findProject
     if (!role) continue;
     const pb = join(tmp, `file-${basename(role)}-${basename(f)}.yml`);
     writeFileSync(pb, `- hosts: all\n  tasks:\n    - import_role: { name: ${basename(role)}, tasks_from: ${JSON.stringify(relative(join(role, 'tasks'), f))} }\n`);
-    await runUnit({ playbook: pb, rolesPath: [dirname(role)] }, (x) => x === f);
+    await runUnit({ playbook: pb, rolesPath: [dirname(role)], extraVars }, (x) => x === f);
     done.add(f);
   }
   // Files never reached (a handler file of a role that failed early is judged with its role).
@@ -405,7 +433,7 @@ interface Row {
   modules: Array<[string, number]>;
 }
 
-async function measure(project: string, root: string): Promise<Row> {
+async function measure(project: string, root: string, extraVars: Record<string, Record<string, unknown>>): Promise<Row> {
   const row: Row = { project, inventories: '', tasks: 0, withConstructs: 0, asIs: 0, migrated: 0, wrongAsIs: 0, wrongMigrated: 0, unannounced: 0, reasons: [], modules: [] };
   const reasons = new Map<string, number>();
   const modules = new Map<string, number>();
@@ -439,7 +467,7 @@ async function measure(project: string, root: string): Promise<Row> {
         }
       }
       if (pass === 'as-is') row.withConstructs = [...texts.values()].filter((t) => constructsIn(t).length).length;
-      const results = await validateProject(copy, files, tmp);
+      const results = await validateProject(copy, files, tmp, extraVars[project]);
       let ok = 0;
       let wrong = 0;
       for (const [key, r] of results) {
@@ -450,6 +478,7 @@ async function measure(project: string, root: string): Promise<Row> {
               row.unannounced++;
               if (process.env.CORPUS_DEBUG) process.stderr.write(`unannounced ${relative(tmp, key)}: ${r.reasons.join(' | ')}\n`);
             }
+            if (process.env.CORPUS_FAILURES) process.stderr.write(`failing ${relative(tmp, key)}: ${r.raw.map((x) => x.split('\n')[0]).join(' | ')}\n`);
             for (const x of r.reasons) reasons.set(x, (reasons.get(x) ?? 0) + 1);
             for (const m of r.modules) modules.set(m, (modules.get(m) ?? 0) + 1);
           }
@@ -499,10 +528,12 @@ async function main(): Promise<void> {
     process.stderr.write('usage: tsx bench/ansible-corpus.ts CORPUS_DIR [--json]\n');
     process.exit(1);
   }
+  const evFile = args.find((a) => a.startsWith('--extra-vars='))?.slice('--extra-vars='.length) ?? join(import.meta.dirname, 'ansible-corpus.extra-vars.yml');
+  const extraVars = (existsSync(evFile) ? parse(readFileSync(evFile, 'utf8')) : {}) as Record<string, Record<string, unknown>>;
   const projects = readdirSync(dir).filter((p) => statSync(join(dir, p)).isDirectory()).sort();
   const rows: Row[] = [];
   for (const p of projects) {
-    rows.push(await measure(p, resolve(dir, p)));
+    rows.push(await measure(p, resolve(dir, p), extraVars));
     process.stderr.write(`${p}: done\n`);
   }
   if (args.includes('--json')) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');

@@ -140,6 +140,7 @@ function renderParams(
       groups: inventory.groupsVar(),
       playbook_dir: playbookDir,
       role_name: role?.name,
+      ansible_role_name: role?.name,
       role_path: role?.dir,
     },
   });

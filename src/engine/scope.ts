@@ -100,6 +100,7 @@ export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, in
       ansible_diff_mode: run.env.diff,
       playbook_dir: run.pb.dir,
       role_name: role?.name,
+      ansible_role_name: role?.name,
       role_path: role?.dir,
       omit: OMIT,
     },

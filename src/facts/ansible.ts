@@ -10,6 +10,7 @@
  * | distribution | 'Debian', 'Ubuntu', 'CentOS', 'RedHat', 'Fedora', 'Rocky', 'AlmaLinux', ... | os_id |
  * | distribution_release | 'bookworm' ('NA' when os-release has no codename) | os_codename |
  * | distribution_major_version | '12' | os_version |
+ * | distribution_version, distribution_minor_version | '12.11', '11' on Debian (/etc/debian_version when it is a number, as Ansible); '22.04', '04' on Ubuntu; else VERSION_ID ('NA' when empty; no minor without a dot) | debian_version, os_version |
  * | hostname, nodename, fqdn | short host name, host name, FQDN | hostname, fqdn |
  * | default_ipv4 | { address, interface, alias, gateway, prefix, netmask, network } ({} without a default route) | default_ipv4 |
  * | all_ipv4_addresses, architecture, machine, kernel, processor_vcpus, memtotal_mb, user_id, pkg_mgr, service_mgr, system | as Ansible | gather.ts |
@@ -25,7 +26,7 @@ const DISTRIBUTION: Record<string, string> = {
 
 /** The facts tsplay provides under Ansible's names (`ansible_facts.X`, `ansible_X`). */
 export const ANSIBLE_FACT_NAMES: readonly string[] = Object.freeze([
-  'os_family', 'distribution', 'distribution_release', 'distribution_major_version', 'hostname', 'nodename', 'fqdn', 'default_ipv4',
+  'os_family', 'distribution', 'distribution_release', 'distribution_major_version', 'distribution_version', 'distribution_minor_version', 'hostname', 'nodename', 'fqdn', 'default_ipv4',
   'all_ipv4_addresses', 'architecture', 'machine', 'kernel', 'processor_vcpus', 'memtotal_mb', 'user_id', 'pkg_mgr', 'service_mgr', 'system',
 ]);
 
@@ -56,11 +57,14 @@ export function ansibleFacts(f: Record<string, unknown>): Record<string, unknown
     if (iface) Object.assign(defaultIpv4, { prefix: String(iface.prefix), netmask: netmask(iface.prefix), network: network(iface.address, iface.prefix) });
   }
   const hostname = s('hostname');
+  const version = (distribution === 'Debian' && /^\d+(\.\d+)*$/.test(s('debian_version')) ? s('debian_version') : s('os_version')) || 'NA';
   const out: Record<string, unknown> = {
     os_family: FAMILY[s('os_family')] ?? distribution,
     distribution,
     distribution_release: s('os_codename') || 'NA',
     distribution_major_version: s('os_version').split('.')[0] || 'NA',
+    distribution_version: version,
+    distribution_minor_version: version.split('.')[1],
     hostname: hostname.split('.')[0],
     nodename: hostname,
     fqdn: s('fqdn') || hostname,

@@ -9,6 +9,7 @@
  * | os_id              | string, e.g. "debian", "ubuntu"             | /etc/os-release ID                     |
  * | os_version         | string, e.g. "12"                           | /etc/os-release VERSION_ID             |
  * | os_codename        | string, e.g. "bookworm"                     | /etc/os-release VERSION_CODENAME       |
+ * | debian_version     | string, e.g. "12.11" ('' elsewhere)         | /etc/debian_version                    |
  * | os_family          | string: debian, redhat, alpine, suse, arch… | os-release ID_LIKE, else ID            |
  * | os_pretty          | string                                      | /etc/os-release PRETTY_NAME            |
  * | kernel             | string, e.g. "6.1.0-18-amd64"               | `uname -r`                             |
@@ -34,6 +35,7 @@ export interface HostFactsData {
   os_id: string;
   os_version: string;
   os_codename: string;
+  debian_version: string;
   os_family: string;
   os_pretty: string;
   kernel: string;
@@ -54,6 +56,7 @@ const COMMAND = [
   'echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"',
   'echo "fqdn=$(hostname -f 2>/dev/null)"',
   "if [ -r /etc/os-release ]; then sed 's/^/os-release:/' /etc/os-release; fi",
+  'if [ -r /etc/debian_version ]; then echo "debian_version=$(cat /etc/debian_version)"; fi',
   'echo "kernel=$(uname -r)"',
   'echo "architecture=$(uname -m)"',
   'echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"',
@@ -129,6 +132,7 @@ export function parseHostFacts(out: ExecResult): HostFactsData {
     os_id: id,
     os_version: osr.VERSION_ID ?? '',
     os_codename: osr.VERSION_CODENAME ?? '',
+    debian_version: kv.debian_version ?? '',
     os_family: family,
     os_pretty: osr.PRETTY_NAME ?? '',
     kernel: kv.kernel,

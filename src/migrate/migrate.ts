@@ -73,14 +73,25 @@ export const PARAM_ALIASES: Readonly<Record<string, Readonly<Record<string, stri
   blockinfile: PATH_ALIASES,
   replace: PATH_ALIASES,
   file: { dest: 'path', name: 'path' },
+  ini_file: { dest: 'path' },
   stat: { dest: 'path', name: 'path' },
   apt: { pkg: 'name', package: 'name', 'update-cache': 'update_cache', 'install-recommends': 'install_recommends' },
+  package: { pkg: 'name' },
+  user: { createhome: 'create_home' },
   systemd: { service: 'name', unit: 'name', 'daemon-reload': 'daemon_reload' },
   service: { 'daemon-reload': 'daemon_reload' },
   sysctl: { key: 'name', val: 'value' },
   find: { path: 'paths', name: 'paths', pattern: 'patterns' },
   cron: { value: 'job' },
   assert: { msg: 'fail_msg' },
+};
+
+/** Values Ansible (or its older releases) takes for a parameter, as tsplay's module spells them: module -> param -> value -> value. */
+export const VALUE_ALIASES: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>> = {
+  apt: { state: { installed: 'present', removed: 'absent' } },
+  package: { state: { installed: 'present', removed: 'absent' } },
+  service: { state: { running: 'started' } },
+  systemd: { state: { running: 'started' } },
 };
 
 /** Parameters of Ansible's modules that only tune how Ansible does the job, dropped (tsplay's module does it its way). */
@@ -375,7 +386,11 @@ class FileMigration {
       const kv = convertKeyValue(v.value);
       if (kv) {
         const renames = renameAliases(target, Object.keys(kv.value));
-        this.edit(v, flowMap(Object.fromEntries(Object.entries(kv.value).map(([k, x]) => [renames.get(k) ?? k, x]))));
+        const args = Object.fromEntries(Object.entries(kv.value).map(([k, x]) => [renames.get(k) ?? k, x]));
+        for (const [k, x] of Object.entries(args)) if (typeof x === 'string' && VALUE_ALIASES[target]?.[k]?.[x]) args[k] = VALUE_ALIASES[target][k][x];
+        // `groups=docker,adm` is a list to Ansible's user module.
+        if (target === 'user' && typeof args.groups === 'string' && !args.groups.includes('{{')) args.groups = args.groups.split(',').map((g) => g.trim()).filter(Boolean);
+        this.edit(v, flowMap(args));
         for (const n of kv.notes) this.note(v, n);
         return;
       }
@@ -385,6 +400,10 @@ class FileMigration {
       const renames = renameAliases(target, v.items.map(keyOf));
       for (const p of v.items) if (renames.has(keyOf(p))) this.edit(p.key as Node, renames.get(keyOf(p))!);
       for (const p of v.items) if (DROPPED_PARAMS[target]?.includes(keyOf(p)) && !this.removePair(p)) this.note(p.key as Node, `${target}: drop ${keyOf(p)} (tsplay's ${target} does not take it)`);
+      for (const p of v.items) {
+        const alias = isScalar(p.value) && typeof p.value.value === 'string' ? VALUE_ALIASES[target]?.[renames.get(keyOf(p)) ?? keyOf(p)]?.[p.value.value] : undefined;
+        if (alias) this.edit(p.value as Node, alias);
+      }
       const groups = v.items.find((p) => keyOf(p) === 'groups');
       // `groups: docker,adm` is a list to Ansible's user module.
       if (target === 'user' && groups && isScalar(groups.value) && typeof groups.value.value === 'string' && !groups.value.value.includes('{{')) {
@@ -562,6 +581,7 @@ const flowSeq = (items: string[]) => `[${items.map((x) => (plainSafe(x) && !/[,{
 /** A mapping as a one-line flow mapping (`{ name: nginx, state: present }`). */
 export function flowMap(m: Record<string, unknown>): string {
   const scalar = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(scalar).join(', ')}]`;
     if (typeof v === 'boolean' || typeof v === 'number') return String(v);
     const s = String(v);
     if (/^\d+$/.test(s) && !/^0\d/.test(s)) return s;

@@ -28,6 +28,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['hostname', './system/hostname.js'],
   ['include_vars', './control/include_vars.js'],
   ['ping', './system/ping.js'],
+  ['ini_file', './files/ini_file.js'],
   ['lineinfile', './files/lineinfile.js'],
   ['meta', './control/meta.js'],
   ['package', './packages/package.js'],

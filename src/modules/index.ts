@@ -28,6 +28,7 @@ import cron from './system/cron.js';
 import file from './files/file.js';
 import find from './files/find.js';
 import getUrl from './files/get_url.js';
+import iniFile from './files/ini_file.js';
 import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
@@ -68,6 +69,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   hostname,
   includeVars,
   ping,
+  iniFile,
   lineinfile,
   meta,
   packageModule,

@@ -22,6 +22,9 @@ export const FQCN_PREFIXES = ['ansible.builtin', 'ansible.posix', 'tsplay'] as c
 const FQCN = new RegExp(`^(${FQCN_PREFIXES.map((p) => p.replace(/\./g, '\\.')).join('|')})\\.`);
 const shortName = (name: string) => name.replace(FQCN, '');
 
+/** True for an Ansible module tsplay does not have (any collection prefix). */
+export const isMissingAnsibleModule = (name: string): boolean => ANSIBLE_MODULES_MISSING.has(name.replace(/^[a-z0-9_]+\.[a-z0-9_]+\./, ''));
+
 /** Ansible modules (short names, any collection) and the tsplay module that does their job. */
 export const ANSIBLE_EQUIVALENTS: Readonly<Record<string, string>> = {
   ufw: 'install-ufw',
@@ -39,6 +42,21 @@ export const ANSIBLE_EQUIVALENTS: Readonly<Record<string, string>> = {
   ansible_facts: 'setup',
   gather_facts: 'setup',
 };
+
+/**
+ * Ansible modules (short names) tsplay has no module for: an unknown module of these names is
+ * said to be Ansible's, with no did-you-mean to a tsplay module that merely looks alike
+ * (`pip` is not `ping`, `git` is not `apt`).
+ */
+export const ANSIBLE_MODULES_MISSING: ReadonlySet<string> = new Set([
+  'git', 'pip', 'mount', 'unarchive', 'apt_repository', 'deb822_repository', 'apt_key', 'rpm_key', 'yum_repository', 'zypper', 'zypper_repository',
+  'pacman', 'pkgng', 'openbsd_pkg', 'pkg5', 'homebrew', 'snap', 'flatpak', 'seboolean', 'selinux', 'seport', 'sefcontext', 'firewalld', 'iptables',
+  'mysql_db', 'mysql_user', 'mysql_query', 'mysql_info', 'mysql_variables', 'postgresql_db', 'postgresql_user', 'postgresql_privs', 'mongodb_user',
+  'rabbitmq_plugin', 'rabbitmq_user', 'rabbitmq_vhost', 'getent', 'package_facts', 'service_facts', 'pam_limits', 'pamd', 'openssh_keypair',
+  'openssl_dhparam', 'authorized_key', 'known_hosts', 'modprobe', 'timezone', 'locale_gen', 'alternatives', 'add_host', 'group_by', 'script', 'raw',
+  'synchronize', 'fetch', 'slurp', 'xml', 'ec2', 'ec2_vol', 'ec2_elb', 'ec2_elb_lb', 'haproxy', 'nagios', 'zfs', 'jboss', 'netscaler',
+  'win_ping', 'win_feature', 'win_get_url', 'win_package', 'win_user', 'win_stat', 'win_service', 'win_copy', 'win_shell', 'win_command',
+]);
 
 export class ModuleRegistry {
   private readonly modules = new Map<string, { def: AnyModule; origin: string }>();
@@ -127,6 +145,7 @@ export class ModuleRegistry {
     const names = this.names();
     const ansible = ANSIBLE_EQUIVALENTS[name.replace(/^[a-z0-9_]+\.[a-z0-9_]+\./, '')];
     if (ansible && names.includes(ansible)) return ansible;
+    if (isMissingAnsibleModule(name)) return undefined;
     return didYouMean(name, names);
   }
 

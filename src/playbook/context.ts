@@ -44,11 +44,21 @@ export class LoadContext {
     return key === undefined ? src.file.pos(src.path) : src.file.keyPos([...src.path, key]);
   }
 
-  /** A vars mapping at `path` of a file, as a layer; reports a non-mapping. */
-  varsLayer(label: string, file: YamlFile, path: YamlPath, value: unknown): VarsLayer {
+  /** A vars mapping at `path` of a file, as a layer; reports a non-mapping. A play's or task's
+   * `vars:` may also be a list of mappings (`list`), as Ansible takes it. */
+  varsLayer(label: string, file: YamlFile, path: YamlPath, value: unknown, o: { list?: boolean } = {}): VarsLayer {
     if (value === undefined || value === null) return { label, vars: {}, file: file.file };
+    // Ansible also takes a list of mappings (`vars: [{a: 1}, {b: 2}]`), merged in order.
+    if (o.list && Array.isArray(value) && value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
+      const vars: Record<string, unknown> = {};
+      const at: Record<string, number> = {};
+      value.forEach((item: Record<string, unknown>, i) => {
+        for (const [k, v] of Object.entries(this.varsLayer(label, file, [...path, i], item).vars)) [vars[k], at[k]] = [v, i];
+      });
+      return { label, vars, file: file.file, pos: (k) => file.keyPos([...path, at[k] ?? 0, k]) };
+    }
     if (typeof value !== 'object' || Array.isArray(value)) {
-      this.diags.error(`${label} must be a mapping of variable names to values`, file.pos(path));
+      this.diags.error(`${label} must be a mapping of variable names to values${o.list ? ' (or a list of such mappings)' : ''}`, file.pos(path));
       return { label, vars: {}, file: file.file };
     }
     const vars = value as Record<string, unknown>;

@@ -173,7 +173,7 @@ class PlaybookLoader implements IncludeResolver {
       hosts = 'all';
     }
     const name = typeof value.name === 'string' ? value.name : String(hosts);
-    const vars = ctx.varsLayer(`play "${name}" vars`, yf, [...src.path, 'vars'], value.vars);
+    const vars = ctx.varsLayer(`play "${name}" vars`, yf, [...src.path, 'vars'], value.vars, { list: true });
     const varsFiles: VarsLayer[] = [];
     if (value.vars_files !== undefined) {
       const list = Array.isArray(value.vars_files) ? value.vars_files : [value.vars_files];

@@ -7,6 +7,7 @@ import { didYouMean } from '../core/errors.js';
 import { coerceScalars } from '../core/coerce.js';
 import type { AnyModule } from '../core/module.js';
 import { BECOME_METHODS, type BecomeMethod } from '../connection/types.js';
+import { isMissingAnsibleModule } from '../modules/registry.js';
 import type { YamlFile, YamlPath } from '../yaml/source.js';
 import type { LoadContext } from './context.js';
 import { BLOCK_KEYS, INCLUDE_KEYS, TASK_KEYWORDS, TASK_KEYWORD_SET } from './keywords.js';
@@ -144,6 +145,10 @@ export class TaskParser {
     if (!module) {
       const mod = this.ctx.registry.suggest(moduleKey);
       const kw = didYouMean(moduleKey, TASK_KEYWORDS);
+      if (isMissingAnsibleModule(moduleKey)) {
+        this.ctx.error(src, `unknown module "${moduleKey}": an Ansible module tsplay does not have`, moduleKey, 'run `tsplay doc` to list modules; a project may add its own in modules/ (CONTRIBUTING.md)');
+        return undefined;
+      }
       this.ctx.error(src, `unknown module "${moduleKey}"${mod ? `; did you mean "${mod}"?` : kw ? `; did you mean the keyword "${kw}"?` : ''}`, moduleKey, mod ? undefined : 'run `tsplay doc` to list modules');
       return undefined;
     }
@@ -334,7 +339,7 @@ export class TaskParser {
         }
       }
     }
-    const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars) : undefined;
+    const vars = 'vars' in value ? this.ctx.varsLayer(`task vars`, src.file, [...src.path, 'vars'], value.vars, { list: true }) : undefined;
     const env = value.environment;
     if (env !== undefined && !isMap(env)) this.ctx.error(src, 'environment must be a mapping', 'environment');
     const delegateTo = this.str(src, value, 'delegate_to');

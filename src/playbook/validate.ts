@@ -27,7 +27,7 @@ import { HOST_FACTS_TYPE, registeredType } from './result-types.js';
 /** Names every expression may use, whatever the play. */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'play_hosts', 'ansible_play_hosts',
-  'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_name', 'role_path', 'facts',
+  'ansible_play_batch', 'ansible_check_mode', 'ansible_diff_mode', 'playbook_dir', 'role_name', 'ansible_role_name', 'role_path', 'facts',
   'ansible_facts', 'omit', 'environment',
 ] as const;
 

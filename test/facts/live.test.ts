@@ -118,6 +118,7 @@ describe('facts on this machine (dash)', function () {
     expect(h.kernel).to.equal(release());
     expect(h.os_id).to.equal('debian');
     expect(h.os_family).to.equal('debian');
+    expect(h.debian_version).to.equal(readFileSync('/etc/debian_version', 'utf8').trim());
     expect(h.pkg_mgr).to.equal('apt');
     expect(h.cpus).to.be.at.least(1);
     expect(h.memtotal_mb).to.be.greaterThan(0);

@@ -126,7 +126,7 @@ describe('vars/precedence', () => {
 
   it("exposes Ansible's fact names and values as ansible_facts.x and ansible_x", () => {
     const facts = {
-      hostname: 'web1.example.org', fqdn: 'web1.example.org', os_id: 'debian', os_version: '12', os_codename: 'bookworm', os_family: 'debian',
+      hostname: 'web1.example.org', fqdn: 'web1.example.org', os_id: 'debian', os_version: '12', os_codename: 'bookworm', debian_version: '12.11', os_family: 'debian',
       architecture: 'x86_64', kernel: '6.1.0-18-amd64', cpus: 2, memtotal_mb: 1000, memtotal_kb: 1024511, user_id: 'root', pkg_mgr: 'apt', init: 'systemd',
       default_ipv4: { address: '10.1.2.3', interface: 'eth0', gateway: '10.1.2.1' }, interfaces: [{ name: 'eth0', address: '10.1.2.3', prefix: 24 }],
       all_ipv4_addresses: ['10.1.2.3'],
@@ -134,11 +134,13 @@ describe('vars/precedence', () => {
     const s = buildScope({ inventoryLayers: [], facts, magic });
     expect(evaluate("ansible_facts['os_family']", s)).to.equal('Debian');
     expect(evaluate("[ansible_os_family, ansible_distribution, ansible_distribution_release, ansible_distribution_major_version]", s)).to.deep.equal(['Debian', 'Debian', 'bookworm', '12']);
+    expect(evaluate('[ansible_distribution_version, ansible_distribution_minor_version]', s), 'from /etc/debian_version, as Ansible').to.deep.equal(['12.11', '11']);
     expect(evaluate('[ansible_hostname, ansible_fqdn, ansible_architecture, ansible_user_id, ansible_memtotal_mb]', s)).to.deep.equal(['web1', 'web1.example.org', 'x86_64', 'root', 1000]);
     expect(evaluate('ansible_default_ipv4', s)).to.deep.equal({ address: '10.1.2.3', interface: 'eth0', alias: 'eth0', gateway: '10.1.2.1', prefix: '24', netmask: '255.255.255.0', network: '10.1.2.0' });
     expect(evaluate('facts.os_family', s), "tsplay's own fact is unchanged").to.equal('debian');
-    const rhel = buildScope({ inventoryLayers: [], facts: { ...facts, os_id: 'rocky', os_family: 'redhat', os_version: '9.3', os_codename: '' }, magic });
+    const rhel = buildScope({ inventoryLayers: [], facts: { ...facts, os_id: 'rocky', os_family: 'redhat', os_version: '9.3', os_codename: '', debian_version: 'bookworm/sid' }, magic });
     expect(evaluate('[ansible_os_family, ansible_distribution, ansible_distribution_major_version, ansible_distribution_release]', rhel)).to.deep.equal(['RedHat', 'Rocky', '9', 'NA']);
+    expect(evaluate('[ansible_distribution_version, ansible_distribution_minor_version]', rhel), 'debian_version is only read on Debian').to.deep.equal(['9.3', '3']);
   });
 
   it('registered results are data: a stdout of {{ process.exit(1) }} stays a literal string', () => {
