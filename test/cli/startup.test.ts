@@ -14,10 +14,14 @@ const hook = join(import.meta.dirname, 'fixtures', 'record-loads.mjs');
 
 /** Runs the built CLI; returns its exit code and the files it loaded, relative to dist/ or as `pkg:NAME`. */
 function loadsOf(...args: string[]): { code: number | null; out: string; err: string; loaded: string[] } {
+  return loadsWith(cli, args);
+}
+
+function loadsWith(main: string, args: string[], cwd = root): { code: number | null; out: string; err: string; loaded: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-loads-'));
   try {
     const log = join(dir, 'loads.txt');
-    const r = spawnSync(process.execPath, ['--import', hook, cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', RECORD_LOADS: log } });
+    const r = spawnSync(process.execPath, ['--import', hook, main, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', RECORD_LOADS: log } });
     const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
     const loaded = urls.map((u) => {
       const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);
@@ -32,6 +36,20 @@ function loadsOf(...args: string[]): { code: number | null; out: string; err: st
 }
 
 const under = (loaded: string[], ...prefixes: string[]) => loaded.filter((f) => prefixes.some((p) => f.startsWith(p)));
+/** The files of tsplay itself (not packages, not Node's built-in modules). */
+const own = (loaded: string[]) => loaded.filter((f) => !f.startsWith('pkg:') && !f.startsWith('node:'));
+/** What no command needs before it knows it needs it: the lab, docs, audit, migrate and the packages only some runs use. */
+const NEVER_AT_START = ['lab/', 'docs/', 'audit/', 'migrate/', 'pkg:listr2', 'pkg:diff', 'pkg:ejs', 'pkg:nunjucks', 'pkg:tsx'];
+
+/** A playbook with a copy and a command task, and an inventory whose one host refuses connections (port 1 of loopback). */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsplay-startup-'));
+  writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - copy:\n        dest: /tmp/x\n        content: "x"\n    - ansible.builtin.command: "true"\n');
+  writeFileSync(join(dir, 'inv.yml'), 'all:\n  hosts:\n    h1: {ansible_host: 127.0.0.1, ansible_port: 1, ansible_user: root}\n');
+  writeFileSync(join(dir, 'local.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - copy:\n        dest: ${join(dir, 'out.txt')}\n        content: "new line\\n"\n`);
+  writeFileSync(join(dir, 'out.txt'), 'old line\n');
+  return dir;
+}
 
 describe('tsplay start-up: what each command loads', function () {
   before(function () {
@@ -44,6 +62,9 @@ describe('tsplay start-up: what each command loads', function () {
     expect(r.out).to.include('validate');
     expect(r.loaded.length, 'the hook recorded the loads').to.be.above(3);
     expect(under(r.loaded, 'engine/', 'playbook/', 'modules/', 'lab/', 'docs/', 'audit/', 'render/', 'connection/', 'pkg:listr2', 'pkg:node-ssh', 'pkg:zod', 'pkg:yaml', 'pkg:diff', 'pkg:ejs')).to.deep.equal([]);
+    expect(under(r.loaded, 'inventory/', 'vars/', 'yaml/', 'facts/', 'migrate/', 'pkg:acorn', 'pkg:nunjucks', 'pkg:ssh2')).to.deep.equal([]);
+    // main, commands, options, output, errors, secret today: a new eager import shows here.
+    expect(own(r.loaded).length, own(r.loaded).join(' ')).to.be.at.most(8);
   });
 
   it('validate loads the modules the playbook uses (and setup), not the lab, docs, audit, renderers or ssh', () => {
@@ -54,6 +75,9 @@ describe('tsplay start-up: what each command loads', function () {
       expect(r.err).to.equal('');
       expect(r.code).to.equal(0);
       expect(under(r.loaded, 'lab/', 'docs/', 'audit/', 'render/', 'pkg:listr2', 'pkg:node-ssh')).to.deep.equal([]);
+      // No engine, no connection layer: validate contacts nothing and loads nothing that would.
+      expect(under(r.loaded, ...NEVER_AT_START, 'engine/runner.js', 'connection/ssh.js', 'pkg:ssh2')).to.deep.equal([]);
+      expect(own(r.loaded).length, own(r.loaded).join(' ')).to.be.at.most(75);
       const modules = under(r.loaded, 'modules/').filter((f) => !f.startsWith('modules/lib/') && !/\/lib\//.test(f) && f.split('/').length === 3);
       expect(modules.sort()).to.deep.equal(['modules/commands/command.js', 'modules/control/setup.js', 'modules/files/copy.js']);
     } finally {
@@ -74,6 +98,33 @@ describe('tsplay start-up: what each command loads', function () {
     }
   });
 
+  it('a plain run (no terminal, no --diff, no --junit) loads the engine and ssh, not the rest', () => {
+    const dir = project();
+    try {
+      const r = loadsWith(cli, ['run', 'site.yml', '-i', 'inv.yml'], dir);
+      expect(r.code, r.err).to.equal(4); // the host is unreachable: it was tried
+      expect(under(r.loaded, 'engine/runner.js', 'connection/ssh.js', 'pkg:node-ssh')).to.have.length(3);
+      expect(under(r.loaded, ...NEVER_AT_START, 'render/junit.js', 'engine/list.js', 'cli/list.js', 'cli/init.js', 'cli/lab.js')).to.deep.equal([]);
+      const modules = under(r.loaded, 'modules/').filter((f) => f.split('/').length === 3 && !f.startsWith('modules/lib/'));
+      expect(modules.sort()).to.deep.equal(['modules/commands/command.js', 'modules/control/setup.js', 'modules/files/copy.js']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--diff loads diff when there is a diff to show, and shows it', () => {
+    const dir = project();
+    try {
+      const r = loadsWith(cli, ['run', 'local.yml', '--diff'], dir);
+      expect(r.code, r.err).to.equal(0);
+      expect(r.out).to.match(/^-old line$/m);
+      expect(r.out).to.match(/^\+new line$/m);
+      expect(r.loaded).to.include('pkg:diff');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('doc lists every module (all loaded)', () => {
     const r = loadsOf('doc');
     expect(r.code).to.equal(0);
@@ -81,3 +132,4 @@ describe('tsplay start-up: what each command loads', function () {
     expect(r.out).to.match(/^apt\s+\S/m);
   });
 });
+
