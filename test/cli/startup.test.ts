@@ -1,15 +1,19 @@
 /**
  * Start-up: a command loads only the parts of tsplay it uses. The built CLI runs with a loader
- * hook that records every module file loaded (fixtures/record-loads.mjs).
+ * hook that records every module file loaded (fixtures/record-loads.mjs): the tsc output
+ * (dist/cli/main.js, file by file) and the bundle the package's bin points to (dist/bin/tsplay.js,
+ * scripts/bundle-cli.mjs: chunks, and the packages it leaves in node_modules).
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUNDLED_MODULE_FILES } from '../../src/modules/catalog.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = process.env.TSPLAY_CLI ?? join(root, 'dist', 'cli', 'main.js');
+const bundle = join(root, 'dist', 'bin', 'tsplay.js');
 const hook = join(import.meta.dirname, 'fixtures', 'record-loads.mjs');
 
 /** Runs the built CLI; returns its exit code and the files it loaded, relative to dist/ or as `pkg:NAME`. */
@@ -17,7 +21,7 @@ function loadsOf(...args: string[]): { code: number | null; out: string; err: st
   return loadsWith(cli, args);
 }
 
-function loadsWith(main: string, args: string[], cwd = root): { code: number | null; out: string; err: string; loaded: string[] } {
+function loadsWith(main: string, args: string[], cwd = root): { code: number | null; out: string; err: string; loaded: string[]; urls: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'tsplay-loads-'));
   try {
     const log = join(dir, 'loads.txt');
@@ -29,7 +33,7 @@ function loadsWith(main: string, args: string[], cwd = root): { code: number | n
       const src = /\/dist\/(.*)$/.exec(u);
       return src ? src[1]! : u;
     });
-    return { code: r.status, out: r.stdout, err: r.stderr, loaded: [...new Set(loaded)] };
+    return { code: r.status, out: r.stdout, err: r.stderr, loaded: [...new Set(loaded)], urls };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -133,3 +137,56 @@ describe('tsplay start-up: what each command loads', function () {
   });
 });
 
+describe('tsplay start-up: the bundled CLI (dist/bin/tsplay.js, the package bin)', function () {
+  before(function () {
+    if (!existsSync(bundle)) this.skip(); // built by `npm run build` (tsc, then scripts/bundle-cli.mjs)
+  });
+
+  const chunks = (loaded: string[]) => loaded.filter((f) => f.startsWith('bin/'));
+  /** A bundled module's own chunk is named after its file, which is named as the module (copy-HASH.js). */
+  const moduleNames = new Set(BUNDLED_MODULE_FILES.map(([name]) => name));
+  const moduleChunks = (loaded: string[]) => chunks(loaded).map((f) => /^bin\/chunks\/([a-z_-]+)-[A-Z0-9]{8}\.js$/.exec(f)?.[1]).filter((n): n is string => !!n && moduleNames.has(n));
+
+  it('is the bin, and --help loads the entry and few chunks: no zod, yaml, engine or ssh', () => {
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin.tsplay).to.equal('dist/bin/tsplay.js');
+    const r = loadsWith(bundle, ['--help']);
+    expect(r.code).to.equal(0);
+    expect(r.out).to.include('validate');
+    expect(own(r.loaded)).to.include('bin/tsplay.js');
+    expect(own(r.loaded).length, own(r.loaded).join(' ')).to.be.at.most(6);
+    expect(under(r.loaded, 'pkg:', 'cli/', 'engine/')).to.deep.equal([]); // everything it needs is in the bundle
+  });
+
+  it('validate loads the chunks of the modules the playbook uses, and no ssh', () => {
+    const dir = project();
+    try {
+      const r = loadsWith(bundle, ['validate', 'site.yml', '-i', 'inv.yml'], dir);
+      expect(r.err).to.equal('');
+      expect(r.code).to.equal(0);
+      expect(moduleChunks(r.loaded).sort()).to.deep.equal(['command', 'copy', 'setup']);
+      expect(under(r.loaded, ...NEVER_AT_START, 'pkg:node-ssh', 'pkg:ssh2')).to.deep.equal([]);
+      expect(own(r.loaded).filter((f) => !f.startsWith('bin/'))).to.deep.equal([]); // nothing from the tsc output
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a run takes ssh2 from node_modules (with its optional native parts), and --diff shows diffs', () => {
+    const dir = project();
+    try {
+      const r = loadsWith(bundle, ['run', 'site.yml', '-i', 'inv.yml'], dir);
+      expect(r.code, r.err).to.equal(4);
+      expect(r.out).to.include('unreachable');
+      expect(under(r.loaded, 'pkg:node-ssh', 'pkg:ssh2')).to.deep.equal(['pkg:node-ssh', 'pkg:ssh2']);
+      const binding = join(root, 'node_modules', 'ssh2', 'lib', 'protocol', 'crypto', 'build', 'Release', 'sshcrypto.node');
+      if (existsSync(binding)) expect(r.urls.filter((u) => u.endsWith('/sshcrypto.node')), 'ssh2 loads its native crypto binding').to.have.length(1);
+      expect(under(r.loaded, ...NEVER_AT_START)).to.deep.equal([]);
+      const d = loadsWith(bundle, ['run', 'local.yml', '--diff'], dir);
+      expect(d.code, d.err).to.equal(0);
+      expect(d.out).to.match(/^\+new line$/m);
+      expect(d.loaded).to.include('pkg:diff');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
