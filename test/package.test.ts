@@ -22,6 +22,8 @@ describe('the npm package', function () {
   it('package.json: prepack (not prepare) builds, every `files` entry exists', () => {
     expect(pkg.scripts.prepare).to.equal(undefined);
     expect(pkg.scripts.prepack).to.include('tsc -p tsconfig.json');
+    expect(pkg.scripts.prepack, 'the bin is the bundle').to.include('node scripts/bundle-cli.mjs');
+    expect(pkg.scripts.build).to.equal('tsc -p tsconfig.json && node scripts/bundle-cli.mjs');
     for (const f of pkg.files) expect(existsSync(join(root, f)), f).to.equal(true);
     expect(pkg.exports['.'].require).to.equal('./cjs/index.cjs');
     expect(existsSync(join(root, pkg.exports['.'].require))).to.equal(true);
@@ -31,7 +33,7 @@ describe('the npm package', function () {
     const r = npm(['pack', '--dry-run', '--json'], root);
     expect(r.status, r.stderr).to.equal(0);
     const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
-    expect(files).to.include.members(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'cjs/index.cjs', 'roles/firewall/tasks/main.yml', 'templates/segmented-stack/docker-compose.yml.ejs']);
+    expect(files).to.include.members(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', pkg.bin.tsplay, 'cjs/index.cjs', 'roles/firewall/tasks/main.yml', 'templates/segmented-stack/docker-compose.yml.ejs']);
     // every role in the repository ships
     for (const role of readdirSync(join(root, 'roles'))) expect(files.some((f) => f.startsWith(`roles/${role}/`)), role).to.equal(true);
     expect(files.filter((f) => /^(src|test|bench|node_modules)\//.test(f))).to.deep.equal([]);
@@ -60,6 +62,16 @@ describe('the npm package', function () {
       expect(esm.stdout, esm.stderr).to.equal('function true\n');
       const bin = spawnSync(process.execPath, [join(proj, 'node_modules', 'tsplay', pkg.bin.tsplay), '--version'], { encoding: 'utf8' });
       expect(bin.stdout.trim()).to.equal(pkg.version);
+      // The bundled bin runs a playbook from the installed package (its chunks, and ssh2 and the
+      // packages it loads with createRequire from the project's node_modules).
+      writeFileSync(join(proj, 'site.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - copy: {dest: ${join(proj, 'out.txt')}, content: "x\\n"}\n    - template: {src: t.j2, dest: ${join(proj, 'j2.txt')}}\n    - template: {src: t.ejs, dest: ${join(proj, 'ejs.txt')}}\n`);
+      writeFileSync(join(proj, 't.j2'), '{{ 1 + 1 }}\n');
+      writeFileSync(join(proj, 't.ejs'), '<%= 2 + 2 %>\n');
+      const run = spawnSync(process.execPath, [join(proj, 'node_modules', 'tsplay', pkg.bin.tsplay), 'run', 'site.yml', '--diff'], { cwd: proj, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(run.status, run.stdout + run.stderr).to.equal(0);
+      expect(run.stdout).to.match(/^\+x$/m);
+      expect(readFileSync(join(proj, 'j2.txt'), 'utf8')).to.equal('2\n');
+      expect(readFileSync(join(proj, 'ejs.txt'), 'utf8')).to.equal('4\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 /** `tsplay run`: validate everything (as `tsplay validate`), then execute (commands.ts declares it). */
 // The files of the library this command needs, not src/index.ts: that would load every part of
-// it (audit, docs, all renderers) before the first host is contacted.
+// it (audit, docs, all renderers) before the first host is contacted. What only some runs need
+// (--list-*, --junit, a password prompt) is imported where it is used.
 import { UserError } from '../core/errors.js';
 import { secret } from '../core/secret.js';
 import { EventBus, RunStopped } from '../engine/events.js';
@@ -10,11 +11,7 @@ import { createRenderer, defaultRenderer } from '../render/index.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
 import { outputMasker, printDiagnostics } from './output.js';
 import { applyVaultOptions, type VaultCliOptions } from './vault.js';
-import { promptHidden } from './prompt.js';
-import { listPlaybook } from '../engine/list.js';
-import { junitReporter } from '../render/junit.js';
 import { loadProjectConfig } from './config.js';
-import { formatListing } from './list.js';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
@@ -65,7 +62,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
   const vaultGiven = o.vaultPasswordFile?.length || o.vaultId?.length || o.askVaultPass || env.TSPLAY_VAULT_PASSWORD_FILE || env.ANSIBLE_VAULT_PASSWORD_FILE;
   await applyVaultOptions(!vaultGiven && config?.vaultPasswordFile ? { ...o, vaultPasswordFile: [config.vaultPasswordFile] } : o);
   const extraVars = parseExtraVars(o.extraVars);
-  if (o.askBecomePass) extraVars.become_password = secret(await promptHidden('BECOME password: '));
+  if (o.askBecomePass) extraVars.become_password = secret(await (await import('./prompt.js')).promptHidden('BECOME password: '));
   const inventoryPaths = o.inventory.length ? o.inventory : (config?.inventory ?? []);
   const rolesPath = o.rolesPath?.split(':') ?? config?.rolesPath;
   // An unknown --limit name is a usage error (exit 1), like a validation error.
@@ -75,6 +72,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
   if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer (got ${o.forks})`);
 
   if (o.listHosts || o.listTasks || o.listTags) {
+    const [{ listPlaybook }, { formatListing }] = await Promise.all([import('../engine/list.js'), import('./list.js')]);
     const plays = listPlaybook(pb, { inventory, registry, limit: o.limit, tags: o.tags, skipTags: o.skipTags, startAtTask: o.startAtTask, extraVars });
     process.stdout.write(outputMasker.mask(formatListing(playbook, plays, { hosts: o.listHosts, tasks: o.listTasks, tags: o.listTags })));
     return 0;
@@ -86,7 +84,7 @@ export async function runCommand(playbook: string, o: RunCliOptions): Promise<nu
   const bus = new EventBus(outputMasker);
   const verbosity = o.verbose ?? 0;
   const renderer = createRenderer(defaultRenderer({ json: o.json, verbose: verbosity > 0 }), bus, { verbose: verbosity > 0 });
-  const junit = o.junit ? junitReporter(bus) : undefined;
+  const junit = o.junit ? (await import('../render/junit.js')).junitReporter(bus) : undefined;
 
   const stop = new RunStopper();
   try {

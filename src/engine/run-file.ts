@@ -10,7 +10,7 @@ import { Inventory, loadInventory } from '../inventory/model.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/model.js';
-import { runPlaybook, type RunOptions, type RunSummary } from './runner.js';
+import type { RunOptions, RunSummary } from './runner.js';
 
 export interface LoadRunOptions {
   /** Inventory files or folders (like -i), or an inventory already loaded. Default: none (implicit localhost). */
@@ -49,6 +49,9 @@ export interface RunFileResult extends RunSummary {
 export async function runPlaybookFile(playbookPath: string, o: RunFileOptions = {}): Promise<RunFileResult> {
   const { inventory, extraVars, rolesPath, limit, ...run } = o;
   const loaded = await loadRun(playbookPath, { inventory, extraVars, rolesPath, limit });
+  // The engine (and the connection layer under it) loads once the playbook is valid: loadRun alone
+  // (`tsplay validate`) does not load it.
+  const { runPlaybook } = await import('./runner.js');
   const summary = await runPlaybook(loaded.playbook, { ...run, inventory: loaded.inventory, registry: loaded.registry, extraVars, limit });
   return { ...summary, warnings: loaded.warnings };
 }

@@ -4,8 +4,10 @@
  * file in the folder of its family, named as the module (`ufw/install-ufw.ts`); helpers a family
  * keeps to itself are in its `lib/`, helpers several families share in `modules/lib/`.
  */
-import type { AnyModule } from '../core/module.js';
+import { loadBundledModule } from './load-bundled.js';
 import { ModuleRegistry } from './registry.js';
+
+export { loadBundledModule };
 
 /**
  * Name and file (relative to this folder) of each, in the order `tsplay doc` lists them: the
@@ -56,16 +58,6 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['docker-daemon', './docker/docker-daemon.js'],
   ['docker-swarm-init', './docker/docker-swarm-init.js'],
 ];
-
-/**
- * Loads a bundled module's file. Where this file was compiled to CommonJS (tsx in the tests), an
- * `import()` would load a second copy of the project's files next to the required ones (another
- * zod, another octalMode), so it is required like its importer; in the ESM build it is imported.
- */
-export async function loadBundledModule(file: string): Promise<AnyModule> {
-  const mod = (typeof require === 'function' ? require(file) : await import(file)) as { default: AnyModule };
-  return mod.default;
-}
 
 /** A registry of the bundled modules, each loaded when first needed (ModuleRegistry.load). */
 export function bundledRegistry(): ModuleRegistry {

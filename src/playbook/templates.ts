@@ -13,7 +13,7 @@
  * synchronous: `include('part.ejs', { extra })` returns the text of another template, found
  * relative to the including one (inside the rendered template's folder) and rendered the same way.
  */
-import ejs from 'ejs';
+import { createRequire } from 'node:module';
 import { parse } from 'acorn';
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -25,11 +25,13 @@ import { checkJinjaTemplate, isJinjaFile, JinjaSyntaxError, renderJinja } from '
 import { readLocalFile } from './files.js';
 
 type EjsTemplate = { generateSource(): void; source: string };
-const EjsTemplate = (ejs as unknown as { Template: new (text: string, opts: object) => EjsTemplate }).Template;
+// ejs is loaded on the first EJS template compiled, not at start-up (a playbook may have none).
+let EjsTemplate: (new (text: string, opts: object) => EjsTemplate) | undefined;
+const ejsTemplate = () => (EjsTemplate ??= (createRequire(import.meta.url)('ejs') as { Template: new (text: string, opts: object) => EjsTemplate }).Template);
 
 /** The code EJS generates for a template's text and tags (`__line = N` before each piece). */
 function generated(text: string, file: string): string {
-  const t = new EjsTemplate(text, { filename: file, compileDebug: true, _with: false, localsName: 'locals', strict: false, rmWhitespace: false });
+  const t = new (ejsTemplate())(text, { filename: file, compileDebug: true, _with: false, localsName: 'locals', strict: false, rmWhitespace: false });
   t.generateSource();
   return t.source;
 }

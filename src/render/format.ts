@@ -1,9 +1,13 @@
 /** Pieces shared by the renderers: colors, counters, diffs, failure details, recap table. */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { formatPos, type SourcePos } from '../core/errors.js';
 import type { FileDiff } from '../core/module.js';
 import type { EngineEvent, HostCounters, HostStatus, TaskHostResult } from '../engine/events.js';
+
+// diff (about 20 files) is loaded on the first diff shown, not at start-up: most runs show none.
+let diffLib: typeof import('diff') | undefined;
+const loadDiff = () => (diffLib ??= createRequire(import.meta.url)('diff') as typeof import('diff'));
 
 export function makeChalk(stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
@@ -33,7 +37,7 @@ export function countersTitle(c: Record<HostStatus, number>, total: number, ch: 
 export function renderDiff(d: FileDiff, ch: ChalkInstance): string {
   const out: string[] = [];
   if (d.before !== d.after) {
-    const patch = createTwoFilesPatch(d.before === null ? '/dev/null' : `${d.path} (before)`, d.after === null ? '/dev/null' : `${d.path} (after)`, d.before ?? '', d.after ?? '', undefined, undefined, { context: 3 });
+    const patch = loadDiff().createTwoFilesPatch(d.before === null ? '/dev/null' : `${d.path} (before)`, d.after === null ? '/dev/null' : `${d.path} (after)`, d.before ?? '', d.after ?? '', undefined, undefined, { context: 3 });
     for (const line of patch.split('\n').slice(1)) {
       if (line.startsWith('+') && !line.startsWith('+++')) out.push(ch.green(line));
       else if (line.startsWith('-') && !line.startsWith('---')) out.push(ch.red(line));
