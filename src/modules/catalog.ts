@@ -15,12 +15,15 @@ export { loadBundledModule };
  */
 export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: string]> = [
   ['apt', './packages/apt.js'],
+  ['apt_key', './packages/apt_key.js'],
+  ['apt_repository', './packages/apt_repository.js'],
   ['assert', './control/assert.js'],
   ['authorized_key', './system/authorized_key.js'],
   ['blockinfile', './files/blockinfile.js'],
   ['command', './commands/command.js'],
   ['copy', './files/copy.js'],
   ['cron', './system/cron.js'],
+  ['deb822_repository', './packages/deb822_repository.js'],
   ['debug', './control/debug.js'],
   ['fail', './control/fail.js'],
   ['file', './files/file.js'],
@@ -35,6 +38,7 @@ export const BUNDLED_MODULE_FILES: ReadonlyArray<readonly [name: string, file: s
   ['meta', './control/meta.js'],
   ['package', './packages/package.js'],
   ['pause', './control/pause.js'],
+  ['pip', './packages/pip.js'],
   ['replace', './files/replace.js'],
   ['service', './system/service.js'],
   ['set_fact', './control/set_fact.js'],

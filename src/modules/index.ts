@@ -37,7 +37,11 @@ import unarchive from './files/unarchive.js';
 import nfsShares from './nfs/nfs-shares.js';
 import uri from './net/uri.js';
 import apt from './packages/apt.js';
+import aptKey from './packages/apt_key.js';
+import aptRepository from './packages/apt_repository.js';
+import deb822Repository from './packages/deb822_repository.js';
 import packageModule from './packages/package.js';
+import pip from './packages/pip.js';
 import configureSquidProxy from './squid/configure-squid-proxy.js';
 import authorizedKey from './system/authorized_key.js';
 import group from './system/group.js';
@@ -54,12 +58,15 @@ import installUfw from './ufw/install-ufw.js';
 /** In the order `tsplay doc` lists them: the general modules by name, then the security modules. */
 export const BUNDLED_MODULES: AnyModule[] = [
   apt,
+  aptKey,
+  aptRepository,
   assert,
   authorizedKey,
   blockinfile,
   command,
   copy,
   cron,
+  deb822Repository,
   debug,
   fail,
   file,
@@ -74,6 +81,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   meta,
   packageModule,
   pause,
+  pip,
   replace,
   service,
   setFact,

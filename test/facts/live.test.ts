@@ -7,7 +7,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, release, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -17,6 +17,9 @@ import { composeProject } from '../../src/facts/docker.js';
 import { swarmNode } from '../../src/facts/swarm.js';
 import { httpClient, urlDigest } from '../../src/facts/http-client.js';
 import { pathsState, tarDiff } from '../../src/facts/archive.js';
+import { aptSourceLists } from '../../src/facts/apt-sources.js';
+import { pipState } from '../../src/facts/pip.js';
+import { quote } from '../../src/core/quote.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -222,5 +225,23 @@ describe('facts on this machine (dash)', function () {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+  it('aptSourceLists: every one-line source file of this machine, with its sha256 and exact content', () => {
+    const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').filter((f) => f.endsWith('.list')).sort().map((f) => `/etc/apt/sources.list.d/${f}`) : [])].filter((f) => existsSync(f));
+    const want = files.map((path) => ({ path, sha256: sha(readFileSync(path)), content: readFileSync(path, 'utf8') }));
+    expect(read(aptSourceLists())).to.deep.equal({ files: want });
+  });
+  it('pipState: no virtualenv; in a real one, pip list and a dry run (in state, and one that cannot be resolved offline)', function () {
+    this.timeout(120_000);
+    expect(read(pipState({ pip: `${dir}/none/bin/pip`, venv: `${dir}/none` }))).to.deep.equal({ venv: false });
+    if (spawnSync('python3', ['-m', 'venv', `${dir}/venv`], { encoding: 'utf8' }).status !== 0) return this.skip();
+    const pip = quote(`${dir}/venv/bin/pip`);
+    const ok = read(pipState({ pip, venv: `${dir}/venv`, install: ['--no-index', '--', 'pip'] }));
+    if (!ok.venv || !ok.pip) throw new Error(`pip did not run: ${JSON.stringify(ok)}`);
+    expect(ok.installed.map((x) => x.name)).to.include('pip');
+    expect(ok.wouldInstall).to.deep.equal([]);
+    const missing = read(pipState({ pip, venv: `${dir}/venv`, install: ['--no-index', '--', 'tsplay-no-such-package'] }));
+    expect(missing).to.have.property('wouldInstall', null);
+    expect((missing as { error?: string }).error).to.include('tsplay-no-such-package');
   });
 });
