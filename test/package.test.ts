@@ -72,6 +72,32 @@ describe('the npm package', function () {
       expect(run.stdout).to.match(/^\+x$/m);
       expect(readFileSync(join(proj, 'j2.txt'), 'utf8')).to.equal('2\n');
       expect(readFileSync(join(proj, 'ejs.txt'), 'utf8')).to.equal('4\n');
+      // A project module importing tsplay gets the package's copy of Secret and UserError, not the
+      // bundled CLI's: the engine must still know them (unwrap and mask the secret, report the
+      // UserError as the task's failure, not as a crash with a stack trace).
+      mkdirSync(join(proj, 'modules'));
+      writeFileSync(
+        join(proj, 'modules', 'mark.mjs'),
+        `import { defineModule, noop, secret, UserError, z } from 'tsplay';
+export default defineModule({
+  name: 'mark', summary: 'Marks.', description: 'Returns a secret token, or refuses.',
+  params: z.object({ refuse: z.boolean().default(false) }),
+  output: z.object({ token: z.any() }),
+  probe: () => ({}),
+  plan: (p) => { if (p.refuse) throw new UserError('mark refuses to mark'); return noop('marked', { output: { token: secret('s3cr3t-t0ken') } }); },
+});
+`,
+      );
+      writeFileSync(join(proj, 'mark.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - {mark: {}, register: m}\n    - copy: {dest: ${join(proj, 'token.txt')}, content: "{{ m.token }}"}\n    - debug: {msg: "token is {{ m.token }}"}\n`);
+      const marked = spawnSync(process.execPath, [join(proj, 'node_modules', 'tsplay', pkg.bin.tsplay), 'run', 'mark.yml', '--diff', '-v'], { cwd: proj, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(marked.status, marked.stdout + marked.stderr).to.equal(0);
+      expect(readFileSync(join(proj, 'token.txt'), 'utf8')).to.equal('s3cr3t-t0ken');
+      expect(marked.stdout + marked.stderr).to.not.include('s3cr3t-t0ken');
+      writeFileSync(join(proj, 'refuse.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - mark: {refuse: true}\n`);
+      const refused = spawnSync(process.execPath, [join(proj, 'node_modules', 'tsplay', pkg.bin.tsplay), 'run', 'refuse.yml'], { cwd: proj, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(refused.status).to.equal(2);
+      expect(refused.stdout + refused.stderr).to.include('mark refuses to mark');
+      expect(refused.stdout + refused.stderr).to.not.match(/^\s+at /m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

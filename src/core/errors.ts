@@ -22,8 +22,21 @@ export interface Diagnostic {
 }
 
 /** An error caused by user input (playbook, inventory, CLI flags). Never shows a stack. */
+const USER_ERROR = Symbol.for('tsplay.UserError');
+
 export class UserError extends Error {
+  /** The mark `instanceof UserError` checks (below). */
+  readonly [USER_ERROR] = true;
   readonly diagnostics: Diagnostic[];
+  /**
+   * A project module's UserError may come from another copy of tsplay (the package it imports,
+   * while the CLI is a bundle; or one tsx loaded): it is still a user error, reported without a
+   * stack. Subclasses keep the ordinary prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== UserError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[USER_ERROR] === true && Array.isArray((v as UserError).diagnostics);
+  }
   constructor(diagnostics: Diagnostic[] | Diagnostic | string) {
     const list: Diagnostic[] =
       typeof diagnostics === 'string'

@@ -4,8 +4,20 @@
  * parameters; the engine keeps a per-run set of secret strings, and a `Masker` over that set
  * masks them in everything printed.
  */
+const SECRET = Symbol.for('tsplay.Secret');
+
 export class Secret {
+  /** The mark `instanceof Secret` checks (below). */
+  readonly [SECRET] = true;
   constructor(readonly value: string) {}
+  /**
+   * A project module that imports tsplay gets the package's copy of this class, which is not
+   * the bundled CLI's (or, loaded by tsx, not the engine's): both are the same kind of value,
+   * so `instanceof` checks the mark they share, not the class object.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[SECRET] === true;
+  }
   toString(): string {
     return '********';
   }
