@@ -92,7 +92,7 @@ export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, in
       inventory_hostname: h.name,
       inventory_hostname_short: h.name.split('.')[0],
       groups: inventory.groupsVar(),
-      group_names: Object.entries(inventory.groupsVar()).filter(([g, hs]) => g !== 'all' && g !== 'ungrouped' && hs.includes(h.name)).map(([g]) => g),
+      group_names: inventory.groupNames(h.name),
       hostvars: (name: string) => (inventory.hosts.has(name) ? hostScope(run, ctx, run.host(name), { ...t, vars: undefined, role: undefined } as Task, NO_INHERIT) : undefined),
       play_hosts: ctx.names,
       ansible_play_hosts: ctx.names,

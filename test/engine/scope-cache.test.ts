@@ -1,0 +1,91 @@
+/**
+ * What the engine computes once per run instead of per host and task (the controller's CPU per
+ * host, issue 12), and that these caches never go stale: the inventory's group walk happens
+ * once per run; set_fact, register and include_vars results are seen by the very next task.
+ */
+import { expect } from 'chai';
+import { Inventory } from '../../src/inventory/model.js';
+import { run } from '../helpers/engine-run.js';
+
+const tasks = (n: number) => Array.from({ length: n }, (_, i) => `    - name: t${i}\n      fake_file: {path: /f${i}, content: "{{ inventory_hostname }} {{ group_names.join(',') }} {{ groups.web.length }}"}\n`).join('');
+
+describe('engine: per-run caches (scope, inventory)', () => {
+  it('walks the inventory groups once per run, not per host and task', async () => {
+    const original = Inventory.prototype.groupHosts;
+    let calls = 0;
+    Inventory.prototype.groupHosts = function (this: Inventory, g: string) {
+      calls++;
+      return original.call(this, g);
+    };
+    try {
+      const r = await run(`- hosts: all\n  gather_facts: false\n  tasks:\n${tasks(8)}`);
+      expect(r.summary.failed).to.equal(false);
+      expect(r.world.host('h1').files.get('/f7')).to.equal('h1 web 2');
+      expect(r.world.host('h3').files.get('/f7')).to.equal('h3  2');
+    } finally {
+      Inventory.prototype.groupHosts = original;
+    }
+    // 3 groups (all, ungrouped, web), once each, plus the play's host pattern: not 3 hosts x 8 tasks x 2 (prefetch, run) x 3 groups.
+    expect(calls).to.be.at.most(6);
+  });
+
+  it('the groups variable cannot be changed by the controller code that reads it', async () => {
+    const r = await run(`- hosts: all\n  gather_facts: false\n  tasks:\n${tasks(1)}`);
+    expect(r.summary.failed).to.equal(false);
+    // An expression gets a copy: changing it changes nothing for the next task or host.
+    const r2 = await run(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: change the copy
+      fake_file: {path: /g, content: "{{ (() => { groups.web.push('x'); group_names.push('y'); return groups.web.length + '/' + group_names.length })() }}"}
+    - name: next task
+      fake_file: {path: /h, content: "{{ groups.web.length }}/{{ group_names.length }}"}
+`);
+    expect(r2.summary.failed).to.equal(false);
+    expect(r2.world.host('h1').files.get('/g')).to.equal('3/2');
+    expect(r2.world.host('h1').files.get('/h')).to.equal('2/1');
+    expect(r2.world.host('h2').files.get('/h')).to.equal('2/1');
+  });
+
+  it('a variable changed by set_fact, register or include_vars is seen by the next task (no stale scope)', async () => {
+    const r = await run(
+      `
+- hosts: all
+  gather_facts: false
+  vars:
+    color: play
+  tasks:
+    - name: before
+      fake_file: {path: /before, content: "{{ color }}"}
+    - set_fact:
+        color: "fact-{{ inventory_hostname }}"
+    - name: after set_fact
+      fake_file: {path: /after-fact, content: "{{ color }}"}
+    - name: register
+      fake_run: echo reg-{{ color }}
+      register: out
+      changed_when: false
+    - name: after register
+      fake_file: {path: /after-register, content: "{{ out.stdout }}"}
+    - set_fact:
+        color: again
+    - name: after the second set_fact
+      fake_file: {path: /after-again, content: "{{ color }} {{ out.stdout }}"}
+    - include_vars: more.yml
+    - name: after include_vars
+      fake_file: {path: /after-include, content: "{{ shade }}"}
+`,
+      { files: { 'vars/more.yml': 'shade: dark\n', 'more.yml': 'shade: dark\n' } },
+    );
+    expect(r.summary.failed, JSON.stringify(r.events.filter((e) => e.type === 'task:host' && e.result.status === 'failed'))).to.equal(false);
+    for (const h of ['h1', 'h2', 'h3']) {
+      const files = r.world.host(h).files;
+      expect(files.get('/before'), h).to.equal('play');
+      expect(files.get('/after-fact'), h).to.equal(`fact-${h}`);
+      expect(files.get('/after-register'), h).to.equal(`reg-fact-${h}`);
+      expect(files.get('/after-again'), h).to.equal(`again reg-fact-${h}`);
+      expect(files.get('/after-include'), h).to.equal('dark');
+    }
+  });
+});
