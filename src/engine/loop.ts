@@ -109,6 +109,7 @@ export async function runOnHost(run: RunState, ctx: PlayRun, t: ModuleTask, h: H
   if (t.register) h.registered[t.register] = registered;
   outcomes.forEach((o, i) => o.setFacts && applySetFacts(t, inh.delegateFacts ? (ranOn[i] ?? h) : h, o.setFacts));
   outcomes.forEach((o, i) => o.includeVars && applyIncluded(inh.delegateFacts ? (ranOn[i] ?? h) : h, o.includeVars));
+  if (t.register || outcomes.some((o) => o.setFacts || o.includeVars)) run.varsChanged();
   if (changed && !failed) for (const n of t.notify) h.notified.add(String(render(n, scope)));
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {

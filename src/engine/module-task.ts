@@ -34,6 +34,7 @@ export async function runModuleTask(run: RunState, ctx: PlayRun, t: ModuleTask, 
       for (const other of hosts.slice(1)) {
         if (t.register && h.registered[t.register] !== undefined) other.registered[t.register] = h.registered[t.register];
       }
+      run.varsChanged();
     }
   });
   run.bus.emit({ type: 'task:end', id, counts, total: hosts.length });

@@ -6,6 +6,25 @@
 import { expect } from 'chai';
 import { Inventory } from '../../src/inventory/model.js';
 import { run } from '../helpers/engine-run.js';
+import { fakeFile } from '../helpers/fake-modules.js';
+import { FakeWorld } from '../helpers/fake-connection.js';
+
+/** Counts the schema checks of fake_file's parameters while `fn` runs. */
+async function validations(fn: () => Promise<unknown>): Promise<number> {
+  const schema = fakeFile.params as unknown as { safeParse: (...a: unknown[]) => unknown };
+  const original = schema.safeParse;
+  let n = 0;
+  schema.safeParse = (...a: unknown[]) => {
+    n++;
+    return original.apply(schema, a);
+  };
+  try {
+    await fn();
+  } finally {
+    schema.safeParse = original;
+  }
+  return n;
+}
 
 const tasks = (n: number) => Array.from({ length: n }, (_, i) => `    - name: t${i}\n      fake_file: {path: /f${i}, content: "{{ inventory_hostname }} {{ group_names.join(',') }} {{ groups.web.length }}"}\n`).join('');
 
@@ -87,5 +106,47 @@ describe('engine: per-run caches (scope, inventory)', () => {
       expect(files.get('/after-again'), h).to.equal(`again reg-fact-${h}`);
       expect(files.get('/after-include'), h).to.equal('dark');
     }
+  });
+
+  it('a converged run renders and checks each task\'s parameters once per host (the prefetch and the task share them)', async () => {
+    const world = new FakeWorld();
+    const pb = `- hosts: all\n  gather_facts: false\n  vars:\n    v: x\n  tasks:\n${tasks(5)}    - fake_file: {path: /v, content: "{{ v }}"}\n`;
+    await run(pb, { world });
+    const n = await validations(async () => {
+      const r = await run(pb, { world });
+      expect(r.summary.changed).to.equal(false);
+      expect(r.summary.stats.probeExecs).to.equal(3);
+    });
+    expect(n).to.equal(3 * 6);
+  });
+
+  it('a task sees what another host registered in an earlier task through hostvars (the prefetched scope is not reused)', async () => {
+    const r = await run(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: register
+      fake_run: echo from-{{ inventory_hostname }}
+      register: out
+      changed_when: false
+    - name: read h1's result
+      fake_file: {path: /seen, content: "{{ hostvars.h1.out?.stdout ?? 'none' }}"}
+`);
+    expect(r.summary.failed).to.equal(false);
+    for (const h of ['h1', 'h2', 'h3']) expect(r.world.host(h).files.get('/seen'), h).to.equal('from-h1');
+  });
+
+  it('a changed earlier task makes the next task render its parameters again with what changed', async () => {
+    const r = await run(`
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: first
+      fake_file: {path: /a, content: one}
+      register: first
+    - name: second
+      fake_file: {path: /b, content: "{{ first.changed }}"}
+`);
+    expect(r.world.host('h1').files.get('/b')).to.equal('true');
   });
 });
