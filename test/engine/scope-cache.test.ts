@@ -4,7 +4,12 @@
  * once per run; set_fact, register and include_vars results are seen by the very next task.
  */
 import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Inventory } from '../../src/inventory/model.js';
+import { ModuleRegistry } from '../../src/modules/registry.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
 import { run } from '../helpers/engine-run.js';
 import { fakeFile } from '../helpers/fake-modules.js';
 import { FakeWorld } from '../helpers/fake-connection.js';
@@ -148,5 +153,33 @@ describe('engine: per-run caches (scope, inventory)', () => {
       fake_file: {path: /b, content: "{{ first.changed }}"}
 `);
     expect(r.world.host('h1').files.get('/b')).to.equal('true');
+  });
+
+  it('reading a valid playbook runs no did-you-mean search (the modules loaded lazily are not unknown)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsplay-dym-'));
+    const file = join(dir, 'site.yml');
+    writeFileSync(file, `- hosts: all\n  gather_facts: false\n  tasks:\n    - file: {path: /tmp/x, state: directory}\n    - copy: {dest: /tmp/x/a, content: a}\n    - lineinfile: {path: /tmp/x/b, line: b, create: true}\n    - command: {cmd: touch /tmp/x/c, creates: /tmp/x/c}\n`);
+    const original = ModuleRegistry.prototype.suggest;
+    let calls = 0;
+    ModuleRegistry.prototype.suggest = function (this: ModuleRegistry, name: string) {
+      calls++;
+      return original.call(this, name);
+    };
+    try {
+      const { playbook } = await loadPlaybook(file);
+      expect(playbook.plays[0]!.tasks.map((t) => (t.kind === 'module' ? t.moduleName : t.kind))).to.deep.equal(['file', 'copy', 'lineinfile', 'command']);
+    } finally {
+      ModuleRegistry.prototype.suggest = original;
+    }
+    expect(calls).to.equal(0);
+  });
+
+  it('an unknown module still gets its did-you-mean', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsplay-dym-'));
+    const file = join(dir, 'site.yml');
+    writeFileSync(file, `- hosts: all\n  gather_facts: false\n  tasks:\n    - lineinfle: {path: /tmp/x/b, line: b}\n`);
+    let message = '';
+    await loadPlaybook(file).catch((e: Error) => (message = e.message));
+    expect(message).to.match(/unknown module "lineinfle"; did you mean "lineinfile"\?/);
   });
 });
