@@ -6,7 +6,7 @@
  * Files: the configured one, else ~/.ssh/known_hosts (read and appended) and
  * /etc/ssh/ssh_known_hosts (read only), like OpenSSH.
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { quote } from '../core/quote.js';
@@ -56,7 +56,7 @@ export class HostKeyCheck {
   /** Reads the known_hosts files (missing files count as empty). Call before connecting. */
   async load(): Promise<void> {
     if (this.mode === 'off') return;
-    this.entries = (await Promise.all(this.readFiles.map(readEntries))).flat();
+    this.entries = (await Promise.all(this.readFiles.map(sharedEntries))).flat();
   }
 
   /** Host key algorithms to offer: known key types first. */
@@ -115,8 +115,38 @@ function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
 
+/** How many times a known_hosts file was read and parsed in this process (tests count them). */
+export const knownHostsReads = { count: 0 };
+
+/** Parsed known_hosts files, with the stat they were read at (path -> stamp, entries). */
+const parsed = new Map<string, { stamp: string; entries: Promise<KnownHostEntry[]> }>();
+
+/**
+ * A known_hosts file's entries, parsed once for all the connections of a run: each connection
+ * stats the file and parses it again only when it changed (another line appended by
+ * accept-new, an edit). Without this, N hosts in one known_hosts of N lines cost N² parsed lines.
+ */
+async function sharedEntries(file: string): Promise<KnownHostEntry[]> {
+  let stamp: string;
+  try {
+    const st = await stat(file);
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const hit = parsed.get(file);
+  if (hit?.stamp === stamp) return hit.entries;
+  // Read after the stat: the entries are at least as new as the stamp (a later change moves it).
+  const entries = readEntries(file);
+  parsed.set(file, { stamp, entries });
+  entries.catch(() => parsed.get(file)?.entries === entries && parsed.delete(file));
+  return entries;
+}
+
 async function readEntries(file: string): Promise<KnownHostEntry[]> {
   try {
+    knownHostsReads.count++;
     return parseKnownHosts(await readFile(file, 'utf8'), file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];

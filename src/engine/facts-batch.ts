@@ -46,18 +46,32 @@ export function batchFacts(facts: Fact[]): FactBatch {
 /** The outputs of the batch's `n` pieces; those after the batch died get its exit and stderr. */
 function splitOutput(out: ExecResult, marker: string, n: number): ExecResult[] {
   const results: ExecResult[] = [];
-  let rest = out.stdout;
+  const text = out.stdout;
+  let at = 0;
   for (let i = 0; i < n; i++) {
-    const re = new RegExp(`\\n${marker} ${i} (\\d+)\\n`);
-    const m = re.exec(rest);
-    if (!m) {
+    const end = endOfPiece(text, `\n${marker} ${i} `, at);
+    if (!end) {
       // The batch died before this piece: report the batch's own exit and stderr.
-      results.push({ stdout: rest, stderr: out.stderr, code: out.code || 255 });
-      rest = '';
+      results.push({ stdout: text.slice(at), stderr: out.stderr, code: out.code || 255 });
+      at = text.length;
       continue;
     }
-    results.push({ stdout: rest.slice(0, m.index), stderr: out.stderr, code: Number(m[1]) });
-    rest = rest.slice(m.index + m[0].length);
+    results.push({ stdout: text.slice(at, end.index), stderr: out.stderr, code: end.code });
+    at = end.next;
   }
   return results;
+}
+
+/**
+ * The first `<head><digits>\n` in `text` from `from` (a piece's end line: newline, marker, piece
+ * number, exit code): where it starts, the exit code and where the next piece starts. Found with
+ * indexOf: a regular expression per piece and host was a hot spot of the controller (issue 12).
+ */
+function endOfPiece(text: string, head: string, from: number): { index: number; code: number; next: number } | undefined {
+  for (let index = text.indexOf(head, from); index >= 0; index = text.indexOf(head, index + 1)) {
+    let j = index + head.length;
+    while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+    if (j > index + head.length && text[j] === '\n') return { index, code: Number(text.slice(index + head.length, j)), next: j + 1 };
+  }
+  return undefined;
 }

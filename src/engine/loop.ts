@@ -128,6 +128,7 @@ async function runItems(run: RunState, ctx: PlayRun, t: ModuleTask, h: HostState
       if (o.includeVars) applyIncluded(x, o.includeVars);
     }
   });
+  if (t.register || outcomes.some((o) => o.setFacts || o.includeVars)) run.varsChanged();
   if (changed && !failed) for (const n of t.notify) h.notified.add(String(render(n, scope)));
   if (items && items.length === 0) emit({ status: 'skipped', msg: 'no items to loop over' });
   if (!items && outcomes.length) {

@@ -50,6 +50,7 @@ export async function runMeta(run: RunState, ctx: PlayRun, t: ModuleTask, hosts:
         h.facts = undefined;
         h.reader.invalidate();
       }
+      run.varsChanged();
       break;
     case 'clear_host_errors':
       for (const h of ctx.hosts) h.failed = false;

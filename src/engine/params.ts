@@ -36,8 +36,33 @@ function describeValue(v: unknown): string {
   return `${typeof v === 'object' ? 'an object' : `the ${typeof v} ${String(v)}`}`;
 }
 
-/** Renders a task's parameters for a host and validates them with the module's schema. */
-export function renderParams(task: ModuleTask, scope: Scope, env: TaskEnv): { ok: true; params: unknown } | { ok: false; error: string } {
+export type RenderedParams = { ok: true; params: unknown } | { ok: false; error: string };
+
+/** Parameters the section's prefetch rendered, handed once to the task's own render with the same scope. */
+const early = new WeakMap<Scope, Map<ModuleTask, RenderedParams>>();
+
+/**
+ * Renders a task's parameters for a host and validates them with the module's schema. With
+ * `keep` (the section's prefetch), the result is also kept for the task's first render with the
+ * same scope (hostScope reuses a scope only while nothing it reads changed): one render and one
+ * schema check per host and task instead of two. A later render (a retry) renders again.
+ */
+export function renderParams(task: ModuleTask, scope: Scope, env: TaskEnv, keep = false): RenderedParams {
+  const kept = early.get(scope);
+  const hit = kept?.get(task);
+  if (hit) {
+    kept!.delete(task);
+    return hit;
+  }
+  const r = renderNow(task, scope, env);
+  if (keep) {
+    if (kept) kept.set(task, r);
+    else early.set(scope, new Map([[task, r]]));
+  }
+  return r;
+}
+
+function renderNow(task: ModuleTask, scope: Scope, env: TaskEnv): RenderedParams {
   const module = task.module;
   const rendered = stripOmit(unwrapSecrets(render(task.args, scope), (s) => env.secrets.add(s)));
   for (const s of scope.secretsUsed) env.secrets.add(s);

@@ -56,7 +56,8 @@ function sectionFacts(run: RunState, ctx: PlayRun, h: HostState, tasks: Task[], 
           const items = t.loop === undefined ? [undefined] : loopItems(t.loop, scope);
           for (let i = 0; i < items.length; i++) {
             const s = t.loop === undefined ? scope : hostScope(run, ctx, h, t, sub, itemVars(t, items, i));
-            const r = renderParams(t, s, run.env);
+            // Kept for the task's own render when it runs with the same scope (no loop: one scope per item).
+            const r = renderParams(t, s, run.env, t.loop === undefined);
             if (r.ok) for (const fact of Object.values(t.module.probe(r.params as never) as Record<string, Fact>)) found.push({ fact, inh: sub, scope });
           }
         } catch {

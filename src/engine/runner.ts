@@ -203,7 +203,9 @@ async function runInclude(run: RunState, ctx: PlayRun, t: IncludeTask, hosts: Ho
   for (let i = 0; i < max; i++) {
     const group = [...itemsByHost].filter(([h, items]) => i < items.length && h.active);
     for (const [h, items] of group) ctx.includeItem.set(h, { [t.loopVar]: items[i] });
+    run.varsChanged();
     await runList(run, ctx, t.tasks, group.map(([h]) => h), { ...sub, loopVars: undefined }, 'include');
     for (const [h] of group) ctx.includeItem.delete(h);
+    run.varsChanged();
   }
 }

@@ -39,7 +39,19 @@ export interface Inherited {
 /** Nothing inherited (hostvars, task names). */
 export const NO_INHERIT: Inherited = { tags: [], blockVars: [], noLog: false, ignoreErrors: false };
 
+/** inherit()'s results: the same object for the same (outer, task), so scopes can be reused by identity. */
+const inherited = new WeakMap<Inherited, WeakMap<Task, Inherited>>();
+
+/** What task `t` inherits inside `inh` (the same frozen object each time it is asked). */
 export function inherit(inh: Inherited, t: Task): Inherited {
+  let byTask = inherited.get(inh);
+  if (!byTask) inherited.set(inh, (byTask = new WeakMap()));
+  let sub = byTask.get(t);
+  if (!sub) byTask.set(t, (sub = Object.freeze(inheritOnce(inh, t))));
+  return sub;
+}
+
+function inheritOnce(inh: Inherited, t: Task): Inherited {
   return {
     become: t.become ?? inh.become,
     becomeUser: t.becomeUser ?? inh.becomeUser,
@@ -60,7 +72,6 @@ export function inherit(inh: Inherited, t: Task): Inherited {
 
 const layerOf = (l: VarsLayer): VarsSource => ({ vars: l.vars, label: l.label, file: l.file, pos: l.pos });
 
-/** The variable scope of a host for a task (see vars/precedence.ts for the order). */
 /** The variables of loop item `i` of a module task: the item, ansible_loop, loop_control.index_var. */
 export function itemVars(t: ModuleTask, list: unknown[], i: number): Record<string, unknown> {
   return {
@@ -70,7 +81,34 @@ export function itemVars(t: ModuleTask, list: unknown[], i: number): Record<stri
   };
 }
 
+/** A scope built for (host, task, inherited), kept while nothing it reads can have changed. */
+interface BuiltScope {
+  ctx: PlayRun;
+  version: number;
+  scope: Scope;
+}
+const built = new WeakMap<HostState, WeakMap<Task, WeakMap<Inherited, BuiltScope>>>();
+
+/**
+ * The variable scope of a host for a task (see vars/precedence.ts for the order). Without loop
+ * variables, the scope built for the same host, task and inherited keywords is reused as long as
+ * run.varsVersion has not moved (no host's variables changed and no step ran since): the
+ * section's prefetch and the task itself then share one scope, and the variables it resolved.
+ */
 export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, inh: Inherited, loopVars?: Record<string, unknown>): Scope {
+  if (loopVars) return newHostScope(run, ctx, h, t, inh, loopVars);
+  let byTask = built.get(h);
+  if (!byTask) built.set(h, (byTask = new WeakMap()));
+  let byInh = byTask.get(t);
+  if (!byInh) byTask.set(t, (byInh = new WeakMap()));
+  const b = byInh.get(inh);
+  if (b && b.ctx === ctx && b.version === run.varsVersion) return b.scope;
+  const scope = newHostScope(run, ctx, h, t, inh);
+  byInh.set(inh, { ctx, version: run.varsVersion, scope });
+  return scope;
+}
+
+function newHostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, inh: Inherited, loopVars?: Record<string, unknown>): Scope {
   const { play } = ctx;
   const { inventory } = run.opts;
   const role = t.role;
@@ -92,7 +130,7 @@ export function hostScope(run: RunState, ctx: PlayRun, h: HostState, t: Task, in
       inventory_hostname: h.name,
       inventory_hostname_short: h.name.split('.')[0],
       groups: inventory.groupsVar(),
-      group_names: Object.entries(inventory.groupsVar()).filter(([g, hs]) => g !== 'all' && g !== 'ungrouped' && hs.includes(h.name)).map(([g]) => g),
+      group_names: inventory.groupNames(h.name),
       hostvars: (name: string) => (inventory.hosts.has(name) ? hostScope(run, ctx, run.host(name), { ...t, vars: undefined, role: undefined } as Task, NO_INHERIT) : undefined),
       play_hosts: ctx.names,
       ansible_play_hosts: ctx.names,

@@ -70,6 +70,8 @@ export class RunState {
   /** False until --start-at-task's task is reached. */
   started: boolean;
   interrupted = false;
+  /** Changes of any host's variables so far (register, set_fact, include_vars, facts, include loop items). */
+  private varsChanges = 0;
 
   constructor(
     readonly pb: Playbook,
@@ -102,6 +104,20 @@ export class RunState {
   /** The task environment for one host: its commands stop on the host's own signal. */
   envFor(h: HostState): TaskEnv {
     return this.opts.signal ? { ...this.env, signal: h.abort.signal } : this.env;
+  }
+
+  /** A host's registered results, set_fact values, included vars, facts or include loop item changed. */
+  varsChanged(): void {
+    this.varsChanges++;
+  }
+
+  /**
+   * Grows whenever a scope built before can be out of date: any host's variables changed, or a
+   * step ran on any host (a command may have changed what a lookup reads on the controller).
+   * A scope built at the same version is the same snapshot (scope.ts hostScope reuses it).
+   */
+  get varsVersion(): number {
+    return this.varsChanges + this.env.stats.stepExecs;
   }
 
   /** Secrets a template unwrapped are masked in all output from now on (see EventBus). */

@@ -13,7 +13,7 @@
  * the same order. A section that failed (exit code above 1, or the batch died) fails the read
  * of every bulk fact with its code and stderr (`BulkFailed`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BULK_CONTENT_LIMIT, type BulkOp, type BulkPath, type BulkStat, type ExecResult } from '../core/module.js';
 import { quote } from '../core/quote.js';
 
@@ -177,7 +177,7 @@ function readContents(
     if (!st || !isRegular(st.type)) continue;
     const bytes = files.get(findable(p));
     const sha256 = hashes.get(findable(p));
-    if (bytes) result.set(p, { sha256: createHash('sha256').update(bytes).digest('hex'), bytes });
+    if (bytes) result.set(p, { sha256: hash('sha256', bytes, 'hex'), bytes });
     else if (sha256) result.set(p, { sha256 });
     else result.set(p, { error: `cannot read ${p}` });
   }

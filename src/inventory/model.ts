@@ -97,6 +97,9 @@ export class Inventory {
   private readonly groupVarEntries = new Map<string, Map<string, VarEntry>>();
   private readonly order = new Map<string, number>();
   private readonly hostVarsCache = new Map<string, HostVars>();
+  /** groupsVar() and groupNames(): the groups never change once loaded, so they are computed once. */
+  private groupsVarCache?: Record<string, string[]>;
+  private readonly groupNamesCache = new Map<string, string[]>();
 
   /** Built by loadInventory. */
   constructor(
@@ -151,9 +154,23 @@ export class Inventory {
     return selectHosts(target, pattern, pos);
   }
 
-  /** The `groups` variable: group name -> host names (descendants included). */
+  /**
+   * The `groups` variable: group name -> host names (descendants included). Computed once and
+   * frozen (a run reads it for every host and task; expressions get copies of it anyway).
+   */
   groupsVar(): Record<string, string[]> {
-    return Object.fromEntries([...this.groups.keys()].map((g) => [g, this.groupHosts(g)]));
+    this.groupsVarCache ??= Object.freeze(Object.fromEntries([...this.groups.keys()].map((g) => [g, Object.freeze(this.groupHosts(g)) as string[]])));
+    return this.groupsVarCache;
+  }
+
+  /** The `group_names` variable of a run: the host's groups but `all` and `ungrouped`, in inventory order (computed once per host). */
+  groupNames(host: string): string[] {
+    let names = this.groupNamesCache.get(host);
+    if (!names) {
+      names = Object.freeze(Object.entries(this.groupsVar()).filter(([g, hs]) => g !== 'all' && g !== 'ungrouped' && hs.includes(host)).map(([g]) => g)) as string[];
+      this.groupNamesCache.set(host, names);
+    }
+    return names;
   }
 
   /** Ansible's per-host magic variables that come from the inventory. */

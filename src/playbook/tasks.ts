@@ -143,12 +143,15 @@ export class TaskParser {
     const moduleKey = other[0]!;
     const module = this.ctx.registry.get(moduleKey);
     if (!module) {
-      const mod = this.ctx.registry.suggest(moduleKey);
-      const kw = didYouMean(moduleKey, TASK_KEYWORDS);
-      if (isMissingAnsibleModule(moduleKey)) {
+      // A bundled module not loaded yet: the playbook is read again once it is (load.ts), so
+      // this error is never shown and no did-you-mean search is spent on it.
+      const lazy = this.ctx.registry.has(moduleKey);
+      if (!lazy && isMissingAnsibleModule(moduleKey)) {
         this.ctx.error(src, `unknown module "${moduleKey}": an Ansible module tsplay does not have`, moduleKey, 'run `tsplay doc` to list modules; a project may add its own in modules/ (CONTRIBUTING.md)');
         return undefined;
       }
+      const mod = lazy ? undefined : this.ctx.registry.suggest(moduleKey);
+      const kw = lazy ? undefined : didYouMean(moduleKey, TASK_KEYWORDS);
       this.ctx.error(src, `unknown module "${moduleKey}"${mod ? `; did you mean "${mod}"?` : kw ? `; did you mean the keyword "${kw}"?` : ''}`, moduleKey, mod ? undefined : 'run `tsplay doc` to list modules');
       return undefined;
     }

@@ -58,11 +58,14 @@ export const PRECEDENCE = [
   { id: 'magic', label: 'magic variables', kind: 'data', note: 'inventory_hostname, groups, hostvars, play_hosts, ...; not overridable' },
 ] as const satisfies readonly PrecedenceLevel[];
 
+/** PRECEDENCE's positions by id (buildScope asks for them a dozen times per host and task). */
+const RANKS = new Map<string, number>(PRECEDENCE.map((l, i) => [l.id, i]));
+
 export type LevelId = (typeof PRECEDENCE)[number]['id'];
 
 /** Position of a level in PRECEDENCE (higher wins); use as Layer.rank. */
 export function rankOf(id: LevelId): number {
-  return PRECEDENCE.findIndex((l) => l.id === id);
+  return RANKS.get(id) ?? -1;
 }
 
 /** Variables from one place, with where they were written (for errors and explain()). */
@@ -76,14 +79,15 @@ export interface VarsSource {
 
 /** A Layer at a precedence level (kind defaults to the level's). */
 export function layerAt(id: LevelId, source: VarsSource, kind?: 'template' | 'data'): Layer {
-  const level = PRECEDENCE[rankOf(id)]!;
+  const rank = rankOf(id);
+  const level = PRECEDENCE[rank]!;
   return {
     label: source.label ?? level.label,
     vars: source.vars,
     kind: kind ?? level.kind,
     file: source.file,
     pos: source.pos,
-    rank: rankOf(id),
+    rank,
   };
 }
 

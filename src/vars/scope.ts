@@ -69,10 +69,13 @@ export class Scope implements VarSource {
 
   /** `layers` lowest precedence first; layers are ordered by `rank`, then by position. */
   constructor(layers: readonly Layer[], opts: { secretsUsed?: Set<string>; host?: string } = {}) {
-    this.layers = layers
-      .map((layer, i) => ({ layer, i }))
-      .sort((a, b) => (a.layer.rank ?? Infinity) - (b.layer.rank ?? Infinity) || a.i - b.i)
-      .map((x) => x.layer);
+    // buildScope gives them in order already: sort (stably) only when they are not.
+    this.layers = layers.every((l, i) => i === 0 || (layers[i - 1]!.rank ?? Infinity) <= (l.rank ?? Infinity))
+      ? layers
+      : layers
+          .map((layer, i) => ({ layer, i }))
+          .sort((a, b) => (a.layer.rank ?? Infinity) - (b.layer.rank ?? Infinity) || a.i - b.i)
+          .map((x) => x.layer);
     this.secretsUsed = opts.secretsUsed ?? new Set();
     this.host = opts.host;
     this.vars = varsProxy(this);

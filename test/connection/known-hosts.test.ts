@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostKeyCheck } from '../../src/connection/host-key-check.js';
+import { HostKeyCheck, knownHostsReads } from '../../src/connection/host-key-check.js';
 import {
   checkKnownHost,
   fingerprint,
@@ -95,6 +95,30 @@ describe('HostKeyCheck policy', () => {
     expect(err.message).to.equal(
       `host key for [127.0.0.1]:2222 is not known; to trust it run: ssh-keyscan -p 2222 127.0.0.1 >> ${file} (or set host_key_checking: accept-new)`,
     );
+  });
+
+  it('many hosts in one known_hosts: the file is parsed once, and again as soon as it changes', async () => {
+    const file = join(dir, 'known_hosts');
+    writeFileSync(file, Array.from({ length: 50 }, (_, i) => `[10.0.0.${i}]:2222 ssh-ed25519 ${keys.ed25519_a}\n`).join(''));
+    const before = knownHostsReads.count;
+    const checks = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const c = new HostKeyCheck(`10.0.0.${i}`, 2222, 'strict', file);
+        await c.load();
+        return c;
+      }),
+    );
+    await Promise.all(checks.map((c) => c.verify(key('ed25519_a'))));
+    expect(knownHostsReads.count - before, 'parses of the file for 50 hosts').to.equal(1);
+    // A line added (by ssh-keyscan, another run): the next connection reads the file again and knows the host.
+    writeFileSync(file, `[127.0.0.1]:2222 ssh-ed25519 ${keys.ed25519_b}\n`, { flag: 'a' });
+    await (await check('strict', file)).verify(key('ed25519_b'));
+    expect(knownHostsReads.count - before).to.equal(2);
+    // That host's key changed since: refused, not served from an earlier parse.
+    writeFileSync(file, `[127.0.0.1]:2222 ssh-ed25519 ${keys.ed25519_a}\n`);
+    const err = await (await check('strict', file)).verify(key('ed25519_b')).catch((e) => e);
+    expect(err).to.be.instanceOf(HostKeyError);
+    expect(err.message).to.contain('HOST KEY CHANGED');
   });
 
   it('strict: port 22 hint has no -p', async () => {
