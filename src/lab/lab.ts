@@ -145,7 +145,7 @@ async function prepareHost(container: string, publicKey: string): Promise<{ host
 }
 
 /** Waits until `ip:22` answers with an SSH banner, from this machine (not via docker exec). */
-async function waitForSshBanner(ip: string, container: string, timeoutMs = 30_000): Promise<void> {
+async function waitForSshBanner(ip: string, container: string, timeoutMs = 90_000): Promise<void> {
   const attempt = () =>
     new Promise<boolean>((done) => {
       const socket = connect({ host: ip, port: 22 });
@@ -154,7 +154,8 @@ async function waitForSshBanner(ip: string, container: string, timeoutMs = 30_00
         socket.destroy();
         done(ok);
       };
-      socket.setTimeout(2000, () => finish(false));
+      // Booting hosts on a loaded machine can take seconds to send the banner: wait for it.
+      socket.setTimeout(10_000, () => finish(false));
       socket.on('data', (d: Buffer) => {
         data += d.toString('latin1');
         if (data.includes('\n')) finish(data.startsWith('SSH-'));
