@@ -49,11 +49,11 @@ export const ANSIBLE_EQUIVALENTS: Readonly<Record<string, string>> = {
  * (`pip` is not `ping`, `git` is not `apt`).
  */
 export const ANSIBLE_MODULES_MISSING: ReadonlySet<string> = new Set([
-  'git', 'pip', 'mount', 'unarchive', 'apt_repository', 'deb822_repository', 'apt_key', 'rpm_key', 'yum_repository', 'zypper', 'zypper_repository',
+  'rpm_key', 'yum_repository', 'zypper', 'zypper_repository',
   'pacman', 'pkgng', 'openbsd_pkg', 'pkg5', 'homebrew', 'snap', 'flatpak', 'seboolean', 'selinux', 'seport', 'sefcontext', 'firewalld', 'iptables',
   'mysql_db', 'mysql_user', 'mysql_query', 'mysql_info', 'mysql_variables', 'postgresql_db', 'postgresql_user', 'postgresql_privs', 'mongodb_user',
   'rabbitmq_plugin', 'rabbitmq_user', 'rabbitmq_vhost', 'getent', 'package_facts', 'service_facts', 'pam_limits', 'pamd', 'openssh_keypair',
-  'openssl_dhparam', 'authorized_key', 'known_hosts', 'modprobe', 'timezone', 'locale_gen', 'alternatives', 'add_host', 'group_by', 'script', 'raw',
+  'openssl_dhparam', 'known_hosts', 'modprobe', 'locale_gen', 'alternatives', 'add_host', 'group_by', 'script', 'raw',
   'synchronize', 'fetch', 'slurp', 'xml', 'ec2', 'ec2_vol', 'ec2_elb', 'ec2_elb_lb', 'haproxy', 'nagios', 'zfs', 'jboss', 'netscaler',
   'win_ping', 'win_feature', 'win_get_url', 'win_package', 'win_user', 'win_stat', 'win_service', 'win_copy', 'win_shell', 'win_command',
 ]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AnyModule } from '../../src/core/module.js';
 import { BUNDLED_MODULE_FILES, bundledRegistry, loadBundledModule } from '../../src/modules/catalog.js';
 import { BUNDLED_MODULES } from '../../src/modules/index.js';
-import { ModuleRegistry } from '../../src/modules/registry.js';
+import { ANSIBLE_EQUIVALENTS, ANSIBLE_MODULES_MISSING, ModuleRegistry } from '../../src/modules/registry.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 
 /** A registry of the bundled modules, lazy, counting which ones were loaded. */
@@ -26,6 +26,11 @@ describe('module registry: lazy built-ins', () => {
   it('catalog.ts lists the modules of BUNDLED_MODULES, in the same order, each file loading that module', async () => {
     expect(BUNDLED_MODULE_FILES.map(([n]) => n)).to.deep.equal(BUNDLED_MODULES.map((m) => m.name));
     for (const [i, [, file]] of BUNDLED_MODULE_FILES.entries()) expect(await loadBundledModule(file)).to.equal(BUNDLED_MODULES[i]);
+  });
+
+  it('the list of Ansible modules tsplay lacks names none it has (bundled, or an equivalent it points to)', () => {
+    const have = new Set(BUNDLED_MODULE_FILES.map(([n]) => n));
+    expect([...ANSIBLE_MODULES_MISSING].filter((n) => have.has(n) || n in ANSIBLE_EQUIVALENTS)).to.deep.equal([]);
   });
 
   it('knows every name before loading any: has, names, origin, did-you-mean', () => {
