@@ -28,6 +28,7 @@ import cron from './system/cron.js';
 import file from './files/file.js';
 import find from './files/find.js';
 import getUrl from './files/get_url.js';
+import git from './git/git.js';
 import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
@@ -44,6 +45,7 @@ import service from './system/service.js';
 import systemd from './system/systemd.js';
 import sysctl from './system/sysctl.js';
 import hostname from './system/hostname.js';
+import mount from './system/mount.js';
 import ping from './system/ping.js';
 import timezone from './system/timezone.js';
 import user from './system/user.js';
@@ -64,12 +66,14 @@ export const BUNDLED_MODULES: AnyModule[] = [
   file,
   find,
   getUrl,
+  git,
   group,
   hostname,
   includeVars,
   ping,
   lineinfile,
   meta,
+  mount,
   packageModule,
   pause,
   replace,

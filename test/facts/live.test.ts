@@ -17,6 +17,8 @@ import { composeProject } from '../../src/facts/docker.js';
 import { swarmNode } from '../../src/facts/swarm.js';
 import { httpClient, urlDigest } from '../../src/facts/http-client.js';
 import { pathsState, tarDiff } from '../../src/facts/archive.js';
+import { gitCheckout } from '../../src/facts/git.js';
+import { mountState } from '../../src/facts/mount.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -221,5 +223,38 @@ describe('facts on this machine (dash)', function () {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+  it('gitCheckout: a clone, its remote\'s refs (branch, annotated tag), changed files; absent and non-repository folders; an unreadable remote', () => {
+    const d = mkdtempSync(join(tmpdir(), "tsplay git '"));
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    try {
+      git(d, 'init', '-q', '--bare', '-b', 'main', 'r.git');
+      git(d, 'clone', '-q', 'r.git', 'w');
+      writeFileSync(join(d, 'w/f'), 'one\n');
+      git(join(d, 'w'), 'add', 'f');
+      git(join(d, 'w'), 'commit', '-q', '-m', 'one');
+      git(join(d, 'w'), 'tag', '-a', 'v1', '-m', 'v1');
+      git(join(d, 'w'), 'push', '-q', 'origin', 'main', 'v1');
+      const head = git(join(d, 'w'), 'rev-parse', 'HEAD');
+      const o = { repo: join(d, 'r.git'), version: 'v1', remote: 'origin', update: true, clone: true };
+      const got = read(gitCheckout(join(d, 'w'), o));
+      expect(got).to.deep.include({ installed: true, local: { kind: 'repo', head, branch: 'main', url: join(d, 'r.git'), shallow: false, modified: [] } });
+      expect(got).to.have.nested.property('remote.refs').that.includes({ HEAD: head, 'refs/tags/v1^{}': head });
+      expect(got).to.have.nested.property('remote.headBranch', 'main');
+      writeFileSync(join(d, 'w/f'), 'two\n');
+      writeFileSync(join(d, 'w/untracked'), 'x\n');
+      expect(read(gitCheckout(join(d, 'w'), { ...o, update: false }))).to.deep.equal({ installed: true, local: { kind: 'repo', head, branch: 'main', url: join(d, 'r.git'), shallow: false, modified: [' M f'] }, remote: { read: false } });
+      expect(read(gitCheckout(join(d, 'none'), { ...o, clone: false }))).to.deep.equal({ installed: true, local: { kind: 'absent' }, remote: { read: false } });
+      expect(read(gitCheckout(d, o))).to.have.nested.property('local.kind', 'notrepo');
+      expect(read(gitCheckout(join(d, 'none'), { ...o, repo: join(d, 'nope.git') }))).to.have.nested.property('remote.ok', false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('mountState: / and /proc are mounted, a plain folder is not', () => {
+    expect(read(mountState('/proc'))).to.deep.include({ mounted: true, fstype: 'proc' });
+    expect(read(mountState('/'))).to.have.property('mounted', true);
+    expect(read(mountState(dir))).to.deep.equal({ mounted: false });
   });
 });
