@@ -16,7 +16,8 @@ import * as F from '../../src/facts/index.js';
 import { composeProject } from '../../src/facts/docker.js';
 import { swarmNode } from '../../src/facts/swarm.js';
 import { httpClient, urlDigest } from '../../src/facts/http-client.js';
-import { pathsState, tarDiff } from '../../src/facts/archive.js';
+import { fileDigests, pathsState, tarDiff, zipDiff } from '../../src/facts/archive.js';
+import { zipEntries } from '../../src/modules/files/lib/zip-listing.js';
 import { gitCheckout } from '../../src/facts/git.js';
 import { mountState } from '../../src/facts/mount.js';
 
@@ -256,5 +257,34 @@ describe('facts on this machine (dash)', function () {
     expect(read(mountState('/proc'))).to.deep.include({ mounted: true, fstype: 'proc' });
     expect(read(mountState('/'))).to.have.property('mounted', true);
     expect(read(mountState(dir))).to.deep.equal({ mounted: false });
+  });
+  it('zip archives: read on the controller (zipEntries), compared on the host (zipDiff, fileDigests), a tar reader told it is a zip', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tsplay zip '));
+    try {
+      mkdirSync(join(d, 'src/app/sub'), { recursive: true });
+      writeFileSync(join(d, 'src/app/run sh'), 'echo hi\n'.repeat(50));
+      writeFileSync(join(d, 'src/app/b[1].txt'), 'x\n');
+      symlinkSync('run sh', join(d, 'src/app/ln'));
+      execFileSync('zip', ['-qry', join(d, 'a.zip'), 'app'], { cwd: join(d, 'src') });
+      execFileSync('zip', ['-q0', join(d, 'stored.zip'), 'app/b[1].txt'], { cwd: join(d, 'src') });
+      const entries = zipEntries(readFileSync(join(d, 'a.zip')));
+      expect(entries.map((e) => [e.path, e.kind]).sort()).to.deep.equal([['app', 'directory'], ['app/b[1].txt', 'file'], ['app/ln', 'link'], ['app/run sh', 'file'], ['app/sub', 'directory']]);
+      expect(entries.find((e) => e.path === 'app/run sh')).to.include({ size: 400, sha256: sha('echo hi\n'.repeat(50)) });
+      expect(entries.find((e) => e.path === 'app/ln')).to.include({ target: 'run sh' });
+      expect(zipEntries(readFileSync(join(d, 'stored.zip')))).to.deep.equal([{ path: 'app/b[1].txt', kind: 'file', size: 2, mode: '0644', sha256: sha('x\n') }]);
+      mkdirSync(join(d, 'out'));
+      expect(read(zipDiff(join(d, 'a.zip'), join(d, 'out')))).to.have.property('differences').with.length(5);
+      execFileSync('unzip', ['-q', join(d, 'a.zip'), '-d', join(d, 'out')]);
+      const same = read(zipDiff(join(d, 'a.zip'), join(d, 'out')));
+      expect(same).to.deep.include({ zip: true, unzip: true, dest: true, differences: [], ownedOtherwise: [] });
+      writeFileSync(join(d, 'out/app/b[1].txt'), 'y\n');
+      expect(read(zipDiff(join(d, 'a.zip'), join(d, 'out')))).to.have.property('differences').that.deep.equals(['app/b[1].txt: contents differ']);
+      expect(read(zipDiff(join(d, 'nope.zip'), join(d, 'out')))).to.deep.equal({ zip: false });
+      expect(read(tarDiff(join(d, 'a.zip'), join(d, 'out')))).to.deep.equal({ src: true, zip: true });
+      expect(read(fileDigests(join(d, 'out'), ['app/run sh', 'app/ln', 'app/none']))).to.deep.equal({ dest: true, unzip: true, sha256: { 'app/run sh': sha('echo hi\n'.repeat(50)) } });
+      expect(read(fileDigests(join(d, 'nope'), ['x']))).to.deep.equal({ dest: false });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
