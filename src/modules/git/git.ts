@@ -79,7 +79,7 @@ export default defineModule<typeof params, Facts>({
     'The probe reads the checkout at dest and what the remote\'s refs point at (`git ls-remote`), so check mode reports the real before/after ' +
     'commits. When HEAD is not the wanted commit, tsplay clones, or fetches and checks out (a branch is reset to the remote\'s, as Ansible does). ' +
     'Changes to tracked files fail the task unless `force: true` (then they are discarded), as in Ansible; unlike Ansible, a local branch ' +
-    'with commits that are not on the remote is not reset either without `force: true`. Untracked files are kept unless a checked out file ' +
+    'with commits that are not on the remote is not reset either without `force: true` (found when the update runs: check mode cannot see it). Untracked files are kept unless a checked out file ' +
     'replaces them. git must be installed on the host. Not supported: bare, refspec, submodules (recursive/track_submodules), ' +
     'separate_git_dir, verify_commit, archive, single_branch, umask, executable.',
   examples: [

@@ -56,8 +56,9 @@ const output = z.object({
 export function entryOpts(p: Pick<Params, 'opts' | 'boot'>): string {
   const opts = p.opts ?? 'defaults';
   if (p.boot) return opts;
-  const list = opts.split(',').filter((o) => o !== 'defaults' || opts === 'defaults');
-  return list.includes('noauto') ? list.join(',') : [...list.filter((o) => o !== 'defaults'), 'noauto'].join(',') || 'noauto';
+  // As Ansible: defaults goes, noauto is added.
+  const list = opts.split(',').filter((o) => o !== 'defaults');
+  return (list.includes('noauto') ? list : [...list, 'noauto']).join(',');
 }
 
 /** The fstab line of the entry, fields escaped as fstab wants them. */
