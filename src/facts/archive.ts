@@ -43,6 +43,8 @@ export function pathsState(dest: string, paths: string[]): Fact<PathsStateFact> 
 
 export type TarDiffFact =
   | { src: false }
+  /** src is a zip archive (read with zipDiff). */
+  | { src: true; zip: true }
   | { src: true; dest: false }
   | {
       src: true;
@@ -63,13 +65,14 @@ export function tarDiff(src: string, dest: string, want: { owner?: string; group
     ? sh`echo '--owners--'; tar -tf ${src} 2>/dev/null | while IFS= read -r f; do find ${dest}/"$f" -maxdepth 0 \\( ${raw(tests.join(' -o '))} \\) -print 2>/dev/null; done | head -n 5; `
     : '';
   const command =
-    sh`if [ ! -f ${src} ]; then echo nosrc; exit 0; fi; if [ ! -d ${dest} ]; then echo nodest; exit 0; fi; ` +
+    sh`if [ ! -f ${src} ]; then echo nosrc; exit 0; fi; if [ "$(head -c 2 ${src})" = PK ]; then echo zip; exit 0; fi; if [ ! -d ${dest} ]; then echo nodest; exit 0; fi; ` +
     sh`echo '--list--'; tar -tf ${src} || exit 1; echo '--diff--'; tar -d -f ${src} -C ${dest} 2>&1; echo "rc:$?"; ` +
     owners;
   const key = `tar-diff:${normPath(src)}:${normPath(dest)}:${want.owner ?? ''}:${want.group ?? ''}`;
   return fact(key, command, (out) => {
     const lines = outputLines(out);
     if (lines[0] === 'nosrc') return { src: false };
+    if (lines[0] === 'zip') return { src: true, zip: true };
     if (lines[0] === 'nodest') return { src: true, dest: false };
     const at = (m: string) => lines.indexOf(m);
     const rcLine = lines.findIndex((l) => /^rc:\d+$/.test(l));
@@ -82,6 +85,80 @@ export function tarDiff(src: string, dest: string, want: { owner?: string; group
       dest: true,
       files: lines.slice(1, at('--diff--')),
       differences: lines.slice(at('--diff--') + 1, rcLine).filter((l) => !/^tar: Removing leading/.test(l)),
+      ownedOtherwise: o >= 0 ? lines.slice(o + 1) : [],
+    };
+  });
+}
+
+export type FileDigestsFact = { dest: false } | { dest: true; unzip: boolean; sha256: Record<string, string> };
+
+/** The sha256 of the regular files (not links) among `files` under dest, and whether the host has unzip (controller zip archives). */
+export function fileDigests(dest: string, files: string[]): Fact<FileDigestsFact> {
+  const command =
+    sh`cd -- ${dest} 2>/dev/null || { echo nodest; exit 0; }; if command -v unzip >/dev/null 2>&1; then echo unzip:yes; else echo unzip:no; fi; ` +
+    (files.length ? sh`for f in ${files}; do if [ -f "$f" ] && [ ! -L "$f" ]; then printf '%s|%s\\n' "$(sha256sum < "$f" | cut -c1-64)" "$f"; fi; done; ` : '') +
+    'true';
+  const digest = createHash('sha256').update(files.join('\0')).digest('hex').slice(0, 16);
+  return fact(`file-digests:${digest}:${normPath(dest)}`, command, (out) => {
+    const lines = outputLines(out);
+    if (lines[0] === 'nodest') return { dest: false };
+    if (lines[0] !== 'unzip:yes' && lines[0] !== 'unzip:no') throw factFailed(`the files under ${dest}`, out);
+    const sha256: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const m = /^([0-9a-f]{64})\|(.*)$/.exec(l);
+      if (!m) throw factFailed(`the files under ${dest}`, out);
+      sha256[m[2]!] = m[1]!;
+    }
+    return { dest: true, unzip: lines[0] === 'unzip:yes', sha256 };
+  });
+}
+
+export type ZipDiffFact =
+  | { zip: false }
+  | { zip: true; unzip: false }
+  | { zip: true; unzip: true; dest: false }
+  | { zip: true; unzip: true; dest: true; files: string[]; differences: string[]; ownedOtherwise: string[] };
+
+/** Entries (at most) whose difference zipDiff reports. */
+const MAX_DIFFERENCES = 50;
+
+/**
+ * A zip archive on the host compared with dest by the host's unzip: every entry's contents
+ * (`unzip -p` against the file, a link's target against readlink), missing entries, and with an
+ * owner or group the entries owned otherwise. `{zip: false}` when src is absent or not a zip.
+ */
+export function zipDiff(src: string, dest: string, want: { owner?: string; group?: string } = {}): Fact<ZipDiffFact> {
+  const tests = [want.owner ? idTest('user', want.owner) : '', want.group ? idTest('group', want.group) : ''].filter(Boolean);
+  // unzip reads member names as patterns: [ ] * ? and \ are escaped.
+  const esc = `p=$(printf '%s' "$e" | sed 's/[][*?\\\\]/\\\\&/g')`;
+  const owners = tests.length
+    ? sh`echo '--owners--'; unzip -Z1 ${src} | while IFS= read -r f; do find ${dest}/"$f" -maxdepth 0 \\( ${raw(tests.join(' -o '))} \\) -print 2>/dev/null; done | head -n 5; `
+    : '';
+  const command =
+    sh`if [ ! -f ${src} ] || [ "$(head -c 2 ${src})" != PK ]; then echo nozip; exit 0; fi; ` +
+    sh`if ! command -v unzip >/dev/null 2>&1; then echo nounzip; exit 0; fi; if [ ! -d ${dest} ]; then echo nodest; exit 0; fi; ` +
+    sh`echo '--list--'; unzip -Z1 ${src} || exit 1; echo '--diff--'; ` +
+    sh`unzip -Z1 ${src} | while IFS= read -r e; do d=${dest}/"$e"; ` +
+    sh`case "$e" in */) [ -d "$d" ] || echo "$e: missing"; continue;; esac; ${raw(esc)}; ` +
+    sh`if [ -L "$d" ]; then [ "$(unzip -p ${src} "$p")" = "$(readlink "$d")" ] || echo "$e: link differs"; ` +
+    sh`elif [ ! -f "$d" ]; then echo "$e: missing"; elif ! unzip -p ${src} "$p" | cmp -s - "$d"; then echo "$e: contents differ"; fi; ` +
+    sh`done | head -n ${MAX_DIFFERENCES}; ` +
+    owners;
+  const key = `zip-diff:${normPath(src)}:${normPath(dest)}:${want.owner ?? ''}:${want.group ?? ''}`;
+  return fact(key, command, (out) => {
+    const lines = outputLines(out);
+    if (lines[0] === 'nozip') return { zip: false };
+    if (lines[0] === 'nounzip') return { zip: true, unzip: false };
+    if (lines[0] === 'nodest') return { zip: true, unzip: true, dest: false };
+    const d = lines.indexOf('--diff--');
+    if (lines[0] !== '--list--' || d < 0) throw factFailed(`the zip archive ${src}`, out);
+    const o = lines.indexOf('--owners--');
+    return {
+      zip: true,
+      unzip: true,
+      dest: true,
+      files: lines.slice(1, d),
+      differences: lines.slice(d + 1, o >= 0 ? o : undefined),
       ownedOtherwise: o >= 0 ? lines.slice(o + 1) : [],
     };
   });

@@ -29,6 +29,7 @@ import file from './files/file.js';
 import find from './files/find.js';
 import getUrl from './files/get_url.js';
 import iniFile from './files/ini_file.js';
+import git from './git/git.js';
 import lineinfile from './files/lineinfile.js';
 import replace from './files/replace.js';
 import stat from './files/stat.js';
@@ -49,6 +50,7 @@ import service from './system/service.js';
 import systemd from './system/systemd.js';
 import sysctl from './system/sysctl.js';
 import hostname from './system/hostname.js';
+import mount from './system/mount.js';
 import ping from './system/ping.js';
 import timezone from './system/timezone.js';
 import user from './system/user.js';
@@ -72,6 +74,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   file,
   find,
   getUrl,
+  git,
   group,
   hostname,
   includeVars,
@@ -79,6 +82,7 @@ export const BUNDLED_MODULES: AnyModule[] = [
   iniFile,
   lineinfile,
   meta,
+  mount,
   packageModule,
   pause,
   pip,

@@ -16,10 +16,13 @@ import * as F from '../../src/facts/index.js';
 import { composeProject } from '../../src/facts/docker.js';
 import { swarmNode } from '../../src/facts/swarm.js';
 import { httpClient, urlDigest } from '../../src/facts/http-client.js';
-import { pathsState, tarDiff } from '../../src/facts/archive.js';
 import { aptSourceLists } from '../../src/facts/apt-sources.js';
 import { pipState } from '../../src/facts/pip.js';
 import { quote } from '../../src/core/quote.js';
+import { fileDigests, pathsState, tarDiff, zipDiff } from '../../src/facts/archive.js';
+import { zipEntries } from '../../src/modules/files/lib/zip-listing.js';
+import { gitCheckout } from '../../src/facts/git.js';
+import { mountState } from '../../src/facts/mount.js';
 
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
@@ -243,5 +246,68 @@ describe('facts on this machine (dash)', function () {
     const missing = read(pipState({ pip, venv: `${dir}/venv`, install: ['--no-index', '--', 'tsplay-no-such-package'] }));
     expect(missing).to.have.property('wouldInstall', null);
     expect((missing as { error?: string }).error).to.include('tsplay-no-such-package');
+  });
+
+  it('gitCheckout: a clone, its remote\'s refs (branch, annotated tag), changed files; absent and non-repository folders; an unreadable remote', () => {
+    const d = mkdtempSync(join(tmpdir(), "tsplay git '"));
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    try {
+      git(d, 'init', '-q', '--bare', '-b', 'main', 'r.git');
+      git(d, 'clone', '-q', 'r.git', 'w');
+      writeFileSync(join(d, 'w/f'), 'one\n');
+      git(join(d, 'w'), 'add', 'f');
+      git(join(d, 'w'), 'commit', '-q', '-m', 'one');
+      git(join(d, 'w'), 'tag', '-a', 'v1', '-m', 'v1');
+      git(join(d, 'w'), 'push', '-q', 'origin', 'main', 'v1');
+      const head = git(join(d, 'w'), 'rev-parse', 'HEAD');
+      const o = { repo: join(d, 'r.git'), version: 'v1', remote: 'origin', update: true, clone: true };
+      const got = read(gitCheckout(join(d, 'w'), o));
+      expect(got).to.deep.include({ installed: true, local: { kind: 'repo', head, branch: 'main', url: join(d, 'r.git'), shallow: false, modified: [] } });
+      expect(got).to.have.nested.property('remote.refs').that.includes({ HEAD: head, 'refs/tags/v1^{}': head });
+      expect(got).to.have.nested.property('remote.headBranch', 'main');
+      writeFileSync(join(d, 'w/f'), 'two\n');
+      writeFileSync(join(d, 'w/untracked'), 'x\n');
+      expect(read(gitCheckout(join(d, 'w'), { ...o, update: false }))).to.deep.equal({ installed: true, local: { kind: 'repo', head, branch: 'main', url: join(d, 'r.git'), shallow: false, modified: [' M f'] }, remote: { read: false } });
+      expect(read(gitCheckout(join(d, 'none'), { ...o, clone: false }))).to.deep.equal({ installed: true, local: { kind: 'absent' }, remote: { read: false } });
+      expect(read(gitCheckout(d, o))).to.have.nested.property('local.kind', 'notrepo');
+      expect(read(gitCheckout(join(d, 'none'), { ...o, repo: join(d, 'nope.git') }))).to.have.nested.property('remote.ok', false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('mountState: / and /proc are mounted, a plain folder is not', () => {
+    expect(read(mountState('/proc'))).to.deep.include({ mounted: true, fstype: 'proc' });
+    expect(read(mountState('/'))).to.have.property('mounted', true);
+    expect(read(mountState(dir))).to.deep.equal({ mounted: false });
+  });
+  it('zip archives: read on the controller (zipEntries), compared on the host (zipDiff, fileDigests), a tar reader told it is a zip', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tsplay zip '));
+    try {
+      mkdirSync(join(d, 'src/app/sub'), { recursive: true });
+      writeFileSync(join(d, 'src/app/run sh'), 'echo hi\n'.repeat(50));
+      writeFileSync(join(d, 'src/app/b[1].txt'), 'x\n');
+      symlinkSync('run sh', join(d, 'src/app/ln'));
+      execFileSync('zip', ['-qry', join(d, 'a.zip'), 'app'], { cwd: join(d, 'src') });
+      execFileSync('zip', ['-q0', join(d, 'stored.zip'), 'app/b[1].txt'], { cwd: join(d, 'src') });
+      const entries = zipEntries(readFileSync(join(d, 'a.zip')));
+      expect(entries.map((e) => [e.path, e.kind]).sort()).to.deep.equal([['app', 'directory'], ['app/b[1].txt', 'file'], ['app/ln', 'link'], ['app/run sh', 'file'], ['app/sub', 'directory']]);
+      expect(entries.find((e) => e.path === 'app/run sh')).to.include({ size: 400, sha256: sha('echo hi\n'.repeat(50)) });
+      expect(entries.find((e) => e.path === 'app/ln')).to.include({ target: 'run sh' });
+      expect(zipEntries(readFileSync(join(d, 'stored.zip')))).to.deep.equal([{ path: 'app/b[1].txt', kind: 'file', size: 2, mode: '0644', sha256: sha('x\n') }]);
+      mkdirSync(join(d, 'out'));
+      expect(read(zipDiff(join(d, 'a.zip'), join(d, 'out')))).to.have.property('differences').with.length(5);
+      execFileSync('unzip', ['-q', join(d, 'a.zip'), '-d', join(d, 'out')]);
+      const same = read(zipDiff(join(d, 'a.zip'), join(d, 'out')));
+      expect(same).to.deep.include({ zip: true, unzip: true, dest: true, differences: [], ownedOtherwise: [] });
+      writeFileSync(join(d, 'out/app/b[1].txt'), 'y\n');
+      expect(read(zipDiff(join(d, 'a.zip'), join(d, 'out')))).to.have.property('differences').that.deep.equals(['app/b[1].txt: contents differ']);
+      expect(read(zipDiff(join(d, 'nope.zip'), join(d, 'out')))).to.deep.equal({ zip: false });
+      expect(read(tarDiff(join(d, 'a.zip'), join(d, 'out')))).to.deep.equal({ src: true, zip: true });
+      expect(read(fileDigests(join(d, 'out'), ['app/run sh', 'app/ln', 'app/none']))).to.deep.equal({ dest: true, unzip: true, sha256: { 'app/run sh': sha('echo hi\n'.repeat(50)) } });
+      expect(read(fileDigests(join(d, 'nope'), ['x']))).to.deep.equal({ dest: false });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
